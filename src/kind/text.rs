@@ -1,0 +1,207 @@
+//! The text kind: an answer of 4–6 characters from an alphabet without look-alikes.
+//!
+//! Answers are compared case-insensitively after trimming surrounding white space, in
+//! constant time. The picture itself is drawn by [`crate::render`].
+
+use std::fmt;
+
+use ab_glyph::FontArc;
+use rand::Rng;
+use subtle::ConstantTimeEq;
+
+use crate::config::ConfigError;
+
+/// The default alphabet: upper-case letters and digits with the look-alikes removed, also
+/// those that become alike once rotated and overlapped (`0 O Q D`, `1 I L`, `2 Z`, `5 S`,
+/// `8 B`, `G`, `U V`, `A 4`, `X Y K`, `P R`, `6 9 C`), and `F`, which the cutting stroke
+/// can turn into an `E`.
+pub const DEFAULT_ALPHABET: &str = "CEHJKMNRTWY3479";
+
+/// The font bundled with the crate: DejaVu Sans Bold, subset to printable ASCII
+/// (Bitstream Vera licence, see `assets/fonts/LICENSE-DejaVu.txt`).
+pub static BUNDLED_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold-ASCII.ttf");
+
+/// Options of the text kind. Build with [`TextOptions::default`] and the `with_*` setters.
+#[derive(Clone)]
+pub struct TextOptions {
+    pub(crate) length: usize,
+    pub(crate) alphabet: Vec<char>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) fonts: Vec<FontArc>,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        Self {
+            length: 5,
+            alphabet: DEFAULT_ALPHABET.chars().collect(),
+            width: 160,
+            height: 60,
+            fonts: Vec::new(),
+        }
+    }
+}
+
+impl TextOptions {
+    /// Number of characters to type, 4 to 6 (default 5).
+    pub fn with_length(mut self, length: usize) -> Self {
+        self.length = length;
+        self
+    }
+
+    /// The characters answers are drawn from (default [`DEFAULT_ALPHABET`]): at least 10
+    /// distinct ASCII letters or digits. Letters are shown in upper case and matched
+    /// case-insensitively.
+    pub fn with_alphabet(mut self, alphabet: &str) -> Self {
+        self.alphabet = alphabet.chars().collect();
+        self
+    }
+
+    /// Image size in pixels (default 160x60; at least 80x30, at most 1000x400).
+    pub fn with_size(mut self, width: u32, height: u32) -> Self {
+        self.width = width;
+        self.height = height;
+        self
+    }
+
+    /// Fonts to draw with, one picked per character (default: the bundled font). Every
+    /// font must have a glyph for every character of the alphabet.
+    pub fn with_fonts(mut self, fonts: Vec<FontArc>) -> Self {
+        self.fonts = fonts;
+        self
+    }
+
+    /// Checks the options and fills in the bundled font when none was given.
+    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+        if !(4..=6).contains(&self.length) {
+            return Err(ConfigError::TextLength(self.length));
+        }
+        // Answers are compared case-insensitively: fold the alphabet to upper case.
+        let mut alphabet: Vec<char> = self.alphabet.iter().map(char::to_ascii_uppercase).collect();
+        alphabet.sort_unstable();
+        alphabet.dedup();
+        if alphabet.len() < 10 || !alphabet.iter().all(char::is_ascii_alphanumeric) {
+            return Err(ConfigError::Alphabet);
+        }
+        self.alphabet = alphabet;
+        if !(80..=1000).contains(&self.width) || !(30..=400).contains(&self.height) {
+            return Err(ConfigError::ImageSize(self.width, self.height));
+        }
+        if self.fonts.is_empty() {
+            self.fonts
+                .push(FontArc::try_from_slice(BUNDLED_FONT).map_err(|_| ConfigError::Font)?);
+        }
+        use ab_glyph::Font as _;
+        for font in &self.fonts {
+            if let Some(c) = self.alphabet.iter().find(|&&c| font.glyph_id(c).0 == 0) {
+                return Err(ConfigError::FontMissingGlyph(*c));
+            }
+        }
+        Ok(self)
+    }
+
+    /// Draws a fresh answer (upper case for letters).
+    pub(crate) fn random_answer(&self, rng: &mut (impl Rng + ?Sized)) -> String {
+        (0..self.length)
+            .map(|_| self.alphabet[rng.random_range(0..self.alphabet.len())])
+            .collect()
+    }
+}
+
+impl fmt::Debug for TextOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TextOptions")
+            .field("length", &self.length)
+            .field("alphabet", &self.alphabet.iter().collect::<String>())
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("fonts", &self.fonts.len())
+            .finish()
+    }
+}
+
+/// Case-insensitive, trimmed, constant-time comparison of a response with a stored answer.
+/// Empty, wrong-length or non-ASCII responses are simply wrong.
+pub(crate) fn check(answer: &[u8], response: &str) -> bool {
+    let response = response.trim();
+    if response.len() != answer.len() {
+        return false;
+    }
+    let mut folded = [0u8; 8];
+    let Some(buf) = folded.get_mut(..response.len()) else {
+        return false;
+    };
+    for (dst, src) in buf.iter_mut().zip(response.bytes()) {
+        *dst = src.to_ascii_uppercase();
+    }
+    bool::from(buf.ct_eq(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn check_is_case_insensitive_trimmed_and_strict() {
+        assert!(check(b"AC3F7", "AC3F7"));
+        assert!(check(b"AC3F7", "  ac3f7 \t"));
+        assert!(!check(b"AC3F7", "AC3F"));
+        assert!(!check(b"AC3F7", "AC3F77"));
+        assert!(!check(b"AC3F7", ""));
+        assert!(!check(b"AC3F7", "AC3F8"));
+        assert!(!check(b"AC3F7", "ÀC3F"));
+        assert!(!check(b"AC3F7", "AC3F7AC3F7"));
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(matches!(
+            TextOptions::default().with_length(3).validated(),
+            Err(ConfigError::TextLength(3))
+        ));
+        assert!(matches!(
+            TextOptions::default().with_length(7).validated(),
+            Err(ConfigError::TextLength(7))
+        ));
+        assert!(matches!(
+            TextOptions::default().with_alphabet("ABC").validated(),
+            Err(ConfigError::Alphabet)
+        ));
+        assert!(matches!(
+            TextOptions::default()
+                .with_alphabet("ABCDEabcde")
+                .validated(),
+            Err(ConfigError::Alphabet)
+        ));
+        assert!(matches!(
+            TextOptions::default()
+                .with_alphabet("ABCDEFGHJ-")
+                .validated(),
+            Err(ConfigError::Alphabet)
+        ));
+        let folded = TextOptions::default()
+            .with_alphabet("abcdefghjk")
+            .validated()
+            .unwrap();
+        assert_eq!(folded.alphabet.iter().collect::<String>(), "ABCDEFGHJK");
+        assert!(matches!(
+            TextOptions::default().with_size(10, 10).validated(),
+            Err(ConfigError::ImageSize(10, 10))
+        ));
+        let ok = TextOptions::default().with_length(6).validated().unwrap();
+        assert_eq!(ok.fonts.len(), 1);
+    }
+
+    #[test]
+    fn answers_use_only_the_alphabet() {
+        let opts = TextOptions::default().validated().unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let a = opts.random_answer(&mut rng);
+            assert_eq!(a.len(), 5);
+            assert!(a.chars().all(|c| DEFAULT_ALPHABET.contains(c)), "{a}");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Per-client rate limits on issuing and verifying: a token bucket per client address.
+//!
+//! IPv6 clients are counted per /64 (one subscriber usually holds a whole /64). The table of
+//! buckets is bounded: when full, buckets that have refilled are dropped; if none can be,
+//! new clients are refused until some can (fail closed).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+/// A token-bucket limit: up to `burst` requests at once, then one every `refill_every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    burst: u32,
+    refill_every: Duration,
+}
+
+impl RateLimit {
+    /// `burst` requests at once, then one more each `refill_every`. `burst` is at least 1 and
+    /// `refill_every` at least 1 ms.
+    pub fn new(burst: u32, refill_every: Duration) -> Self {
+        Self {
+            burst: burst.max(1),
+            refill_every: refill_every.max(Duration::from_millis(1)),
+        }
+    }
+}
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Action {
+    Issue,
+    Verify,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// Tokens left, in thousandths (integer arithmetic, no drift).
+    milli_tokens: u64,
+    last_ms: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    issue: Option<RateLimit>,
+    verify: Option<RateLimit>,
+    buckets: DashMap<(Action, IpAddr), Bucket>,
+    max_clients: usize,
+}
+
+impl Limiter {
+    pub(crate) fn new(
+        issue: Option<RateLimit>,
+        verify: Option<RateLimit>,
+        max_clients: usize,
+    ) -> Self {
+        Self {
+            issue,
+            verify,
+            buckets: DashMap::new(),
+            max_clients,
+        }
+    }
+
+    /// Takes one token for `client`, or says how long until one is available.
+    pub(crate) fn check(
+        &self,
+        action: Action,
+        client: Option<IpAddr>,
+        now: u64,
+    ) -> Result<(), Duration> {
+        let limit = match action {
+            Action::Issue => self.issue,
+            Action::Verify => self.verify,
+        };
+        let (Some(limit), Some(client)) = (limit, client) else {
+            return Ok(());
+        };
+        let full = u64::from(limit.burst) * 1000;
+        let refill_ms = crate::clock::millis(limit.refill_every).max(1);
+        let key = (action, group(client));
+        if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_clients {
+            // Drop buckets that have refilled completely: they carry no information.
+            self.buckets.retain(|(a, _), b| {
+                let l = if *a == Action::Issue {
+                    self.issue
+                } else {
+                    self.verify
+                };
+                l.is_some_and(|l| {
+                    let r = crate::clock::millis(l.refill_every).max(1);
+                    now.saturating_sub(b.last_ms) / r < u64::from(l.burst)
+                })
+            });
+            if self.buckets.len() >= self.max_clients {
+                return Err(limit.refill_every);
+            }
+        }
+        let mut bucket = self.buckets.entry(key).or_insert(Bucket {
+            milli_tokens: full,
+            last_ms: now,
+        });
+        let elapsed = now.saturating_sub(bucket.last_ms);
+        bucket.milli_tokens =
+            (bucket.milli_tokens + elapsed.saturating_mul(1000) / refill_ms).min(full);
+        bucket.last_ms = now;
+        if bucket.milli_tokens >= 1000 {
+            bucket.milli_tokens -= 1000;
+            Ok(())
+        } else {
+            let wait_ms = (1000 - bucket.milli_tokens) * refill_ms / 1000;
+            Err(Duration::from_millis(wait_ms.max(1)))
+        }
+    }
+}
+
+/// The address a client is counted under: IPv4 as is, IPv6 by its /64.
+fn group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return IpAddr::V4(v4);
+            }
+            let mut seg = v6.segments();
+            seg[4..].fill(0);
+            IpAddr::V6(seg.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refills() {
+        let l = Limiter::new(Some(RateLimit::new(3, Duration::from_secs(2))), None, 10);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(l.check(Action::Issue, Some(ip), 1_000).is_ok());
+        }
+        let wait = l.check(Action::Issue, Some(ip), 1_000).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(2));
+        assert!(l.check(Action::Issue, Some(ip), 2_000).is_err());
+        assert!(l.check(Action::Issue, Some(ip), 3_000).is_ok());
+        // Other clients and unlimited actions are unaffected.
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.2".parse().unwrap()), 1_000)
+                .is_ok()
+        );
+        assert!(l.check(Action::Verify, Some(ip), 1_000).is_ok());
+        assert!(l.check(Action::Issue, None, 1_000).is_ok());
+    }
+
+    #[test]
+    fn ipv6_counts_per_64_and_table_is_bounded() {
+        let l = Limiter::new(Some(RateLimit::new(1, Duration::from_secs(60))), None, 2);
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        let b: IpAddr = "2001:db8::ffff:2".parse().unwrap();
+        assert!(l.check(Action::Issue, Some(a), 0).is_ok());
+        assert!(
+            l.check(Action::Issue, Some(b), 0).is_err(),
+            "same /64 shares a bucket"
+        );
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.9".parse().unwrap()), 0)
+                .is_ok()
+        );
+        // Table full of buckets that have not refilled: a new client is refused.
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.10".parse().unwrap()), 1)
+                .is_err()
+        );
+        // Once they have refilled they are dropped and the new client gets in.
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.10".parse().unwrap()), 61_000)
+                .is_ok()
+        );
+    }
+}

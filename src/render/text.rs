@@ -1,0 +1,272 @@
+//! The text picture: distorted, overlapping glyphs with a cutting stroke and clutter.
+//!
+//! What makes it hard for OCR while a person still reads it at a glance:
+//! - glyphs of varying size, rotation (up to about ±20°) and shear, pushed together so that
+//!   they touch or overlap (no gaps to segment on);
+//! - a smooth wave warp of the whole text line, applied to the outlines in vector space;
+//! - a stroke as thick as the glyph stems running through the text: over ink it cuts the
+//!   glyph in the background colour, between glyphs it joins them in ink colour;
+//! - dark, varied glyph colours over a light gradient, thin arcs and specks.
+
+use std::collections::HashMap;
+
+use ab_glyph::{Font, FontArc, OutlineCurve};
+use ab_glyph_rasterizer::{Point, point};
+use image::{Rgb, RgbImage};
+use imageproc::drawing::draw_filled_circle_mut;
+use rand::Rng;
+
+use super::{Coverage, mix, stroke_outline};
+use crate::kind::text::TextOptions;
+
+/// A glyph outline flattened to line segments, in em units (y down), centred on its box.
+struct Glyph {
+    segments: Vec<(Point, Point)>,
+    /// Box width and height in em units.
+    size: (f32, f32),
+}
+
+/// Draws text pictures; built once per engine (glyph outlines are flattened up front).
+pub(crate) struct TextRenderer {
+    width: u32,
+    height: u32,
+    /// One table per font: character → flattened glyph.
+    fonts: Vec<HashMap<char, Glyph>>,
+}
+
+impl TextRenderer {
+    pub(crate) fn new(options: &TextOptions) -> Self {
+        let fonts = options
+            .fonts
+            .iter()
+            .map(|font| {
+                options
+                    .alphabet
+                    .iter()
+                    .filter_map(|&c| Some((c, flatten(font, c)?)))
+                    .collect()
+            })
+            .collect();
+        Self {
+            width: options.width,
+            height: options.height,
+            fonts,
+        }
+    }
+
+    /// Draws `text` (characters of the alphabet; others are skipped).
+    pub(crate) fn render(&self, text: &str, rng: &mut (impl Rng + ?Sized)) -> RgbImage {
+        let (w, h) = (self.width as f32, self.height as f32);
+        let (bg0, bg1) = (light(rng), light(rng));
+        let mut img =
+            RgbImage::from_fn(self.width, self.height, |x, _| mix(bg0, bg1, x as f32 / w));
+        let background = |x: u32| mix(bg0, bg1, x as f32 / w);
+
+        // Pick glyphs and their per-glyph transforms.
+        let glyphs: Vec<(&Glyph, f32, f32, f32)> = text
+            .chars()
+            .filter_map(|c| {
+                let font = &self.fonts[rng.random_range(0..self.fonts.len())];
+                let glyph = font.get(&c)?;
+                let scale = rng.random_range(0.86..1.08_f32);
+                let angle = rng.random_range(-0.35..0.35_f32);
+                let shear = rng.random_range(-0.15..0.15_f32);
+                Some((glyph, scale, angle, shear))
+            })
+            .collect();
+        if glyphs.is_empty() {
+            return img;
+        }
+
+        // Font size: as large as the height allows, shrunk until the overlapped row fits.
+        let overlap = 0.03;
+        let row_em: f32 = glyphs
+            .iter()
+            .map(|(g, s, _, _)| g.size.0 * s * (1.0 - overlap))
+            .sum();
+        let margin = w * 0.06;
+        let size = (h * 0.80).min((w - 2.0 * margin) / row_em.max(0.1));
+        let slack = (w - 2.0 * margin - row_em * size).max(0.0);
+        let mut cursor = margin + rng.random_range(0.0..=slack);
+
+        // The wave warp applied to every outline point.
+        let (a1, f1, p1) = (
+            h * 0.07,
+            rng.random_range(1.2..2.2) * std::f32::consts::TAU / w,
+            rng.random_range(0.0..std::f32::consts::TAU),
+        );
+        let (a2, f2, p2) = (
+            h * 0.05,
+            rng.random_range(0.8..1.6) * std::f32::consts::TAU / h,
+            rng.random_range(0.0..std::f32::consts::TAU),
+        );
+        let warp = |p: Point| {
+            point(
+                p.x + a2 * (p.y * f2 + p2).sin(),
+                p.y + a1 * (p.x * f1 + p1).sin(),
+            )
+        };
+
+        let mut coverage = Coverage::new();
+        let mut ink = vec![0.0_f32; (self.width * self.height) as usize];
+        let mut colours = Vec::with_capacity(glyphs.len());
+        let mut centres = Vec::with_capacity(glyphs.len());
+        let mut segments = Vec::new();
+        for (glyph, scale, angle, shear) in glyphs {
+            let px = size * scale;
+            let half_w = glyph.size.0 * px / 2.0;
+            let cx = cursor + half_w;
+            cursor += 2.0 * half_w * (1.0 - overlap);
+            let jitter = ((h - glyph.size.1 * px) / 2.0).max(0.0) * 0.7;
+            let cy = h / 2.0 + rng.random_range(-jitter..=jitter);
+            centres.push(point(cx, cy));
+            let (sin, cos) = angle.sin_cos();
+            let place = |p: Point| {
+                let (x, y) = ((p.x + shear * p.y) * px, p.y * px);
+                warp(point(cx + x * cos - y * sin, cy + x * sin + y * cos))
+            };
+            segments.clear();
+            segments.extend(glyph.segments.iter().map(|(a, b)| (place(*a), place(*b))));
+            let colour = dark(rng);
+            colours.push(colour);
+            let width = self.width;
+            coverage.fill(&segments, self.width, self.height, |x, y, a| {
+                let px = img.get_pixel_mut(x, y);
+                *px = mix(*px, colour, a);
+                let i = (y * width + x) as usize;
+                ink[i] = ink[i].max(a);
+            });
+        }
+
+        // The cutting stroke: a smooth wave through the text band, as thick as a stem.
+        let stem = size * 0.075;
+        let mean_y = centres.iter().map(|c| c.y).sum::<f32>() / centres.len() as f32;
+        let (amp, freq, phase) = (
+            h * 0.10,
+            rng.random_range(1.0..2.0_f32),
+            rng.random_range(0.0..std::f32::consts::TAU),
+        );
+        let path: Vec<Point> = (0..=32)
+            .map(|i| {
+                let t = i as f32 / 32.0;
+                let x = margin * 0.5 + t * (w - margin);
+                point(
+                    x,
+                    mean_y + amp * (t * freq * std::f32::consts::TAU + phase).sin(),
+                )
+            })
+            .collect();
+        let stroke_colour = colours[rng.random_range(0..colours.len())];
+        let width = self.width;
+        coverage.fill(
+            &stroke_outline(&path, stem),
+            self.width,
+            self.height,
+            |x, y, a| {
+                let target = if ink[(y * width + x) as usize] > 0.5 {
+                    background(x)
+                } else {
+                    stroke_colour
+                };
+                let px = img.get_pixel_mut(x, y);
+                *px = mix(*px, target, a);
+            },
+        );
+
+        // Clutter: thin arcs and specks in mid tones.
+        for _ in 0..2 {
+            let (y0, amp, phase) = (
+                rng.random_range(0.0..h),
+                rng.random_range(0.1..0.4) * h,
+                rng.random_range(0.0..6.3_f32),
+            );
+            let arc: Vec<Point> = (0..=16)
+                .map(|i| {
+                    let x = i as f32 / 16.0 * w;
+                    point(x, y0 + amp * (x / w * 3.0 + phase).sin())
+                })
+                .collect();
+            let colour = mid(rng);
+            coverage.fill(
+                &stroke_outline(&arc, 1.3),
+                self.width,
+                self.height,
+                |x, y, a| {
+                    let px = img.get_pixel_mut(x, y);
+                    *px = mix(*px, colour, a * 0.8);
+                },
+            );
+        }
+        for _ in 0..(self.width * self.height / 400) {
+            let c = (
+                rng.random_range(0..self.width) as i32,
+                rng.random_range(0..self.height) as i32,
+            );
+            draw_filled_circle_mut(&mut img, c, 1, mid(rng));
+        }
+        img
+    }
+}
+
+/// Flattens a glyph outline into line segments in em units, y down, centred on its box.
+fn flatten(font: &FontArc, c: char) -> Option<Glyph> {
+    let outline = font.outline(font.glyph_id(c))?;
+    let em = font.units_per_em()?;
+    let (b0, b1) = (outline.bounds.min, outline.bounds.max);
+    let (mx, my) = ((b0.x + b1.x) / 2.0, (b0.y + b1.y) / 2.0);
+    let norm = |p: Point| point((p.x - mx) / em, (my - p.y) / em);
+    let mut segments = Vec::new();
+    let mut push_curve = |n: usize, f: &dyn Fn(f32) -> Point| {
+        let mut prev = norm(f(0.0));
+        for i in 1..=n {
+            let next = norm(f(i as f32 / n as f32));
+            segments.push((prev, next));
+            prev = next;
+        }
+    };
+    for curve in &outline.curves {
+        match *curve {
+            OutlineCurve::Line(a, b) => push_curve(1, &|t| lerp(a, b, t)),
+            OutlineCurve::Quad(a, b, c) => {
+                push_curve(5, &|t| lerp(lerp(a, b, t), lerp(b, c, t), t))
+            }
+            OutlineCurve::Cubic(a, b, c, d) => push_curve(7, &|t| {
+                let (ab, bc, cd) = (lerp(a, b, t), lerp(b, c, t), lerp(c, d, t));
+                lerp(lerp(ab, bc, t), lerp(bc, cd, t), t)
+            }),
+        }
+    }
+    // ab_glyph reports outline bounds with y flipped (min.y is the top): use magnitudes.
+    Some(Glyph {
+        segments,
+        size: ((b1.x - b0.x).abs() / em, (b1.y - b0.y).abs() / em),
+    })
+}
+
+fn lerp(a: Point, b: Point, t: f32) -> Point {
+    point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
+}
+
+fn light(rng: &mut (impl Rng + ?Sized)) -> Rgb<u8> {
+    Rgb([
+        rng.random_range(215..=255),
+        rng.random_range(215..=255),
+        rng.random_range(215..=255),
+    ])
+}
+
+fn dark(rng: &mut (impl Rng + ?Sized)) -> Rgb<u8> {
+    Rgb([
+        rng.random_range(10..=120),
+        rng.random_range(10..=120),
+        rng.random_range(10..=120),
+    ])
+}
+
+fn mid(rng: &mut (impl Rng + ?Sized)) -> Rgb<u8> {
+    Rgb([
+        rng.random_range(90..=190),
+        rng.random_range(90..=190),
+        rng.random_range(90..=190),
+    ])
+}

@@ -1,0 +1,379 @@
+//! The Auth v1 routes through a Router, one request at a time (`oneshot`): every route,
+//! every error code.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use base64::Engine as _;
+use common::*;
+use http::{Request, StatusCode};
+use serde_json::json;
+use tower_captcha::{MemoryStore, RateLimit};
+
+async fn issue(h: &Harness, uri: &str) -> (String, String) {
+    let (status, headers, body) = send(&h.app(), get_req(uri)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["cache-control"], "no-store");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let answer = h.spy.answer(&token);
+    (token, answer)
+}
+
+#[tokio::test]
+async fn issue_returns_token_png_data_url_and_ttl() {
+    let h = Harness::new();
+    let (status, _, body) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["expires_in"], 300);
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(token.len(), 22, "128-bit URL-safe id");
+    let image = body["image"].as_str().unwrap();
+    let b64 = image
+        .strip_prefix("data:image/png;base64,")
+        .expect("data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height.
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 160);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 60);
+}
+
+#[tokio::test]
+async fn right_key_returns_pass_and_spends_challenge() {
+    let h = Harness::new();
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    // Case-insensitive and trimmed.
+    let key = format!("  {}  ", answer.to_lowercase());
+    let (status, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": key}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(
+        body["captcha_token"].as_str().unwrap().split('.').count(),
+        3,
+        "a JWT"
+    );
+
+    let (status, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": answer}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(body["error"], "captcha_used");
+    assert_eq!(error_code(&body), 4003);
+}
+
+#[tokio::test]
+async fn wrong_key_counts_attempts_until_the_limit() {
+    let h = Harness::with(|b| b.max_attempts(3));
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    for left in [2, 1] {
+        let (status, _, body) = send(
+            &h.app(),
+            post_json(
+                "/auth/v1/captcha/data/verify",
+                &json!({"token": token, "key": "WRONG"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "invalid_captcha");
+        assert_eq!(error_code(&body), 4001);
+        assert_eq!(body["attempts_left"], left);
+    }
+    // Still valid after wrong answers (seed 003): the right one passes...
+    let (status, _, _) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": answer}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // ...but the limit spends it.
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    for left in [2, 1, 0] {
+        let (_, _, body) = send(
+            &h.app(),
+            post_json(
+                "/auth/v1/captcha/data/verify",
+                &json!({"token": token, "key": "nope"}),
+            ),
+        )
+        .await;
+        assert_eq!(body["attempts_left"], left);
+    }
+    let (status, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": answer}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(error_code(&body), 4003);
+}
+
+#[tokio::test]
+async fn unknown_and_expired_tokens_are_4002() {
+    let h = Harness::new();
+    for token in ["", "nope", "AAAAAAAAAAAAAAAAAAAAAA", "ÿÿÿÿÿÿÿÿÿÿÿ"] {
+        let (status, _, body) = send(
+            &h.app(),
+            post_json(
+                "/auth/v1/captcha/data/verify",
+                &json!({"token": token, "key": "ABCDE"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::GONE, "{token}");
+        assert_eq!(body["error"], "captcha_expired");
+        assert_eq!(error_code(&body), 4002);
+    }
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    h.clock.advance(Duration::from_secs(299));
+    let (token2, _) = issue(&h, "/auth/v1/captcha/data").await;
+    h.clock.advance(Duration::from_secs(1));
+    let (status, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": answer}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE, "expired at 300 s");
+    assert_eq!(error_code(&body), 4002);
+    let (status, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token2, "key": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the later one is still alive: {body}"
+    );
+}
+
+#[tokio::test]
+async fn scope_binds_the_pass_and_is_validated() {
+    let h = Harness::new();
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data?scope=login").await;
+    let (_, _, body) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": token, "key": answer}),
+        ),
+    )
+    .await;
+    let pass = body["captcha_token"].as_str().unwrap();
+    let (status, _, body) = send(&h.app(), post_with_token("/login", pass)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "welcome Some(\"login\")");
+
+    for bad in ["", "a%20b", "%F0%9F%98%80", &"x".repeat(33)] {
+        let (status, _, body) = send(
+            &h.app(),
+            get_req(&format!("/auth/v1/captcha/data?scope={bad}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "scope {bad:?}");
+        assert_eq!(body["error"], "invalid_request");
+        assert_eq!(error_code(&body), 4000);
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_answer_4029_with_retry_after() {
+    let h = Harness::with(|b| {
+        b.issue_rate_limit(Some(RateLimit::new(2, Duration::from_secs(10))))
+            .verify_rate_limit(Some(RateLimit::new(1, Duration::from_secs(3))))
+    });
+    let app = h.app();
+    let from = |mut req: Request<Body>, ip: &str| {
+        req.extensions_mut()
+            .insert(std::net::SocketAddr::new(ip.parse().unwrap(), 4000));
+        req
+    };
+    for _ in 0..2 {
+        let (status, _, _) = send(&app, from(get_req("/auth/v1/captcha/data"), "192.0.2.7")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, headers, body) =
+        send(&app, from(get_req("/auth/v1/captcha/data"), "192.0.2.7")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], "too_many_requests");
+    assert_eq!(error_code(&body), 4029);
+    assert_eq!(headers["retry-after"], "10");
+    // Another client is not affected; time refills the bucket.
+    let (status, _, _) = send(&app, from(get_req("/auth/v1/captcha/data"), "192.0.2.8")).await;
+    assert_eq!(status, StatusCode::OK);
+    h.clock.advance(Duration::from_secs(10));
+    let (status, _, _) = send(&app, from(get_req("/auth/v1/captcha/data"), "192.0.2.7")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let verify = || {
+        from(
+            post_json(
+                "/auth/v1/captcha/data/verify",
+                &json!({"token": "x", "key": "y"}),
+            ),
+            "192.0.2.7",
+        )
+    };
+    let (status, _, _) = send(&app, verify()).await;
+    assert_eq!(status, StatusCode::GONE);
+    let (status, headers, body) = send(&app, verify()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(&body), 4029);
+    assert_eq!(headers["retry-after"], "3");
+}
+
+#[tokio::test]
+async fn a_full_store_answers_busy_and_never_evicts() {
+    let h = Harness::with_store(MemoryStore::with_capacity(2), |b| b);
+    let (first, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    issue(&h, "/auth/v1/captcha/data").await;
+    let (status, _, body) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "server_busy");
+    assert_eq!(error_code(&body), 5030);
+    // The live challenge was kept.
+    let (status, _, _) = send(
+        &h.app(),
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": first, "key": answer}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Once entries expire, there is room again.
+    h.clock.advance(Duration::from_secs(301));
+    let (status, _, _) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_busy() {
+    let captcha = tower_captcha::Captcha::builder()
+        .secret(SECRET.to_vec())
+        .store(DownStore)
+        .build()
+        .unwrap();
+    let app = axum::Router::new().layer(tower_captcha::CaptchaLayer::new(captcha));
+    let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(&body), 5030);
+    let (status, _, body) = send(
+        &app,
+        post_json(
+            "/auth/v1/captcha/data/verify",
+            &json!({"token": "AAAAAAAAAAAAAAAAAAAAAA", "key": "ABCDE"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(&body), 5030);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_in_the_protocol_shape() {
+    let h = Harness::new();
+    let (status, headers, body) = send(
+        &h.app(),
+        Request::post("/auth/v1/captcha/data")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["allow"], "GET");
+    assert_eq!(error_code(&body), 4000);
+    let (status, headers, _) = send(&h.app(), get_req("/auth/v1/captcha/data/verify")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["allow"], "POST");
+}
+
+#[tokio::test]
+async fn other_paths_reach_the_app_untouched() {
+    let h = Harness::new();
+    let (status, _, body) = send(&h.app(), get_req("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "home");
+    let (status, _, _) = send(&h.app(), get_req("/auth/v1/captcha")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(&h.app(), get_req("/auth/v1/captcha/data/")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn paths_are_configurable() {
+    let h = Harness::new();
+    let app = axum::Router::new().layer(
+        tower_captcha::CaptchaLayer::new(h.captcha.clone()).auth_v1_paths("/c/new", "/c/check"),
+    );
+    let (status, _, body) = send(&app, get_req("/c/new")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().unwrap();
+    let answer = h.spy.answer(token);
+    let (status, _, _) = send(
+        &app,
+        post_json("/c/check", &json!({"token": token, "key": answer})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn form_bodies_are_accepted() {
+    let h = Harness::new();
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    let req = Request::post("/auth/v1/captcha/data/verify")
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(Body::from(format!("token={token}&key={answer}")))
+        .unwrap();
+    let (status, _, body) = send(&h.app(), req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn chinese_messages_follow_accept_language() {
+    let h = Harness::new();
+    let req = Request::post("/auth/v1/captcha/data/verify")
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"token":"x","key":"y"}"#))
+        .unwrap();
+    let (_, _, body) = send(&h.app(), req).await;
+    assert_eq!(body["error_description"], "验证码已过期，请重新获取");
+    assert_eq!(body["error"], "captcha_expired", "codes stay the same");
+}

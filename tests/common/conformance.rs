@@ -1,0 +1,158 @@
+//! The store conformance suite, written once and run against every store.
+
+use std::sync::Arc;
+
+use tower_captcha::store::{ChallengeRecord, VerifyOutcome};
+use tower_captcha::{Id, Kind, Store};
+
+const NOW: u64 = 1_800_000_000_000;
+
+fn record(answer: &str) -> ChallengeRecord {
+    ChallengeRecord {
+        kind: Kind::Text,
+        answer: answer.as_bytes().into(),
+        scope: Some("login".into()),
+    }
+}
+
+fn new_id() -> Id {
+    Id::random(&mut rand::rng())
+}
+
+fn right(r: &ChallengeRecord) -> bool {
+    &*r.answer == b"ABCDE"
+}
+
+fn wrong(_: &ChallengeRecord) -> bool {
+    false
+}
+
+/// Runs every case against `store`. Each case uses fresh ids, so one store serves all.
+pub async fn run<S: Store>(store: Arc<S>) {
+    right_answer_spends(&*store).await;
+    wrong_answers_count_then_lock(&*store).await;
+    unknown_and_expired(&*store).await;
+    pass_ids_spend_once(&*store).await;
+    concurrent_verifies_one_winner(store.clone()).await;
+    concurrent_spends_one_winner(store).await;
+}
+
+async fn right_answer_spends(store: &dyn Store) {
+    let id = new_id();
+    store
+        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    match store.verify(id, &right, 5, NOW).await.unwrap() {
+        VerifyOutcome::Passed(r) => assert_eq!(r, record("ABCDE")),
+        other => panic!("expected a pass, got {other:?}"),
+    }
+    assert_eq!(
+        store.verify(id, &right, 5, NOW).await.unwrap(),
+        VerifyOutcome::Spent
+    );
+}
+
+async fn wrong_answers_count_then_lock(store: &dyn Store) {
+    let id = new_id();
+    store
+        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    for left in (1..3).rev() {
+        assert_eq!(
+            store.verify(id, &wrong, 3, NOW).await.unwrap(),
+            VerifyOutcome::Failed {
+                attempts_left: left
+            }
+        );
+    }
+    // The challenge stayed valid through wrong answers: a right one still passes...
+    let id2 = new_id();
+    store
+        .insert(id2, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.verify(id2, &wrong, 3, NOW).await.unwrap(),
+        VerifyOutcome::Failed { attempts_left: 2 }
+    );
+    assert!(matches!(
+        store.verify(id2, &right, 3, NOW).await.unwrap(),
+        VerifyOutcome::Passed(_)
+    ));
+    // ...but the last allowed wrong answer spends it, and then even the right one is refused.
+    assert_eq!(
+        store.verify(id, &wrong, 3, NOW).await.unwrap(),
+        VerifyOutcome::Failed { attempts_left: 0 }
+    );
+    assert_eq!(
+        store.verify(id, &right, 3, NOW).await.unwrap(),
+        VerifyOutcome::Spent
+    );
+}
+
+async fn unknown_and_expired(store: &dyn Store) {
+    assert_eq!(
+        store.verify(new_id(), &right, 5, NOW).await.unwrap(),
+        VerifyOutcome::Unknown
+    );
+    let id = new_id();
+    store
+        .insert(id, record("ABCDE"), NOW + 1_000, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.verify(id, &right, 5, NOW + 1_000).await.unwrap(),
+        VerifyOutcome::Unknown,
+        "expiry is checked on read"
+    );
+}
+
+async fn pass_ids_spend_once(store: &dyn Store) {
+    let jti = new_id();
+    assert!(store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap());
+    assert!(!store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap());
+    assert!(store.spend_pass(new_id(), NOW + 60_000, NOW).await.unwrap());
+}
+
+async fn concurrent_verifies_one_winner<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.verify(id, &right, 5, NOW).await.unwrap() })
+        })
+        .collect();
+    let mut passed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            VerifyOutcome::Passed(_) => passed += 1,
+            VerifyOutcome::Spent => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        passed, 1,
+        "exactly one of 50 concurrent right answers passes"
+    );
+}
+
+async fn concurrent_spends_one_winner<S: Store>(store: Arc<S>) {
+    let jti = new_id();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap() })
+        })
+        .collect();
+    let mut spent = 0;
+    for t in tasks {
+        spent += usize::from(t.await.unwrap());
+    }
+    assert_eq!(spent, 1, "exactly one of 50 concurrent spends succeeds");
+}

@@ -1,0 +1,234 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod conformance;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{get, post};
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use tower_captcha::clock::ManualClock;
+use tower_captcha::store::{BoxFuture, ChallengeRecord, Check, VerifyOutcome};
+use tower_captcha::{
+    Captcha, CaptchaBuilder, CaptchaLayer, Id, MemoryStore, Store, StoreError, VerifiedCaptcha,
+};
+
+pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+pub const START_MS: u64 = 1_800_000_000_000;
+
+/// A store that remembers every answer it was given (so tests can answer right), then
+/// delegates to another store.
+pub struct Spy<S> {
+    pub inner: S,
+    answers: Mutex<HashMap<String, String>>,
+}
+
+impl<S: Store> Spy<S> {
+    pub fn new(inner: S) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            answers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn answer(&self, id: &str) -> String {
+        self.answers
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .expect("an issued id")
+    }
+}
+
+impl<S: Store> Store for Spy<S> {
+    fn insert(
+        &self,
+        id: Id,
+        record: ChallengeRecord,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.answers.lock().unwrap().insert(
+            id.to_string(),
+            String::from_utf8(record.answer.to_vec()).unwrap(),
+        );
+        self.inner.insert(id, record, expires_at, now)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        id: Id,
+        check: Check<'a>,
+        max: u32,
+        now: u64,
+    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
+        self.inner.verify(id, check, max, now)
+    }
+
+    fn spend_pass(
+        &self,
+        jti: Id,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        self.inner.spend_pass(jti, expires_at, now)
+    }
+}
+
+/// A store that is down: every call fails.
+pub struct DownStore;
+
+impl Store for DownStore {
+    fn insert(
+        &self,
+        _: Id,
+        _: ChallengeRecord,
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn verify<'a>(
+        &'a self,
+        _: Id,
+        _: Check<'a>,
+        _: u32,
+        _: u64,
+    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn spend_pass(&self, _: Id, _: u64, _: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+}
+
+/// An engine with a spy on a memory store, a manual clock and no rate limits.
+pub struct Harness {
+    pub captcha: Captcha,
+    pub spy: Arc<Spy<MemoryStore>>,
+    pub clock: ManualClock,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with(|b| b)
+    }
+
+    pub fn with(f: impl FnOnce(CaptchaBuilder) -> CaptchaBuilder) -> Self {
+        Self::with_store(MemoryStore::new(), f)
+    }
+
+    pub fn with_store(
+        store: MemoryStore,
+        f: impl FnOnce(CaptchaBuilder) -> CaptchaBuilder,
+    ) -> Self {
+        let spy = Spy::new(store);
+        let clock = ManualClock::new(START_MS);
+        let builder = Captcha::builder()
+            .secret(SECRET.to_vec())
+            .shared_store(spy.clone())
+            .clock(clock.clone())
+            .issue_rate_limit(None)
+            .verify_rate_limit(None);
+        Self {
+            captcha: f(builder).build().expect("valid config"),
+            spy,
+            clock,
+        }
+    }
+
+    /// The app used by most HTTP tests: captcha routes, a login route guarded for scope
+    /// `login`, a route guarded for any scope, an extractor-only route, and a plain one.
+    pub fn app(&self) -> Router {
+        let c = &self.captcha;
+        Router::new()
+            .route(
+                "/login",
+                post(|pass: VerifiedCaptcha| async move { format!("welcome {:?}", pass.scope()) }),
+            )
+            .route_layer(c.require_scope("login"))
+            .merge(
+                Router::new()
+                    .route("/any", post(|| async { "any" }))
+                    .route_layer(c.require()),
+            )
+            .route(
+                "/extract",
+                post(|pass: VerifiedCaptcha| async move { pass.claims().jti.clone() }),
+            )
+            .route(
+                "/maybe",
+                post(|pass: Option<VerifiedCaptcha>| async move {
+                    if pass.is_some() {
+                        "verified"
+                    } else {
+                        "anonymous"
+                    }
+                }),
+            )
+            .route("/", get(|| async { "home" }))
+            .layer(CaptchaLayer::new(c.clone()))
+    }
+
+    /// Issues through the engine and solves it: a fresh pass token.
+    pub async fn pass(&self, scope: Option<&str>) -> String {
+        let c = self
+            .captcha
+            .issue(tower_captcha::Kind::Text, scope, None)
+            .await
+            .unwrap();
+        let answer = self.spy.answer(&c.id);
+        self.captcha
+            .verify(&c.id, &answer, None)
+            .await
+            .unwrap()
+            .token
+    }
+}
+
+/// Sends `req` through `app`; returns status, headers and body parsed as JSON (or as a
+/// JSON string when not JSON).
+pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, http::HeaderMap, Value) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (parts.status, parts.headers, json)
+}
+
+pub fn get_req(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+pub fn post_json(uri: &str, body: &Value) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+pub fn post_with_token(uri: &str, token: &str) -> Request<Body> {
+    Request::post(uri)
+        .header("x-captcha-token", token)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Asserts the shared error shape and returns `error_code`.
+pub fn error_code(body: &Value) -> u64 {
+    assert!(body["error"].is_string(), "error shape: {body}");
+    assert!(body["error_description"].is_string(), "error shape: {body}");
+    body["error_code"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("error shape: {body}"))
+}

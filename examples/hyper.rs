@@ -1,0 +1,78 @@
+//! The same protection in a plain hyper service, no axum: `cargo run --example hyper`
+//! (port from `PORT`, default 3000).
+//!
+//! The captcha routes are mounted by `CaptchaLayer`; `POST /login` is wrapped in the guard;
+//! everything else is answered by a `service_fn`. Try:
+//!
+//! ```text
+//! curl -s 127.0.0.1:3000/auth/v1/captcha/data
+//! curl -s 127.0.0.1:3000/auth/v1/captcha/data/verify -d '{"token":"...","key":"..."}' -H 'content-type: application/json'
+//! curl -s -X POST 127.0.0.1:3000/login -H 'x-captcha-token: ...'
+//! ```
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
+use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn text(status: StatusCode, s: &str) -> Response<Body> {
+    let mut res = Response::new(Full::new(Bytes::from(s.to_owned())).boxed());
+    *res.status_mut() = status;
+    res
+}
+
+/// The protected handler: the guard has already redeemed the pass.
+async fn login(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let pass = req.extensions().get::<VerifiedCaptcha>().cloned();
+    Ok(text(StatusCode::OK, &format!("logged in; captcha scope {:?}\n", pass.and_then(|p| p.scope().map(str::to_owned)))))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let captcha = Captcha::builder()
+        .secret(std::env::var("CAPTCHA_SECRET").unwrap_or_else(|_| "change me: a 32+ byte shared secret".into()))
+        .build()?;
+    let protected_login = captcha.require_scope("login").layer(service_fn(login));
+    let router = service_fn(move |req: Request<Incoming>| {
+        let protected_login = protected_login.clone();
+        async move {
+            if req.uri().path() == "/login" && req.method() == http::Method::POST {
+                let res = protected_login.oneshot(req).await?;
+                return Ok::<_, Infallible>(res.map(|b| b.boxed()));
+            }
+            Ok(text(StatusCode::NOT_FOUND, "not found\n"))
+        }
+    });
+    let app = CaptchaLayer::new(captcha).layer(router);
+
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("hyper example on http://{}", listener.local_addr()?);
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        // The peer address goes into the request extensions, where the rate limiter reads it.
+        let svc = ServiceBuilder::new()
+            .map_request(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert::<SocketAddr>(peer);
+                req
+            })
+            .service(app.clone());
+        tokio::spawn(async move {
+            let conn = auto::Builder::new(TokioExecutor::new());
+            if let Err(e) = conn.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await {
+                eprintln!("connection error: {e}");
+            }
+        });
+    }
+}

@@ -35,13 +35,22 @@ fn text(status: StatusCode, s: &str) -> Response<Body> {
 /// The protected handler: the guard has already redeemed the pass.
 async fn login(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let pass = req.extensions().get::<VerifiedCaptcha>().cloned();
-    Ok(text(StatusCode::OK, &format!("logged in; captcha scope {:?}\n", pass.and_then(|p| p.scope().map(str::to_owned)))))
+    Ok(text(
+        StatusCode::OK,
+        &format!(
+            "logged in; captcha scope {:?}\n",
+            pass.and_then(|p| p.scope().map(str::to_owned))
+        ),
+    ))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let captcha = Captcha::builder()
-        .secret(std::env::var("CAPTCHA_SECRET").unwrap_or_else(|_| "change me: a 32+ byte shared secret".into()))
+        .secret(
+            std::env::var("CAPTCHA_SECRET")
+                .unwrap_or_else(|_| "change me: a 32+ byte shared secret".into()),
+        )
         .build()?;
     let protected_login = captcha.require_scope("login").layer(service_fn(login));
     let router = service_fn(move |req: Request<Incoming>| {
@@ -56,7 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let app = CaptchaLayer::new(captcha).layer(router);
 
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("hyper example on http://{}", listener.local_addr()?);
     loop {
@@ -70,7 +82,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .service(app.clone());
         tokio::spawn(async move {
             let conn = auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = conn.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await {
+            if let Err(e) = conn
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
+                .await
+            {
                 eprintln!("connection error: {e}");
             }
         });

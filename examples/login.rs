@@ -35,7 +35,10 @@ struct Reset {
 async fn login(pass: VerifiedCaptcha, Json(form): Json<Login>) -> impl IntoResponse {
     tracing::info!(scope = ?pass.scope(), "login attempt with a verified captcha");
     if form.username == "demo" && form.password == "demo" {
-        (StatusCode::OK, Json(json!({"ok": true, "message": format!("Welcome, {}!", form.username)})))
+        (
+            StatusCode::OK,
+            Json(json!({"ok": true, "message": format!("Welcome, {}!", form.username)})),
+        )
     } else {
         (
             StatusCode::UNAUTHORIZED,
@@ -45,11 +48,13 @@ async fn login(pass: VerifiedCaptcha, Json(form): Json<Login>) -> impl IntoRespo
 }
 
 async fn password_reset(_pass: VerifiedCaptcha, Json(form): Json<Reset>) -> impl IntoResponse {
-    Json(json!({"ok": true, "message": format!("If {} has an account, a reset link is on its way.", form.email)}))
+    Json(
+        json!({"ok": true, "message": format!("If {} has an account, a reset link is on its way.", form.email)}),
+    )
 }
 
 /// The whole app: pages, protected routes, and the captcha routes.
-fn app(captcha: Captcha) -> Router {
+pub fn app(captcha: Captcha) -> Router {
     Router::new()
         .route("/login", post(login))
         .route_layer(captcha.require_scope("login"))
@@ -60,10 +65,12 @@ fn app(captcha: Captcha) -> Router {
         )
         .route("/", get(|| async { Html(page(LOGIN)) }))
         .route("/reset", get(|| async { Html(page(RESET)) }))
-        .layer(
-            CaptchaLayer::new(captcha)
-                .client_ip(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())),
-        )
+        .layer(CaptchaLayer::new(captcha).client_ip(|parts| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        }))
 }
 
 #[tokio::main]
@@ -78,10 +85,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.secret(secret);
     }
     let captcha = builder.build()?;
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("login example on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(captcha).into_make_service_with_connect_info::<SocketAddr>()).await?;
+    axum::serve(
+        listener,
+        app(captcha).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -205,6 +205,12 @@ impl Captcha {
         self.inner.pass_ttl
     }
 
+    /// Draws `text` in the engine's text style and encodes it as PNG, without issuing a
+    /// challenge: for previews and benchmarks. Characters outside the alphabet are skipped.
+    pub fn render_text_png(&self, text: &str) -> Vec<u8> {
+        encode_png(&self.with_rng(|rng| self.inner.renderer.render(text, rng)))
+    }
+
     /// Issues a challenge of `kind`, optionally bound to `scope`, for `client` (the address
     /// rate limits count against; `None` is not limited).
     pub async fn issue(
@@ -241,7 +247,7 @@ impl Captcha {
                 tracing::warn!(error = %e, "captcha issue refused by store");
                 IssueError::Busy(e)
             })?;
-        let png = encode_png(&self.with_rng(|rng| self.inner.renderer.render(&answer, rng)));
+        let png = self.render_text_png(&answer);
         tracing::debug!(
             kind = kind.as_str(),
             scoped = scope.is_some(),
@@ -394,5 +400,167 @@ impl fmt::Debug for Pass {
             .field("token", &"<redacted>")
             .field("expires_in", &self.expires_in)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ConfigError;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn seeded_engines_repeat_and_default_ones_do_not() {
+        let make = |seed| {
+            Captcha::builder()
+                .secret([1u8; 32].to_vec())
+                .insecure_seeded_rng(seed)
+                .build()
+                .unwrap()
+        };
+        let (a, b, c) = (make(42), make(42), make(43));
+        let ca = block_on(a.issue(Kind::Text, None, None)).unwrap();
+        let cb = block_on(b.issue(Kind::Text, None, None)).unwrap();
+        let cc = block_on(c.issue(Kind::Text, None, None)).unwrap();
+        assert_eq!((&ca.id, &ca.png), (&cb.id, &cb.png));
+        assert_ne!(ca.id, cc.id);
+        assert_ne!(ca.png, cc.png);
+        let d = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .build()
+            .unwrap();
+        let (d1, d2) = (
+            block_on(d.issue(Kind::Text, None, None)).unwrap(),
+            block_on(d.issue(Kind::Text, None, None)).unwrap(),
+        );
+        assert_ne!(d1.id, d2.id);
+        assert_ne!(d1.png, d2.png);
+    }
+
+    #[test]
+    fn pictures_are_pngs_of_the_configured_size_with_ink() {
+        let captcha = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .text(TextOptions::default().with_size(240, 76).with_length(6))
+            .build()
+            .unwrap();
+        let png = captcha.render_text_png("HWM3KY");
+        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(img.dimensions(), (240, 76));
+        // Glyphs are dark on a light background: a good share of the picture is ink.
+        let dark = img
+            .pixels()
+            .filter(|p| p.0.iter().map(|&c| u32::from(c)).sum::<u32>() < 3 * 130)
+            .count();
+        let share = dark as f64 / f64::from(240 * 76);
+        assert!((0.08..0.6).contains(&share), "dark share {share}");
+        // Nothing to draw: a blank (light) picture, no panic.
+        let blank = image::load_from_memory(&captcha.render_text_png(""))
+            .unwrap()
+            .to_rgb8();
+        assert!(blank.pixels().all(|p| p.0.iter().all(|&c| c >= 200)));
+    }
+
+    #[test]
+    fn bad_configurations_are_reported() {
+        let b = || Captcha::builder().secret([1u8; 32].to_vec());
+        assert_eq!(
+            Captcha::builder()
+                .secret(b"short".to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::WeakSecret(5)
+        );
+        assert_eq!(
+            b().challenge_ttl(Duration::ZERO).build().unwrap_err(),
+            ConfigError::Ttl("challenge TTL")
+        );
+        assert_eq!(
+            b().pass_ttl(Duration::from_secs(90_000))
+                .build()
+                .unwrap_err(),
+            ConfigError::Ttl("pass TTL")
+        );
+        assert_eq!(
+            b().max_attempts(0).build().unwrap_err(),
+            ConfigError::Attempts(0)
+        );
+        assert_eq!(
+            b().max_tracked_clients(0).build().unwrap_err(),
+            ConfigError::Capacity("max tracked clients")
+        );
+        assert_eq!(
+            b().signing_key("k", [1u8; 32].to_vec())
+                .accept_key("k", [2u8; 32].to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::KeyId("k".into())
+        );
+        assert_eq!(
+            b().accept_key("old", b"short".to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::WeakSecret(5)
+        );
+        assert_eq!(
+            b().text(TextOptions::default().with_length(9))
+                .build()
+                .unwrap_err(),
+            ConfigError::TextLength(9)
+        );
+        let no_glyphs = ab_glyph::FontArc::try_from_slice(crate::kind::text::BUNDLED_FONT).unwrap();
+        assert_eq!(
+            b().text(
+                TextOptions::default()
+                    .with_alphabet("ABCDEFGHJKÉ")
+                    .with_fonts(vec![no_glyphs])
+            )
+            .build()
+            .unwrap_err(),
+            ConfigError::Alphabet
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let secret = "a very secret signing key of 32+ bytes";
+        let captcha = Captcha::builder()
+            .secret(secret)
+            .insecure_seeded_rng(1)
+            .build()
+            .unwrap();
+        let challenge = block_on(captcha.issue(Kind::Text, None, None)).unwrap();
+        let err = block_on(captcha.verify(&challenge.id, "WRONG", None)).unwrap_err();
+        let debug = format!(
+            "{captcha:?} {challenge:?} {err:?} {:?}",
+            Captcha::builder().secret(secret)
+        );
+        assert!(!debug.contains("secret signing"), "{debug}");
+        assert!(!debug.contains(&challenge.id), "{debug}");
+        let pass = Pass {
+            token: "eyJ.secret.token".into(),
+            expires_in: Duration::from_secs(1),
+        };
+        assert!(!format!("{pass:?}").contains("secret"));
+    }
+
+    #[test]
+    fn scopes_are_validated() {
+        assert!(valid_scope("login"));
+        assert!(valid_scope("password_reset.v2-x"));
+        for bad in ["", "a b", "é", "a/b", &"x".repeat(33)] {
+            assert!(!valid_scope(bad), "{bad:?}");
+        }
     }
 }

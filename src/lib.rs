@@ -63,3 +63,8 @@ pub use token::PassClaims;
 pub mod auth_v1 {
     pub use crate::protocol::auth_v1::{ISSUE_PATH, VERIFY_PATH};
 }
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,7 +1,7 @@
 //! The text kind: an answer of 4–6 characters from an alphabet without look-alikes.
 //!
 //! Answers are compared case-insensitively after trimming surrounding white space, in
-//! constant time. The picture itself is drawn by [`crate::render`].
+//! constant time. The picture itself is drawn by the crate's `render` module.
 
 use std::fmt;
 

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod conformance;
+pub mod programs;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -49,14 +49,7 @@ async fn right_key_returns_pass_and_spends_challenge() {
     let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
     // Case-insensitive and trimmed.
     let key = format!("  {}  ", answer.to_lowercase());
-    let (status, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": key}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&h.app(), verify_req(&token, &key)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["expires_in"], 300);
     assert_eq!(
@@ -65,14 +58,7 @@ async fn right_key_returns_pass_and_spends_challenge() {
         "a JWT"
     );
 
-    let (status, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": answer}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&h.app(), verify_req(&token, &answer)).await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(body["error"], "captcha_used");
     assert_eq!(error_code(&body), 4003);
@@ -83,51 +69,23 @@ async fn wrong_key_counts_attempts_until_the_limit() {
     let h = Harness::with(|b| b.max_attempts(3));
     let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
     for left in [2, 1] {
-        let (status, _, body) = send(
-            &h.app(),
-            post_json(
-                "/auth/v1/captcha/data/verify",
-                &json!({"token": token, "key": "WRONG"}),
-            ),
-        )
-        .await;
+        let (status, _, body) = send(&h.app(), verify_req(&token, "WRONG")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "invalid_captcha");
         assert_eq!(error_code(&body), 4001);
         assert_eq!(body["attempts_left"], left);
     }
     // Still valid after wrong answers (seed 003): the right one passes...
-    let (status, _, _) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": answer}),
-        ),
-    )
-    .await;
+    let (status, _, _) = send(&h.app(), verify_req(&token, &answer)).await;
     assert_eq!(status, StatusCode::OK);
 
     // ...but the limit spends it.
     let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
     for left in [2, 1, 0] {
-        let (_, _, body) = send(
-            &h.app(),
-            post_json(
-                "/auth/v1/captcha/data/verify",
-                &json!({"token": token, "key": "nope"}),
-            ),
-        )
-        .await;
+        let (_, _, body) = send(&h.app(), verify_req(&token, "nope")).await;
         assert_eq!(body["attempts_left"], left);
     }
-    let (status, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": answer}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&h.app(), verify_req(&token, &answer)).await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(error_code(&body), 4003);
 }
@@ -136,14 +94,7 @@ async fn wrong_key_counts_attempts_until_the_limit() {
 async fn unknown_and_expired_tokens_are_4002() {
     let h = Harness::new();
     for token in ["", "nope", "AAAAAAAAAAAAAAAAAAAAAA", "ÿÿÿÿÿÿÿÿÿÿÿ"] {
-        let (status, _, body) = send(
-            &h.app(),
-            post_json(
-                "/auth/v1/captcha/data/verify",
-                &json!({"token": token, "key": "ABCDE"}),
-            ),
-        )
-        .await;
+        let (status, _, body) = send(&h.app(), verify_req(token, "ABCDE")).await;
         assert_eq!(status, StatusCode::GONE, "{token}");
         assert_eq!(body["error"], "captcha_expired");
         assert_eq!(error_code(&body), 4002);
@@ -152,24 +103,10 @@ async fn unknown_and_expired_tokens_are_4002() {
     h.clock.advance(Duration::from_secs(299));
     let (token2, _) = issue(&h, "/auth/v1/captcha/data").await;
     h.clock.advance(Duration::from_secs(1));
-    let (status, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": answer}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&h.app(), verify_req(&token, &answer)).await;
     assert_eq!(status, StatusCode::GONE, "expired at 300 s");
     assert_eq!(error_code(&body), 4002);
-    let (status, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token2, "key": "x"}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&h.app(), verify_req(&token2, "x")).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
@@ -181,14 +118,7 @@ async fn unknown_and_expired_tokens_are_4002() {
 async fn scope_binds_the_pass_and_is_validated() {
     let h = Harness::new();
     let (token, answer) = issue(&h, "/auth/v1/captcha/data?scope=login").await;
-    let (_, _, body) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": token, "key": answer}),
-        ),
-    )
-    .await;
+    let (_, _, body) = send(&h.app(), verify_req(&token, &answer)).await;
     let pass = body["captcha_token"].as_str().unwrap();
     let (status, _, body) = send(&h.app(), post_with_token("/login", pass)).await;
     assert_eq!(status, StatusCode::OK);
@@ -235,15 +165,7 @@ async fn rate_limits_answer_4029_with_retry_after() {
     let (status, _, _) = send(&app, from(get_req("/auth/v1/captcha/data"), "192.0.2.7")).await;
     assert_eq!(status, StatusCode::OK);
 
-    let verify = || {
-        from(
-            post_json(
-                "/auth/v1/captcha/data/verify",
-                &json!({"token": "x", "key": "y"}),
-            ),
-            "192.0.2.7",
-        )
-    };
+    let verify = || from(verify_req("x", "y"), "192.0.2.7");
     let (status, _, _) = send(&app, verify()).await;
     assert_eq!(status, StatusCode::GONE);
     let (status, headers, body) = send(&app, verify()).await;
@@ -262,14 +184,7 @@ async fn a_full_store_answers_busy_and_never_evicts() {
     assert_eq!(body["error"], "server_busy");
     assert_eq!(error_code(&body), 5030);
     // The live challenge was kept.
-    let (status, _, _) = send(
-        &h.app(),
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": first, "key": answer}),
-        ),
-    )
-    .await;
+    let (status, _, _) = send(&h.app(), verify_req(&first, &answer)).await;
     assert_eq!(status, StatusCode::OK);
     // Once entries expire, there is room again.
     h.clock.advance(Duration::from_secs(301));
@@ -288,14 +203,7 @@ async fn a_failing_store_answers_busy() {
     let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&body), 5030);
-    let (status, _, body) = send(
-        &app,
-        post_json(
-            "/auth/v1/captcha/data/verify",
-            &json!({"token": "AAAAAAAAAAAAAAAAAAAAAA", "key": "ABCDE"}),
-        ),
-    )
-    .await;
+    let (status, _, body) = send(&app, verify_req("AAAAAAAAAAAAAAAAAAAAAA", "ABCDE")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&body), 5030);
 }

@@ -3,9 +3,11 @@
 
 pub mod conformance;
 pub mod programs;
+mod spy;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+pub use spy::Spy;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -22,66 +24,6 @@ use tower_captcha::{
 
 pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 pub const START_MS: u64 = 1_800_000_000_000;
-
-/// A store that remembers every answer it was given (so tests can answer right), then
-/// delegates to another store.
-pub struct Spy<S> {
-    pub inner: S,
-    answers: Mutex<HashMap<String, String>>,
-}
-
-impl<S: Store> Spy<S> {
-    pub fn new(inner: S) -> Arc<Self> {
-        Arc::new(Self {
-            inner,
-            answers: Mutex::new(HashMap::new()),
-        })
-    }
-
-    pub fn answer(&self, id: &str) -> String {
-        self.answers
-            .lock()
-            .unwrap()
-            .get(id)
-            .cloned()
-            .expect("an issued id")
-    }
-}
-
-impl<S: Store> Store for Spy<S> {
-    fn insert(
-        &self,
-        id: Id,
-        record: ChallengeRecord,
-        expires_at: u64,
-        now: u64,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.answers.lock().unwrap().insert(
-            id.to_string(),
-            String::from_utf8(record.answer.to_vec()).unwrap(),
-        );
-        self.inner.insert(id, record, expires_at, now)
-    }
-
-    fn verify<'a>(
-        &'a self,
-        id: Id,
-        check: Check<'a>,
-        max: u32,
-        now: u64,
-    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
-        self.inner.verify(id, check, max, now)
-    }
-
-    fn spend_pass(
-        &self,
-        jti: Id,
-        expires_at: u64,
-        now: u64,
-    ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        self.inner.spend_pass(jti, expires_at, now)
-    }
-}
 
 /// A store that is down: every call fails.
 pub struct DownStore;
@@ -216,6 +158,14 @@ pub fn post_json(uri: &str, body: &Value) -> Request<Body> {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap()
+}
+
+/// A verify request for the Auth v1 route.
+pub fn verify_req(token: &str, key: &str) -> Request<Body> {
+    post_json(
+        "/auth/v1/captcha/data/verify",
+        &serde_json::json!({"token": token, "key": key}),
+    )
 }
 
 pub fn post_with_token(uri: &str, token: &str) -> Request<Body> {

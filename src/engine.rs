@@ -50,6 +50,8 @@ struct Inner {
     signer: Signer,
     seeded: Option<Mutex<StdRng>>,
     limiter: Limiter,
+    /// Bounds concurrent drawing to the number of cores.
+    render_slots: tokio::sync::Semaphore,
 }
 
 /// A challenge to show a person.
@@ -173,6 +175,9 @@ impl Captcha {
                 signer: Signer::new(kid, &secret, &b.accepted_keys),
                 seeded,
                 limiter: Limiter::new(b.issue_limit, b.verify_limit, b.max_clients),
+                render_slots: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                ),
             }),
         }
     }
@@ -211,6 +216,26 @@ impl Captcha {
         encode_png(&self.with_rng(|rng| self.inner.renderer.render(text, rng)))
     }
 
+    /// Draws off the async workers: on tokio's blocking pool, at most one picture per core
+    /// at a time (others wait without holding a thread), so a flood of issues never stalls
+    /// other requests. Outside a tokio runtime it draws in place.
+    async fn render_off_runtime(&self, answer: String) -> Result<Vec<u8>, IssueError> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Ok(self.render_text_png(&answer));
+        };
+        let _slot = self
+            .inner
+            .render_slots
+            .acquire()
+            .await
+            .map_err(|_| render_failed())?;
+        let this = self.clone();
+        runtime
+            .spawn_blocking(move || this.render_text_png(&answer))
+            .await
+            .map_err(|_| render_failed())
+    }
+
     /// Issues a challenge of `kind`, optionally bound to `scope`, for `client` (the address
     /// rate limits count against; `None` is not limited).
     pub async fn issue(
@@ -247,7 +272,7 @@ impl Captcha {
                 tracing::warn!(error = %e, "captcha issue refused by store");
                 IssueError::Busy(e)
             })?;
-        let png = self.render_text_png(&answer);
+        let png = self.render_off_runtime(answer).await?;
         tracing::debug!(
             kind = kind.as_str(),
             scoped = scope.is_some(),
@@ -362,6 +387,13 @@ impl Captcha {
             }
         }
     }
+}
+
+fn render_failed() -> IssueError {
+    tracing::error!("captcha picture could not be drawn");
+    IssueError::Busy(StoreError::Unavailable(
+        "captcha picture could not be drawn".into(),
+    ))
 }
 
 /// A scope is 1–32 characters of `A-Z a-z 0-9 _ - .`.

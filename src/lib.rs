@@ -57,6 +57,10 @@ pub use layer::{CaptchaLayer, CaptchaService};
 pub use protocol::MAX_BODY_BYTES;
 pub use rate_limit::RateLimit;
 pub use store::{MemoryStore, Store, StoreError};
+
+/// The Redis client this crate is built on, so that your version matches.
+#[cfg(feature = "redis")]
+pub use redis;
 pub use token::PassClaims;
 
 /// Auth v1 (the native protocol): default paths.

@@ -1,6 +1,7 @@
 //! Where pending challenges, attempt counts and spent pass-token ids live.
 //!
-//! One trait, [`Store`], with an in-memory implementation ([`MemoryStore`]). Times are
+//! One trait, [`Store`], with an in-memory implementation ([`MemoryStore`]) and, behind the
+//! `redis` feature, one on Redis or Valkey (`RedisStore`) for apps with several instances. Times are
 //! milliseconds since the Unix epoch, read by the engine from its [`Clock`](crate::clock::Clock)
 //! and handed in, so that one clock governs everything; a store with its own notion of time
 //! (Redis expiry) derives a TTL as `expires_at - now`.
@@ -9,12 +10,16 @@
 //! exactly once per id, however many callers race.
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{RedisStore, RedisStoreBuilder};
 
 use crate::id::Id;
 use crate::kind::Kind;

@@ -97,16 +97,28 @@ async fn unknown_and_expired(store: &dyn Store) {
         store.verify(new_id(), &right, 5, NOW).await.unwrap(),
         VerifyOutcome::Unknown
     );
+    // A 50 ms challenge, read 100 ms later: by the clock handed in (memory) and by the
+    // store's own expiry (Redis) alike.
     let id = new_id();
     store
-        .insert(id, record("ABCDE"), NOW + 1_000, NOW)
+        .insert(id, record("ABCDE"), NOW + 50, NOW)
         .await
         .unwrap();
+    let live = new_id();
+    store
+        .insert(live, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(
-        store.verify(id, &right, 5, NOW + 1_000).await.unwrap(),
+        store.verify(id, &right, 5, NOW + 100).await.unwrap(),
         VerifyOutcome::Unknown,
         "expiry is checked on read"
     );
+    assert!(matches!(
+        store.verify(live, &right, 5, NOW + 100).await.unwrap(),
+        VerifyOutcome::Passed(_)
+    ));
 }
 
 async fn pass_ids_spend_once(store: &dyn Store) {

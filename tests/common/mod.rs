@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod programs;
+pub mod redis_server;
 mod spy;
 
 pub use spy::Spy;
@@ -89,37 +90,9 @@ impl Harness {
         }
     }
 
-    /// The app used by most HTTP tests: captcha routes, a login route guarded for scope
-    /// `login`, a route guarded for any scope, an extractor-only route, and a plain one.
+    /// The app used by most HTTP tests; see [`app`].
     pub fn app(&self) -> Router {
-        let c = &self.captcha;
-        Router::new()
-            .route(
-                "/login",
-                post(|pass: VerifiedCaptcha| async move { format!("welcome {:?}", pass.scope()) }),
-            )
-            .route_layer(c.require_scope("login"))
-            .merge(
-                Router::new()
-                    .route("/any", post(|| async { "any" }))
-                    .route_layer(c.require()),
-            )
-            .route(
-                "/extract",
-                post(|pass: VerifiedCaptcha| async move { pass.claims().jti.clone() }),
-            )
-            .route(
-                "/maybe",
-                post(|pass: Option<VerifiedCaptcha>| async move {
-                    if pass.is_some() {
-                        "verified"
-                    } else {
-                        "anonymous"
-                    }
-                }),
-            )
-            .route("/", get(|| async { "home" }))
-            .layer(CaptchaLayer::new(c.clone()))
+        app(&self.captcha)
     }
 
     /// Issues through the engine and solves it: a fresh pass token.
@@ -136,6 +109,38 @@ impl Harness {
             .unwrap()
             .token
     }
+}
+
+/// The test app: captcha routes, a login route guarded for scope `login`, a route guarded
+/// for any scope, an extractor-only route, an optional-extractor route and a plain one.
+pub fn app(c: &Captcha) -> Router {
+    Router::new()
+        .route(
+            "/login",
+            post(|pass: VerifiedCaptcha| async move { format!("welcome {:?}", pass.scope()) }),
+        )
+        .route_layer(c.require_scope("login"))
+        .merge(
+            Router::new()
+                .route("/any", post(|| async { "any" }))
+                .route_layer(c.require()),
+        )
+        .route(
+            "/extract",
+            post(|pass: VerifiedCaptcha| async move { pass.claims().jti.clone() }),
+        )
+        .route(
+            "/maybe",
+            post(|pass: Option<VerifiedCaptcha>| async move {
+                if pass.is_some() {
+                    "verified"
+                } else {
+                    "anonymous"
+                }
+            }),
+        )
+        .route("/", get(|| async { "home" }))
+        .layer(CaptchaLayer::new(c.clone()))
 }
 
 /// Sends `req` through `app`; returns status, headers and body parsed as JSON (or as a

@@ -1,0 +1,267 @@
+//! `RedisStore` against a real `redis-server` started by the test: the store conformance
+//! suite, two instances sharing one server, and a server that dies mid-run and comes back.
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use common::redis_server::RedisServer;
+use common::*;
+use http::StatusCode;
+use tower_captcha::store::RedisStore;
+use tower_captcha::{Captcha, Kind, StoreError};
+
+/// One app instance: its own connection, engine, layers and router.
+struct Instance {
+    captcha: Captcha,
+    spy: Arc<Spy<RedisStore>>,
+    app: Router,
+}
+
+async fn instance(url: &str, prefix: &str) -> Instance {
+    let store = RedisStore::builder(url)
+        .prefix(prefix)
+        .op_timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .expect("redis reachable");
+    let spy = Spy::new(store);
+    let captcha = Captcha::builder()
+        .secret(SECRET.to_vec())
+        .shared_store(spy.clone())
+        .issue_rate_limit(None)
+        .verify_rate_limit(None)
+        .build()
+        .unwrap();
+    Instance {
+        app: app(&captcha),
+        captcha,
+        spy,
+    }
+}
+
+async fn issue(i: &Instance) -> (String, String) {
+    let (status, _, body) = send(&i.app, get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let answer = i.spy.answer(&token);
+    (token, answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_passes_the_conformance_suite() {
+    let Some(server) = RedisServer::start("redis::redis_store_passes_the_conformance_suite") else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    conformance::run(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn unreachable_or_invalid_redis_is_a_clear_error_at_connect() {
+    let port = programs::free_port();
+    let err = RedisStore::builder(format!("redis://127.0.0.1:{port}"))
+        .connect_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
+        "{err:?}"
+    );
+    println!("unreachable: {err}");
+    let err = RedisStore::connect("not a url").await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    println!("invalid URL: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_redis() {
+    let Some(server) = RedisServer::start("redis::two_instances_share_one_redis") else {
+        return;
+    };
+    let (a, b) = (
+        instance(&server.url(), "two").await,
+        instance(&server.url(), "two").await,
+    );
+
+    // Issue on A, verify on B.
+    let (token, answer) = issue(&a).await;
+    let (status, _, body) = send(&b.app, verify_req(&token, &answer)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pass = body["captcha_token"].as_str().unwrap().to_owned();
+
+    // A pass redeemed on B is refused on A.
+    let (status, _, _) = send(&b.app, post_with_token("/any", &pass)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = send(&a.app, post_with_token("/any", &pass)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4013)
+    );
+
+    // Wrong attempts on A and B add up to one limit (5).
+    let (token, answer) = issue(&b).await;
+    for (inst, left) in [(&a, 4), (&b, 3), (&a, 2), (&b, 1), (&a, 0)] {
+        let (status, _, body) = send(&inst.app, verify_req(&token, "WRONG")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["attempts_left"], left);
+    }
+    let (status, _, body) = send(&b.app, verify_req(&token, &answer)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::GONE, 4003));
+
+    // A challenge issued elsewhere with another prefix is unknown here.
+    let other = instance(&server.url(), "other-app").await;
+    let (token, answer) = issue(&other).await;
+    let (status, _, body) = send(&a.app, verify_req(&token, &answer)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::GONE, 4002));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_concurrent_mixed_requests_lose_nothing_and_double_spend_nothing() {
+    let Some(server) = RedisServer::start("redis::a_thousand_concurrent_mixed_requests") else {
+        return;
+    };
+    let (a, b) = (
+        instance(&server.url(), "load").await,
+        instance(&server.url(), "load").await,
+    );
+    let instances = Arc::new([a, b]);
+    // 200 flows, all at once. Each: issue on one instance (1 request), verify the right
+    // answer on both instances at once (2), redeem the winning pass on both at once (2).
+    const FLOWS: usize = 200;
+    let counts: Arc<[AtomicUsize; 6]> = Arc::new(Default::default());
+    let (issued, passes, used, accepted, replays, other) = (0, 1, 2, 3, 4, 5);
+    let tasks: Vec<_> = (0..FLOWS)
+        .map(|n| {
+            let (instances, counts) = (instances.clone(), counts.clone());
+            tokio::spawn(async move {
+                let home = &instances[n % 2];
+                let (token, answer) = issue(home).await;
+                counts[issued].fetch_add(1, Ordering::Relaxed);
+                let (ra, rb) = tokio::join!(
+                    send(&instances[0].app, verify_req(&token, &answer)),
+                    send(&instances[1].app, verify_req(&token, &answer)),
+                );
+                let mut pass = None;
+                for (status, _, body) in [ra, rb] {
+                    match (status, body["error_code"].as_u64()) {
+                        (StatusCode::OK, _) => {
+                            counts[passes].fetch_add(1, Ordering::Relaxed);
+                            pass = body["captcha_token"].as_str().map(str::to_owned);
+                        }
+                        (StatusCode::GONE, Some(4003)) => {
+                            counts[used].fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {
+                            counts[other].fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                let Some(pass) = pass else { return };
+                let (ra, rb) = tokio::join!(
+                    send(&instances[0].app, post_with_token("/any", &pass)),
+                    send(&instances[1].app, post_with_token("/any", &pass)),
+                );
+                for (status, _, body) in [ra, rb] {
+                    match (status, body["error_code"].as_u64()) {
+                        (StatusCode::OK, _) => counts[accepted].fetch_add(1, Ordering::Relaxed),
+                        (StatusCode::UNAUTHORIZED, Some(4013)) => {
+                            counts[replays].fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => counts[other].fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let c: Vec<usize> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    println!(
+        "{} requests: {} issued, {} passes, {} captcha_used, {} redeemed, {} replays refused, {} other",
+        c[..5].iter().sum::<usize>() + c[5],
+        c[issued],
+        c[passes],
+        c[used],
+        c[accepted],
+        c[replays],
+        c[other]
+    );
+    assert_eq!(c, vec![FLOWS, FLOWS, FLOWS, FLOWS, FLOWS, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_means_busy_and_recovery_needs_no_restart() {
+    let Some(mut server) = RedisServer::start("redis::redis_down_means_busy") else {
+        return;
+    };
+    let i = instance(&server.url(), "fault").await;
+    let (token, answer) = issue(&i).await;
+    let pass = {
+        let c = i.captcha.issue(Kind::Text, None, None).await.unwrap();
+        i.captcha
+            .verify(&c.id, &i.spy.answer(&c.id), None)
+            .await
+            .unwrap()
+            .token
+    };
+
+    server.stop();
+    let (status, _, body) = send(&i.app, get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, 5030),
+        "issue while down"
+    );
+    let (status, _, body) = send(&i.app, verify_req(&token, &answer)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, 5030),
+        "verify while down"
+    );
+    let (status, _, body) = send(&i.app, post_with_token("/any", &pass)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, 5030),
+        "guard fails closed"
+    );
+    println!("redis down: issue, verify and guard answered 503 server_busy");
+
+    server.restart();
+    let start = Instant::now();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let (status, _, _) = send(&i.app, get_req("/auth/v1/captcha/data")).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no recovery after {tries} tries"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "redis back: recovered after {tries} tries, {:?}",
+        start.elapsed()
+    );
+    // The whole flow works again, on the same instance, without a restart.
+    let (token, answer) = issue(&i).await;
+    let (status, _, body) = send(&i.app, verify_req(&token, &answer)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &i.app,
+        post_with_token("/any", body["captcha_token"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -249,10 +249,8 @@ impl Captcha {
             .limiter
             .check(Action::Issue, client, now)
             .map_err(|retry_after| IssueError::RateLimited { retry_after })?;
-        if let Some(scope) = scope {
-            if !valid_scope(scope) {
-                return Err(IssueError::InvalidScope);
-            }
+        if scope.is_some_and(|s| !valid_scope(s)) {
+            return Err(IssueError::InvalidScope);
         }
         let Kind::Text = kind;
         let (id, answer) =

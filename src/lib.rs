@@ -28,7 +28,8 @@
 //!
 //! The engine ([`Captcha`]) knows nothing of HTTP: [`Captcha::issue`], [`Captcha::verify`]
 //! and [`Captcha::redeem`] can be called directly. Where state lives is a [`Store`]:
-//! [`MemoryStore`] by default.
+//! [`MemoryStore`] by default; with the `redis` feature, `store::RedisStore` lets several
+//! instances share challenges and spend each pass once across all of them.
 
 pub mod clock;
 mod config;

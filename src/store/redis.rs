@@ -107,7 +107,8 @@ impl RedisStoreBuilder {
     }
 }
 
-/// A [`Store`] on Redis or Valkey; see the [module docs](self).
+/// A [`Store`] on Redis or Valkey: keys, atomicity and failure behaviour are described in
+/// the crate README's "Redis" section.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

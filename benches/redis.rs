@@ -1,0 +1,105 @@
+//! Latency of verify and redeem against a local Redis, p50 and p99:
+//! `cargo bench --bench redis --features redis`.
+//!
+//! Starts its own `redis-server` on a free port (or uses `REDIS_URL` when set) and runs the
+//! same operations against `MemoryStore` in the same run as a reference. Each operation is
+//! timed alone, one after another, on a single-threaded runtime: what one request waits.
+#![allow(missing_docs, unreachable_pub, dead_code)]
+
+#[path = "../tests/common/programs.rs"]
+mod programs;
+#[path = "../tests/common/redis_server.rs"]
+mod redis_server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tower_captcha::clock::{Clock, SystemClock};
+use tower_captcha::store::{ChallengeRecord, RedisStore};
+use tower_captcha::{Captcha, Id, Kind, MemoryStore, Store};
+
+const OPS: usize = 5_000;
+
+fn engine(store: Arc<dyn Store>) -> Captcha {
+    Captcha::builder()
+        .secret([7u8; 32].to_vec())
+        .shared_store(store)
+        .issue_rate_limit(None)
+        .verify_rate_limit(None)
+        .build()
+        .unwrap()
+}
+
+/// `n` pending challenges whose answer is `HWM3K`, put straight into the store.
+async fn pending(store: &dyn Store, n: usize) -> Vec<String> {
+    let now = SystemClock.now_millis();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = Id::random(&mut rand::rng());
+        let record = ChallengeRecord {
+            kind: Kind::Text,
+            answer: b"HWM3K".as_slice().into(),
+            scope: None,
+        };
+        store.insert(id, record, now + 600_000, now).await.unwrap();
+        ids.push(id.to_string());
+    }
+    ids
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    (at(0.50), at(0.99))
+}
+
+async fn measure(name: &str, store: Arc<dyn Store>) {
+    let captcha = engine(store.clone());
+    let ids = pending(&*store, OPS).await;
+    let mut verify = Vec::with_capacity(OPS);
+    let mut tokens = Vec::with_capacity(OPS);
+    for id in &ids {
+        let t = Instant::now();
+        let pass = captcha.verify(id, "hwm3k", None).await.unwrap();
+        verify.push(t.elapsed());
+        tokens.push(pass.token);
+    }
+    let mut redeem = Vec::with_capacity(OPS);
+    for token in &tokens {
+        let t = Instant::now();
+        captcha.redeem(token, None).await.unwrap();
+        redeem.push(t.elapsed());
+    }
+    let (v50, v99) = percentiles(verify);
+    let (r50, r99) = percentiles(redeem);
+    println!(
+        "{name:<8} verify p50 {v50:>10.1?} p99 {v99:>10.1?} | redeem p50 {r50:>10.1?} p99 {r99:>10.1?}  ({OPS} each)"
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and test harness probes
+    }
+    let server = match std::env::var("REDIS_URL") {
+        Ok(_) => None,
+        Err(_) => match redis_server::RedisServer::start("bench redis") {
+            Some(s) => Some(s),
+            None => return,
+        },
+    };
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| server.as_ref().unwrap().url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        measure("memory", Arc::new(MemoryStore::with_capacity(1_000_000))).await;
+        let redis = RedisStore::builder(&url)
+            .prefix("bench")
+            .connect()
+            .await
+            .unwrap();
+        measure("redis", Arc::new(redis)).await;
+    });
+}

@@ -46,12 +46,12 @@ async fn login(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let captcha = Captcha::builder()
-        .secret(
-            std::env::var("CAPTCHA_SECRET")
-                .unwrap_or_else(|_| "change me: a 32+ byte shared secret".into()),
-        )
-        .build()?;
+    // Without CAPTCHA_SECRET the engine uses a random per-process key (and says so).
+    let mut builder = Captcha::builder();
+    if let Ok(secret) = std::env::var("CAPTCHA_SECRET") {
+        builder = builder.secret(secret);
+    }
+    let captcha = builder.build()?;
     let protected_login = captcha.require_scope("login").layer(service_fn(login));
     let router = service_fn(move |req: Request<Incoming>| {
         let protected_login = protected_login.clone();

@@ -12,7 +12,6 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
@@ -65,12 +64,7 @@ pub fn app(captcha: Captcha) -> Router {
         )
         .route("/", get(|| async { Html(page(LOGIN)) }))
         .route("/reset", get(|| async { Html(page(RESET)) }))
-        .layer(CaptchaLayer::new(captcha).client_ip(|parts| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        }))
+        .layer(CaptchaLayer::new(captcha))
 }
 
 #[tokio::main]

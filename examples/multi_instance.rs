@@ -2,9 +2,11 @@
 //! `cargo run --example multi_instance --features redis`.
 //!
 //! Serves the Auth v1 routes and a protected `POST /protected` on `PORT` (default 3000),
-//! keeping state in `REDIS_URL` (default `redis://127.0.0.1:6379`). Start two copies on two
-//! ports with the same `CAPTCHA_SECRET`: a challenge issued by one verifies on the other,
-//! and a pass is accepted once across both.
+//! keeping state in `REDIS_URL` (default `redis://127.0.0.1:6379`) and signing with
+//! `CAPTCHA_SECRET`. Start two copies on two ports: a challenge issued by one verifies on
+//! the other, and a pass is accepted once across both. (Without `CAPTCHA_SECRET`, for this
+//! demo only, the copies agree on a random key kept in Redis; in production load the key
+//! from your secret store.)
 //!
 //! ```text
 //! PORT=3001 cargo run --example multi_instance --features redis &
@@ -18,7 +20,6 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use axum::routing::{get, post};
 use tower_captcha::store::RedisStore;
 use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
@@ -35,8 +36,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?;
     // Every instance must sign with the same key to accept the others' passes.
-    let secret = std::env::var("CAPTCHA_SECRET")
-        .unwrap_or_else(|_| "demo secret shared by every instance (set CAPTCHA_SECRET)".into());
+    let secret = match std::env::var("CAPTCHA_SECRET") {
+        Ok(secret) => secret.into_bytes(),
+        Err(_) => demo_key(&url).await?,
+    };
     let captcha = Captcha::builder().secret(secret).store(store).build()?;
 
     let port: u16 = std::env::var("PORT")
@@ -55,12 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/",
             get(move || async move { format!("instance on port {port}\n") }),
         )
-        .layer(CaptchaLayer::new(captcha).client_ip(|parts| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        }));
+        .layer(CaptchaLayer::new(captcha));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
         "multi_instance on http://{} using {url}",
@@ -72,4 +70,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     Ok(())
+}
+
+/// Demo only: a random signing key shared through Redis (first instance to start sets it).
+async fn demo_key(url: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    use rand::RngCore;
+    use tower_captcha::redis::AsyncCommands;
+
+    let mut conn = tower_captcha::redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    let mut fresh = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut fresh);
+    let _: bool = conn
+        .set_nx("tower-captcha:demo-signing-key", &fresh)
+        .await?;
+    let key: Vec<u8> = conn.get("tower-captcha:demo-signing-key").await?;
+    tracing::warn!("CAPTCHA_SECRET not set: using a demo key kept in Redis (not for production)");
+    Ok(key)
 }

@@ -52,6 +52,13 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// Sets the clock to `millis`, forwards or backwards (a clock stepped by NTP).
+    pub fn set(&self, millis: u64) {
+        self.0.store(millis, Ordering::SeqCst);
+    }
+}
+
 impl Clock for ManualClock {
     fn now_millis(&self) -> u64 {
         self.0.load(Ordering::SeqCst)

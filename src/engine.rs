@@ -296,7 +296,10 @@ impl Captcha {
         self.inner
             .limiter
             .check(Action::Verify, client, now)
-            .map_err(|retry_after| VerifyError::RateLimited { retry_after })?;
+            .map_err(|retry_after| {
+                tracing::info!(outcome = "rate_limited", "captcha verify");
+                VerifyError::RateLimited { retry_after }
+            })?;
         let Some(id) = Id::parse(id) else {
             tracing::info!(outcome = "unknown", "captcha verify");
             return Err(VerifyError::Expired);
@@ -362,6 +365,25 @@ impl Captcha {
         token: &str,
         scope: Option<&str>,
     ) -> Result<PassClaims, RedeemError> {
+        let result = self.redeem_inner(token, scope).await;
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(RedeemError::Missing) => "missing",
+            Err(RedeemError::Invalid) => "invalid",
+            Err(RedeemError::Expired) => "expired",
+            Err(RedeemError::Used) => "used",
+            Err(RedeemError::ScopeMismatch) => "scope_mismatch",
+            Err(RedeemError::Busy(_)) => "busy",
+        };
+        tracing::debug!(outcome, "captcha redeem");
+        result
+    }
+
+    async fn redeem_inner(
+        &self,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<PassClaims, RedeemError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(RedeemError::Missing);
@@ -376,7 +398,10 @@ impl Captcha {
         if scope.is_some_and(|s| claims.scope.as_deref() != Some(s)) {
             return Err(RedeemError::ScopeMismatch);
         }
-        match self.inner.store.spend_pass(jti, expires_at, now).await {
+        // Remember the spent id a while past `exp`, so that a clock stepped back (here or on
+        // another instance) cannot make it look fresh and unspent.
+        let remember_until = expires_at.saturating_add(SPENT_PASS_GRACE_MS);
+        match self.inner.store.spend_pass(jti, remember_until, now).await {
             Ok(true) => Ok(claims),
             Ok(false) => Err(RedeemError::Used),
             Err(e) => {
@@ -393,6 +418,9 @@ fn render_failed() -> IssueError {
         "captcha picture could not be drawn".into(),
     ))
 }
+
+/// How long after its `exp` a spent pass id is still remembered (ms).
+const SPENT_PASS_GRACE_MS: u64 = 60_000;
 
 /// A scope is 1–32 characters of `A-Z a-z 0-9 _ - .`.
 pub(crate) fn valid_scope(scope: &str) -> bool {

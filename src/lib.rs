@@ -16,9 +16,9 @@
 //!     format!("captcha passed for {:?}", pass.scope())
 //! }
 //!
-//! let captcha = Captcha::builder()
-//!     .secret(std::env::var("CAPTCHA_SECRET").unwrap_or_else(|_| "x".repeat(32)))
-//!     .build()?;
+//! // Load the key from your secret store; every instance needs the same one.
+//! # let key_from_secret_store = vec![42u8; 32];
+//! let captcha = Captcha::builder().secret(key_from_secret_store).build()?;
 //! let app: Router = Router::new()
 //!     .route("/login", post(login))
 //!     .route_layer(captcha.require_scope("login"))

@@ -1,10 +1,12 @@
 //! Per-client rate limits on issuing and verifying: a token bucket per client address.
 //!
 //! IPv6 clients are counted per /64 (one subscriber usually holds a whole /64). The table of
-//! buckets is bounded: when full, buckets that have refilled are dropped; if none can be,
-//! new clients are refused until some can (fail closed).
+//! buckets is bounded: when full, buckets that have refilled are dropped (at most every
+//! 100 ms, so a flood of new addresses cannot make every request scan the table); clients
+//! that still find no room share one overflow bucket per action.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -47,7 +49,13 @@ pub(crate) struct Limiter {
     verify: Option<RateLimit>,
     buckets: DashMap<(Action, IpAddr), Bucket>,
     max_clients: usize,
+    last_sweep: AtomicU64,
 }
+
+/// Where clients go when the table is full: one shared bucket per action.
+const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// Shortest time between two scans of a full table (ms).
+const SWEEP_EVERY_MS: u64 = 100;
 
 impl Limiter {
     pub(crate) fn new(
@@ -60,6 +68,7 @@ impl Limiter {
             verify,
             buckets: DashMap::new(),
             max_clients,
+            last_sweep: AtomicU64::new(0),
         }
     }
 
@@ -79,22 +88,11 @@ impl Limiter {
         };
         let full = u64::from(limit.burst) * 1000;
         let refill_ms = crate::clock::millis(limit.refill_every).max(1);
-        let key = (action, group(client));
+        let mut key = (action, group(client));
         if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_clients {
-            // Drop buckets that have refilled completely: they carry no information.
-            self.buckets.retain(|(a, _), b| {
-                let l = if *a == Action::Issue {
-                    self.issue
-                } else {
-                    self.verify
-                };
-                l.is_some_and(|l| {
-                    let r = crate::clock::millis(l.refill_every).max(1);
-                    now.saturating_sub(b.last_ms) / r < u64::from(l.burst)
-                })
-            });
+            self.sweep(now);
             if self.buckets.len() >= self.max_clients {
-                return Err(limit.refill_every);
+                key = (action, OVERFLOW);
             }
         }
         let mut bucket = self.buckets.entry(key).or_insert(Bucket {
@@ -112,6 +110,33 @@ impl Limiter {
             let wait_ms = (1000 - bucket.milli_tokens) * refill_ms / 1000;
             Err(Duration::from_millis(wait_ms.max(1)))
         }
+    }
+}
+
+impl Limiter {
+    /// Drops buckets that have refilled completely (they carry no information), at most
+    /// every [`SWEEP_EVERY_MS`]; one caller sweeps, the others go on.
+    fn sweep(&self, now: u64) {
+        let last = self.last_sweep.load(Ordering::Acquire);
+        if now < last.saturating_add(SWEEP_EVERY_MS)
+            || self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return;
+        }
+        self.buckets.retain(|(action, ip), bucket| {
+            let limit = match action {
+                Action::Issue => self.issue,
+                Action::Verify => self.verify,
+            };
+            *ip == OVERFLOW
+                || limit.is_some_and(|l| {
+                    let refill_ms = crate::clock::millis(l.refill_every).max(1);
+                    now.saturating_sub(bucket.last_ms) / refill_ms < u64::from(l.burst)
+                })
+        });
     }
 }
 
@@ -168,15 +193,28 @@ mod tests {
             l.check(Action::Issue, Some("192.0.2.9".parse().unwrap()), 0)
                 .is_ok()
         );
-        // Table full of buckets that have not refilled: a new client is refused.
+        // Table full of buckets that have not refilled: new clients share the overflow bucket.
         assert!(
-            l.check(Action::Issue, Some("192.0.2.10".parse().unwrap()), 1)
+            l.check(Action::Issue, Some("192.0.2.10".parse().unwrap()), 200)
+                .is_ok()
+        );
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.11".parse().unwrap()), 300)
                 .is_err()
         );
-        // Once they have refilled they are dropped and the new client gets in.
+        assert_eq!(
+            l.buckets.len(),
+            3,
+            "full table plus the overflow bucket, no more"
+        );
+        // Once buckets have refilled they are dropped and a new client gets its own.
         assert!(
-            l.check(Action::Issue, Some("192.0.2.10".parse().unwrap()), 61_000)
+            l.check(Action::Issue, Some("192.0.2.11".parse().unwrap()), 61_000)
                 .is_ok()
+        );
+        assert!(
+            l.buckets
+                .contains_key(&(Action::Issue, "192.0.2.11".parse().unwrap()))
         );
     }
 }

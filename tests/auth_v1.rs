@@ -175,6 +175,24 @@ async fn rate_limits_answer_4029_with_retry_after() {
 }
 
 #[tokio::test]
+async fn rate_limits_read_axum_connect_info_by_default() {
+    let h = Harness::with(|b| b.issue_rate_limit(Some(RateLimit::new(1, Duration::from_secs(60)))));
+    let req = || {
+        let mut req = get_req("/auth/v1/captcha/data");
+        let addr = std::net::SocketAddr::new("198.51.100.4".parse().unwrap(), 5000);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        req
+    };
+    assert_eq!(send(&h.app(), req()).await.0, StatusCode::OK);
+    let (status, _, body) = send(&h.app(), req()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, 4029)
+    );
+}
+
+#[tokio::test]
 async fn a_full_store_answers_busy_and_never_evicts() {
     let h = Harness::with_store(MemoryStore::with_capacity(2), |b| b);
     let (first, answer) = issue(&h, "/auth/v1/captcha/data").await;

@@ -68,7 +68,7 @@ async fn malformed_bodies_are_invalid_request() {
 }
 
 #[tokio::test]
-async fn unsupported_content_type_is_415() {
+async fn unsupported_content_type_is_invalid_request() {
     let h = Harness::new();
     for ct in ["text/plain", "multipart/form-data; boundary=x", "\u{1}"] {
         let Ok(value) = http::HeaderValue::from_str(ct) else {
@@ -79,19 +79,39 @@ async fn unsupported_content_type_is_415() {
             .body(Body::from("{}"))
             .unwrap();
         let (status, _, json) = send(&h.app(), req).await;
-        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{ct}");
         assert_eq!(error_code(&json), 4000);
     }
 }
 
 #[tokio::test]
-async fn a_2_mib_body_is_refused_with_413() {
+async fn a_2_mib_body_is_refused_as_invalid_request() {
     let h = Harness::new();
     let huge = format!(r#"{{"token":"x","key":"{}"}}"#, "A".repeat(2 * 1024 * 1024));
-    // With a content-length...
+    // Declared in content-length: refused before reading...
+    let req = Request::post(VERIFY)
+        .header("content-type", "application/json")
+        .header("content-length", huge.len())
+        .body(Body::from(huge.clone()))
+        .unwrap();
+    let (status, _, json) = send(&h.app(), req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"], "invalid_request");
+    assert!(
+        json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("16 KiB")
+    );
+    // ...undeclared but whole...
     let (status, json) = verify_raw(&h, Some("application/json"), huge.clone().into_bytes()).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(&json), 4000);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("16 KiB")
+    );
     // ...and streamed in chunks without one.
     let chunks = huge
         .into_bytes()
@@ -103,7 +123,7 @@ async fn a_2_mib_body_is_refused_with_413() {
         .body(Body::new(Chunked(chunks)))
         .unwrap();
     let (status, _, json) = send(&h.app(), req).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&json), 4000);
 }
 

@@ -171,6 +171,28 @@ async fn expired_pass_is_4012() {
 }
 
 #[tokio::test]
+async fn a_clock_stepped_back_cannot_revive_a_spent_pass() {
+    let h = Harness::new();
+    let pass = h.pass(None).await;
+    let (status, _, _) = send(&h.app(), post_with_token("/any", &pass)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Past expiry, a sweep runs (triggered by another redemption)...
+    h.clock.advance(Duration::from_secs(300 + 30));
+    let other = h.pass(None).await;
+    assert_eq!(
+        send(&h.app(), post_with_token("/any", &other)).await.0,
+        StatusCode::OK
+    );
+    // ...then the clock is stepped back to before the first pass expired.
+    h.clock.set(START_MS + 290_000);
+    assert_eq!(
+        rejected(&h, "/any", Some(&pass)).await.1,
+        4013,
+        "still remembered as spent"
+    );
+}
+
+#[tokio::test]
 async fn wrong_scope_is_4014_and_does_not_spend() {
     let h = Harness::new();
     let reset_pass = h.pass(Some("password_reset")).await;

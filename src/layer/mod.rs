@@ -83,11 +83,12 @@ impl CaptchaLayer {
         self
     }
 
-    /// How to find the client address that rate limits count against. The default reads a
-    /// [`SocketAddr`] from the request extensions (put there by your server loop); with axum,
-    /// read `ConnectInfo<SocketAddr>`. Behind a proxy, take the address your proxy appends
-    /// to `X-Forwarded-For` — never the first entry, which the client chooses. Requests for
-    /// which this returns `None` are not rate limited.
+    /// How to find the client address that rate limits count against. The default reads
+    /// axum's `ConnectInfo<SocketAddr>` (serve with `into_make_service_with_connect_info`)
+    /// or a bare [`SocketAddr`] from the request extensions (put there by a hyper server
+    /// loop). Behind a proxy, take the address your proxy appends to `X-Forwarded-For` —
+    /// never the first entry, which the client chooses. Requests for which this returns
+    /// `None` are not rate limited (a warning is logged once).
     pub fn client_ip(
         mut self,
         f: impl Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static,
@@ -102,7 +103,26 @@ impl CaptchaLayer {
 }
 
 fn default_client_ip(parts: &Parts) -> Option<IpAddr> {
+    #[cfg(feature = "axum")]
+    if let Some(info) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(info.0.ip());
+    }
     parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
+}
+
+/// Says once per process that rate limits cannot work without a client address.
+fn warn_no_client_address() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "tower-captcha: a captcha request carries no client address, so per-client rate \
+             limits are off for it. Serve axum with `into_make_service_with_connect_info::<SocketAddr>()`, \
+             insert the peer `SocketAddr` into request extensions, or set `CaptchaLayer::client_ip`."
+        );
+    }
 }
 
 impl fmt::Debug for CaptchaLayer {
@@ -172,6 +192,9 @@ where
         }
         let (parts, body) = req.into_parts();
         let client = (self.layer.client_ip)(&parts);
+        if client.is_none() {
+            warn_no_client_address();
+        }
         let req = Request::from_parts(parts, body);
         let captcha = self.layer.captcha.clone();
         ResponseFuture::own(Box::pin(async move {

@@ -118,11 +118,11 @@ pub(crate) fn method_not_allowed(
 fn bad_body(lang: Lang, e: BadBody) -> Response<Bytes> {
     let (status, msg) = match e {
         BadBody::TooLarge => (
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::BAD_REQUEST,
             lang.pick("request body larger than 16 KiB", "请求体超过 16 KiB"),
         ),
         BadBody::UnsupportedType => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            StatusCode::BAD_REQUEST,
             lang.pick(
                 "body must be application/json or application/x-www-form-urlencoded",
                 "请求体须为 application/json 或 application/x-www-form-urlencoded",

@@ -1,0 +1,100 @@
+//! Every verify outcome is logged with its reason, and no answer, id, token or key ever
+//! appears in the logs.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use http::StatusCode;
+use tower_captcha::{Kind, RateLimit};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn outcomes_are_logged_without_secrets() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = Harness::with(|b| {
+        b.verify_rate_limit(Some(RateLimit::new(100, std::time::Duration::from_secs(1))))
+            .max_attempts(2)
+    });
+    let client = Some("192.0.2.1".parse().unwrap());
+    let c = h
+        .captcha
+        .issue(Kind::Text, Some("login"), client)
+        .await
+        .unwrap();
+    let answer = h.spy.answer(&c.id);
+    let _ = h.captcha.verify(&c.id, "WRONG", client).await;
+    let pass = h.captcha.verify(&c.id, &answer, client).await.unwrap();
+    let _ = h.captcha.verify(&c.id, &answer, client).await;
+    let _ = h.captcha.verify("not an id", &answer, client).await;
+    let _ = h
+        .captcha
+        .verify("AAAAAAAAAAAAAAAAAAAAAA", &answer, client)
+        .await;
+    let locked = h.captcha.issue(Kind::Text, None, None).await.unwrap();
+    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
+    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
+    let (status, _, _) = send(&h.app(), post_with_token("/any", &pass.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let _ = send(&h.app(), post_with_token("/any", &pass.token)).await;
+    // Over the verify limit.
+    let limited = Harness::with(|b| {
+        b.verify_rate_limit(Some(RateLimit::new(1, std::time::Duration::from_secs(60))))
+    });
+    let _ = limited.captcha.verify("x", "y", client).await;
+    let _ = limited.captcha.verify("x", "y", client).await;
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    for outcome in [
+        "outcome=\"passed\"",
+        "outcome=\"wrong\"",
+        "outcome=\"used\"",
+        "outcome=\"expired\"",
+        "outcome=\"unknown\"",
+        "outcome=\"rate_limited\"",
+    ] {
+        assert!(text.contains(outcome), "{outcome} missing from:\n{text}");
+    }
+    for outcome in ["accepted", "used"] {
+        let line = format!("captcha redeem outcome=\"{outcome}\"");
+        assert!(text.contains(&line), "{line} missing:\n{text}");
+    }
+    let secrets = [
+        answer.as_str(),
+        h.spy.answer(&locked.id).leak(),
+        c.id.as_str(),
+        locked.id.as_str(),
+        pass.token.as_str(),
+        pass.token.split('.').nth(1).unwrap(),
+        std::str::from_utf8(SECRET).unwrap(),
+    ];
+    for secret in secrets {
+        assert!(
+            !text.contains(secret),
+            "a secret ({secret}) was logged:\n{text}"
+        );
+    }
+}

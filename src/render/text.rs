@@ -13,10 +13,11 @@ use std::collections::HashMap;
 use ab_glyph::{Font, FontArc, OutlineCurve};
 use ab_glyph_rasterizer::{Point, point};
 use image::{Rgb, RgbImage};
-use imageproc::drawing::draw_filled_circle_mut;
+use imageproc::drawing::{draw_antialiased_line_segment_mut, draw_filled_circle_mut};
+use imageproc::pixelops::interpolate;
 use rand::Rng;
 
-use super::{Coverage, mix, stroke_outline};
+use super::{Coverage, blend, quantise, stroke_outline};
 use crate::kind::text::TextOptions;
 
 /// A glyph outline flattened to line segments, in em units (y down), centred on its box.
@@ -57,10 +58,9 @@ impl TextRenderer {
     /// Draws `text` (characters of the alphabet; others are skipped).
     pub(crate) fn render(&self, text: &str, rng: &mut (impl Rng + ?Sized)) -> RgbImage {
         let (w, h) = (self.width as f32, self.height as f32);
-        let (bg0, bg1) = (light(rng), light(rng));
-        let mut img =
-            RgbImage::from_fn(self.width, self.height, |x, _| mix(bg0, bg1, x as f32 / w));
-        let background = |x: u32| mix(bg0, bg1, x as f32 / w);
+        // A flat light background (few colours keep the PNG small).
+        let bg = light(rng);
+        let mut img = RgbImage::from_pixel(self.width, self.height, bg);
 
         // Pick glyphs and their per-glyph transforms.
         let glyphs: Vec<(&Glyph, f32, f32, f32)> = text
@@ -131,9 +131,8 @@ impl TextRenderer {
             colours.push(colour);
             let width = self.width;
             coverage.fill(&segments, self.width, self.height, |x, y, a| {
-                let px = img.get_pixel_mut(x, y);
-                *px = mix(*px, colour, a);
                 let i = (y * width + x) as usize;
+                blend(&mut img, i, colour, a);
                 ink[i] = ink[i].max(a);
             });
         }
@@ -163,46 +162,40 @@ impl TextRenderer {
             self.width,
             self.height,
             |x, y, a| {
-                let target = if ink[(y * width + x) as usize] > 0.5 {
-                    background(x)
-                } else {
-                    stroke_colour
-                };
-                let px = img.get_pixel_mut(x, y);
-                *px = mix(*px, target, a);
+                let i = (y * width + x) as usize;
+                let target = if ink[i] > 0.5 { bg } else { stroke_colour };
+                blend(&mut img, i, target, a);
             },
         );
 
-        // Clutter: thin arcs and specks in mid tones.
-        for _ in 0..2 {
+        // Clutter: thin anti-aliased arcs, and specks in the same mid tones.
+        let clutter = [mid(rng), mid(rng)];
+        for colour in clutter {
             let (y0, amp, phase) = (
                 rng.random_range(0.0..h),
                 rng.random_range(0.1..0.4) * h,
                 rng.random_range(0.0..6.3_f32),
             );
-            let arc: Vec<Point> = (0..=16)
-                .map(|i| {
-                    let x = i as f32 / 16.0 * w;
-                    point(x, y0 + amp * (x / w * 3.0 + phase).sin())
-                })
-                .collect();
-            let colour = mid(rng);
-            coverage.fill(
-                &stroke_outline(&arc, 1.3),
-                self.width,
-                self.height,
-                |x, y, a| {
-                    let px = img.get_pixel_mut(x, y);
-                    *px = mix(*px, colour, a * 0.8);
-                },
-            );
+            let at = |i: u32| {
+                let x = i as f32 / 16.0 * w;
+                (x as i32, (y0 + amp * (x / w * 3.0 + phase).sin()) as i32)
+            };
+            for i in 0..16 {
+                draw_antialiased_line_segment_mut(
+                    &mut img,
+                    at(i),
+                    at(i + 1),
+                    colour,
+                    |line, under, t| interpolate(line, under, quantise(t * 0.8)),
+                );
+            }
         }
-        for _ in 0..(self.width * self.height / 400) {
+        for i in 0..(self.width * self.height / 400) {
             let c = (
                 rng.random_range(0..self.width) as i32,
                 rng.random_range(0..self.height) as i32,
             );
-            draw_filled_circle_mut(&mut img, c, 1, mid(rng));
+            draw_filled_circle_mut(&mut img, c, 1, clutter[i as usize % 2]);
         }
         img
     }

@@ -51,9 +51,9 @@ fn index_colours(rgb: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut keys = [0u32; SLOTS];
     let mut values = [0u8; SLOTS];
     let mut palette = Vec::with_capacity(256 * 3);
-    let mut indices = Vec::with_capacity(rgb.len() / 3);
+    let mut indices = vec![0u8; rgb.len() / 3];
     let mut last = (0u32, 0u8);
-    for px in rgb.chunks_exact(3) {
+    for (px, out) in rgb.chunks_exact(3).zip(indices.iter_mut()) {
         // +1 so that no colour is the empty key 0.
         let key = ((u32::from(px[0]) << 16) | (u32::from(px[1]) << 8) | u32::from(px[2])) + 1;
         if key != last.0 {
@@ -73,7 +73,7 @@ fn index_colours(rgb: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
             };
             last = (key, index);
         }
-        indices.push(last.1);
+        *out = last.1;
     }
     Some((palette, indices))
 }
@@ -119,12 +119,20 @@ impl Coverage {
             self.raster
                 .draw_line(point(a.x - ox, a.y - oy), point(b.x - ox, b.y - oy));
         }
+        // Walk the buffer linearly, keeping x and y as counters: the 2-D walk of the
+        // rasterizer divides per pixel, and most pixels here have no coverage at all.
         let (ox, oy) = (ox as i64, oy as i64);
-        self.raster.for_each_pixel_2d(|x, y, alpha| {
-            let (cx, cy) = (ox + i64::from(x), oy + i64::from(y));
-            if alpha > 0.0 && cx >= 0 && cy >= 0 && cx < i64::from(width) && cy < i64::from(height)
-            {
-                paint(cx as u32, cy as u32, alpha.min(1.0));
+        let (canvas_w, canvas_h) = (i64::from(width), i64::from(height));
+        let (mut x, mut y) = (ox, oy);
+        let right = ox + w as i64;
+        self.raster.for_each_pixel(|_, alpha| {
+            if alpha > 0.0 && x >= 0 && y >= 0 && x < canvas_w && y < canvas_h {
+                paint(x as u32, y as u32, alpha.min(1.0));
+            }
+            x += 1;
+            if x == right {
+                x = ox;
+                y += 1;
             }
         });
     }

@@ -20,9 +20,11 @@ use rand::Rng;
 use super::{Coverage, blend, quantise, stroke_outline};
 use crate::kind::text::TextOptions;
 
-/// A glyph outline flattened to line segments, in em units (y down), centred on its box.
+/// A glyph outline flattened to closed polylines, in em units (y down), centred on its box:
+/// each vertex once (so it is transformed once per picture), edges as index pairs.
 struct Glyph {
-    segments: Vec<(Point, Point)>,
+    vertices: Vec<Point>,
+    edges: Vec<(u32, u32)>,
     /// Box width and height in em units.
     size: (f32, f32),
 }
@@ -108,10 +110,11 @@ impl TextRenderer {
         };
 
         let mut coverage = Coverage::new();
-        let mut ink = vec![0.0_f32; (self.width * self.height) as usize];
+        let mut ink = vec![0u8; (self.width * self.height) as usize];
         let mut colours = Vec::with_capacity(glyphs.len());
         let mut centres = Vec::with_capacity(glyphs.len());
         let mut segments = Vec::new();
+        let mut placed = Vec::new();
         for (glyph, scale, angle, shear) in glyphs {
             let px = size * scale;
             let half_w = glyph.size.0 * px / 2.0;
@@ -125,15 +128,22 @@ impl TextRenderer {
                 let (x, y) = ((p.x + shear * p.y) * px, p.y * px);
                 warp(point(cx + x * cos - y * sin, cy + x * sin + y * cos))
             };
+            placed.clear();
+            placed.extend(glyph.vertices.iter().map(|p| place(*p)));
             segments.clear();
-            segments.extend(glyph.segments.iter().map(|(a, b)| (place(*a), place(*b))));
+            segments.extend(
+                glyph
+                    .edges
+                    .iter()
+                    .map(|&(a, b)| (placed[a as usize], placed[b as usize])),
+            );
             let colour = dark(rng);
             colours.push(colour);
             let width = self.width;
             coverage.fill(&segments, self.width, self.height, |x, y, a| {
                 let i = (y * width + x) as usize;
                 blend(&mut img, i, colour, a);
-                ink[i] = ink[i].max(a);
+                ink[i] = ink[i].max((a * 255.0) as u8);
             });
         }
 
@@ -163,7 +173,7 @@ impl TextRenderer {
             self.height,
             |x, y, a| {
                 let i = (y * width + x) as usize;
-                let target = if ink[i] > 0.5 { bg } else { stroke_colour };
+                let target = if ink[i] > 127 { bg } else { stroke_colour };
                 blend(&mut img, i, target, a);
             },
         );
@@ -177,10 +187,10 @@ impl TextRenderer {
                 rng.random_range(0.0..6.3_f32),
             );
             let at = |i: u32| {
-                let x = i as f32 / 16.0 * w;
+                let x = i as f32 / 8.0 * w;
                 (x as i32, (y0 + amp * (x / w * 3.0 + phase).sin()) as i32)
             };
-            for i in 0..16 {
+            for i in 0..8 {
                 draw_antialiased_line_segment_mut(
                     &mut img,
                     at(i),
@@ -201,29 +211,34 @@ impl TextRenderer {
     }
 }
 
-/// Flattens a glyph outline into line segments in em units, y down, centred on its box.
+/// Flattens a glyph outline into polylines in em units, y down, centred on its box.
 fn flatten(font: &FontArc, c: char) -> Option<Glyph> {
     let outline = font.outline(font.glyph_id(c))?;
     let em = font.units_per_em()?;
     let (b0, b1) = (outline.bounds.min, outline.bounds.max);
     let (mx, my) = ((b0.x + b1.x) / 2.0, (b0.y + b1.y) / 2.0);
     let norm = |p: Point| point((p.x - mx) / em, (my - p.y) / em);
-    let mut segments = Vec::new();
+    let mut vertices: Vec<Point> = Vec::new();
+    let mut edges = Vec::new();
     let mut push_curve = |n: usize, f: &dyn Fn(f32) -> Point| {
-        let mut prev = norm(f(0.0));
+        let start = norm(f(0.0));
+        // Curves follow each other along a contour: reuse the previous end point.
+        if vertices.last() != Some(&start) {
+            vertices.push(start);
+        }
         for i in 1..=n {
-            let next = norm(f(i as f32 / n as f32));
-            segments.push((prev, next));
-            prev = next;
+            let from = (vertices.len() - 1) as u32;
+            vertices.push(norm(f(i as f32 / n as f32)));
+            edges.push((from, from + 1));
         }
     };
     for curve in &outline.curves {
         match *curve {
             OutlineCurve::Line(a, b) => push_curve(1, &|t| lerp(a, b, t)),
             OutlineCurve::Quad(a, b, c) => {
-                push_curve(5, &|t| lerp(lerp(a, b, t), lerp(b, c, t), t))
+                push_curve(4, &|t| lerp(lerp(a, b, t), lerp(b, c, t), t))
             }
-            OutlineCurve::Cubic(a, b, c, d) => push_curve(7, &|t| {
+            OutlineCurve::Cubic(a, b, c, d) => push_curve(6, &|t| {
                 let (ab, bc, cd) = (lerp(a, b, t), lerp(b, c, t), lerp(c, d, t));
                 lerp(lerp(ab, bc, t), lerp(bc, cd, t), t)
             }),
@@ -231,7 +246,8 @@ fn flatten(font: &FontArc, c: char) -> Option<Glyph> {
     }
     // ab_glyph reports outline bounds with y flipped (min.y is the top): use magnitudes.
     Some(Glyph {
-        segments,
+        vertices,
+        edges,
         size: ((b1.x - b0.x).abs() / em, (b1.y - b0.y).abs() / em),
     })
 }

@@ -10,7 +10,7 @@ use image::{Rgb, RgbImage};
 
 /// Encodes an RGB canvas as PNG: 8-bit indexed when it has at most 256 colours (default
 /// pictures nearly always do: they are drawn with coverage in eighths), else indexed after
-/// rounding channels to multiples of 8 (invisible at this size), else RGB. fdeflate's fast
+/// rounding channels to multiples of 8 (invisible at this size), 16 or 32, else RGB. fdeflate's fast
 /// mode; filters chosen by measurement (`BENCHMARKS.md`).
 pub(crate) fn encode_png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 * 1024);
@@ -19,8 +19,11 @@ pub(crate) fn encode_png(img: &RgbImage) -> Vec<u8> {
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     let indexed = index_colours(img.as_raw()).or_else(|| {
-        let rounded: Vec<u8> = img.as_raw().iter().map(|&c| (c & !7) | 4).collect();
-        index_colours(&rounded)
+        [3u32, 4, 5].into_iter().find_map(|bits| {
+            let (mask, half) = (0xffu8 << bits, 1u8 << (bits - 1));
+            let rounded: Vec<u8> = img.as_raw().iter().map(|&c| (c & mask) | half).collect();
+            index_colours(&rounded)
+        })
     });
     let data = match indexed {
         Some((palette, indices)) => {
@@ -220,8 +223,10 @@ mod tests {
                 "{a:?} {b:?}"
             );
         }
-        // Thousands of colours even after rounding: RGB, lossless.
-        let many = RgbImage::from_fn(64, 32, |x, y| Rgb([x as u8 * 4, y as u8 * 8, 7]));
+        // Hundreds of colours even after rounding to 32: RGB, lossless.
+        let many = RgbImage::from_fn(64, 32, |x, y| {
+            Rgb([x as u8 * 4, y as u8 * 8, (x * 37 + y * 91) as u8])
+        });
         let png = encode_png(&many);
         assert_eq!(png[25], 2, "RGB");
         assert_eq!(decode(&png), many);

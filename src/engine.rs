@@ -14,7 +14,7 @@ use crate::id::Id;
 use crate::kind::Kind;
 use crate::kind::text::TextOptions;
 use crate::rate_limit::{Action, Limiter};
-use crate::render::{encode_png, text::TextRenderer};
+use crate::render::{encode_png, pool::RenderPool, text::TextRenderer};
 use crate::store::{ChallengeRecord, Store, StoreError, VerifyOutcome};
 use crate::token::{PassClaims, Signer};
 
@@ -50,8 +50,8 @@ struct Inner {
     signer: Signer,
     seeded: Option<Mutex<StdRng>>,
     limiter: Limiter,
-    /// Bounds concurrent drawing to the number of cores.
-    render_slots: tokio::sync::Semaphore,
+    /// Where pictures are drawn.
+    pool: RenderPool,
 }
 
 /// A challenge to show a person.
@@ -175,9 +175,7 @@ impl Captcha {
                 signer: Signer::new(kid, &secret, &b.accepted_keys),
                 seeded,
                 limiter: Limiter::new(b.issue_limit, b.verify_limit, b.max_clients),
-                render_slots: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-                ),
+                pool: RenderPool::new(),
             }),
         }
     }
@@ -216,24 +214,15 @@ impl Captcha {
         encode_png(&self.with_rng(|rng| self.inner.renderer.render(text, rng)))
     }
 
-    /// Draws off the async workers: on tokio's blocking pool, at most one picture per core
-    /// at a time (others wait without holding a thread), so a flood of issues never stalls
-    /// other requests. Outside a tokio runtime it draws in place.
+    /// Draws on the drawing pool (low-priority threads, see `render::pool`), so that a
+    /// flood of issues never stalls other requests.
     async fn render_off_runtime(&self, answer: String) -> Result<Vec<u8>, IssueError> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return Ok(self.render_text_png(&answer));
-        };
-        let _slot = self
-            .inner
-            .render_slots
-            .acquire()
-            .await
-            .map_err(|_| render_failed())?;
         let this = self.clone();
-        runtime
-            .spawn_blocking(move || this.render_text_png(&answer))
+        self.inner
+            .pool
+            .run(move || this.render_text_png(&answer))
             .await
-            .map_err(|_| render_failed())
+            .ok_or_else(render_failed)
     }
 
     /// Issues a challenge of `kind`, optionally bound to `scope`, for `client` (the address

@@ -3,6 +3,7 @@
 //! Shapes are built as vector outlines, distorted in vector space, and rasterised with
 //! `ab_glyph_rasterizer`'s exact-area coverage; the canvas is an `image::RgbImage`.
 
+pub(crate) mod pool;
 pub(crate) mod text;
 
 use ab_glyph_rasterizer::{Point, Rasterizer, point};

@@ -1,0 +1,128 @@
+//! The drawing pool: a few low-priority threads that draw pictures off the async workers.
+//!
+//! One thread per core, started on first use, each lowered to the least CPU priority the
+//! OS offers a normal thread (nice 19 on Linux), so that request handling always wins the
+//! CPU and a flood of issue requests cannot stall other routes, while drawing still uses
+//! every spare cycle. At most two jobs per thread are queued (the next picture is waiting
+//! when one finishes, so no thread idles between them); further callers wait
+//! asynchronously. Results come back through a oneshot channel, so any executor can await
+//! them. A panicking job is caught: the caller gets `None`, the thread lives on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::{Semaphore, oneshot};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+pub(crate) struct RenderPool {
+    threads: usize,
+    jobs: OnceLock<Sender<Job>>,
+    queue: Semaphore,
+}
+
+impl RenderPool {
+    pub(crate) fn new() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self {
+            threads,
+            jobs: OnceLock::new(),
+            queue: Semaphore::new(2 * threads),
+        }
+    }
+
+    /// Runs `job` on a pool thread; `None` if it panicked or the pool could not start.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let _slot = self.queue.acquire().await.ok()?;
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            if let Ok(value) = catch_unwind(AssertUnwindSafe(job)) {
+                let _ = tx.send(value);
+            }
+        });
+        self.sender().send(job).ok()?;
+        rx.await.ok()
+    }
+
+    fn sender(&self) -> &Sender<Job> {
+        self.jobs.get_or_init(|| {
+            let (tx, rx) = channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            for i in 0..self.threads {
+                let rx = rx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("tower-captcha-draw-{i}"))
+                    .spawn(move || worker(&rx));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "tower-captcha: could not start a drawing thread");
+                }
+            }
+            tx
+        })
+    }
+}
+
+/// Takes jobs until the pool (its sender) is dropped.
+fn worker(jobs: &Mutex<Receiver<Job>>) {
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::debug!(error = ?e, "tower-captcha: drawing thread keeps its priority");
+    }
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+impl std::fmt::Debug for RenderPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderPool")
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn runs_jobs_on_named_threads_and_survives_panics() {
+        let pool = RenderPool::new();
+        let name = block_on(pool.run(|| std::thread::current().name().map(str::to_owned)));
+        assert!(
+            name.flatten()
+                .is_some_and(|n| n.starts_with("tower-captcha-draw-"))
+        );
+        assert_eq!(
+            block_on(pool.run(|| -> u8 { panic!("a drawing bug") })),
+            None
+        );
+        // Every thread still answers after the panic.
+        for i in 0..(4 * pool.threads) {
+            assert_eq!(block_on(pool.run(move || i * 2)), Some(i * 2));
+        }
+    }
+}

@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
 use crate::kind::Kind;
@@ -31,57 +33,72 @@ pub struct PassClaims {
 pub(crate) struct Signer {
     kid: Option<String>,
     encoding: EncodingKey,
-    /// Every key a token may be signed with: the current one first.
-    decoding: Vec<(Option<String>, DecodingKey)>,
-    validation: Validation,
+    /// Every key a token may be signed with (the current one first), each with the exact
+    /// header segment our tokens carry for it.
+    keys: Vec<(String, DecodingKey)>,
 }
 
 impl Signer {
     pub(crate) fn new(kid: Option<String>, secret: &[u8], accepted: &[(String, Vec<u8>)]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked by the engine against its own clock, without leeway.
-        validation.validate_exp = false;
-        validation.required_spec_claims.clear();
-        validation.validate_aud = false;
-        let mut decoding = vec![(kid.clone(), DecodingKey::from_secret(secret))];
-        decoding.extend(
+        let mut keys = vec![(
+            header_segment(kid.as_deref()),
+            DecodingKey::from_secret(secret),
+        )];
+        keys.extend(
             accepted
                 .iter()
-                .map(|(k, s)| (Some(k.clone()), DecodingKey::from_secret(s))),
+                .map(|(k, s)| (header_segment(Some(k)), DecodingKey::from_secret(s))),
         );
         Self {
             encoding: EncodingKey::from_secret(secret),
             kid,
-            decoding,
-            validation,
+            keys,
         }
     }
 
     pub(crate) fn sign(&self, claims: &PassClaims) -> Result<String, jsonwebtoken::errors::Error> {
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid.clone_from(&self.kid);
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+        jsonwebtoken::encode(&header(self.kid.as_deref()), claims, &self.encoding)
     }
 
-    /// The claims of `token` if it is an HS256 token signed by one of our keys; expiry is
-    /// not checked here.
+    /// The claims of `token` if it is one of ours: its header is byte for byte the one we
+    /// mint for a configured key (which pins `alg` to HS256 and selects the key by `kid`),
+    /// and its HMAC checks out. Expiry is not checked here.
     pub(crate) fn check(&self, token: &str) -> Option<PassClaims> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::HS256 {
+        let (head, rest) = token.split_once('.')?;
+        let (payload, signature) = rest.split_once('.')?;
+        let (_, key) = self.keys.iter().find(|(segment, _)| segment == head)?;
+        let message = token.get(..head.len() + 1 + payload.len())?;
+        if !jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, Algorithm::HS256)
+            .ok()?
+        {
             return None;
         }
-        let (_, key) = self.decoding.iter().find(|(kid, _)| *kid == header.kid)?;
-        jsonwebtoken::decode::<PassClaims>(token, key, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        serde_json::from_slice(&json).ok()
     }
+}
+
+fn header(kid: Option<&str>) -> Header {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    header
+}
+
+/// The first segment of the tokens we mint with `kid`: the header as encoded by the very
+/// encoder that signs them.
+fn header_segment(kid: Option<&str>) -> String {
+    let key = EncodingKey::from_secret(b"header only");
+    jsonwebtoken::encode(&header(kid), &serde_json::json!({}), &key)
+        .ok()
+        .and_then(|t| t.split('.').next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
             .field("kid", &self.kid)
-            .field("keys", &self.decoding.len())
+            .field("keys", &self.keys.len())
             .finish_non_exhaustive()
     }
 }
@@ -116,5 +133,24 @@ mod tests {
             Some(claims())
         );
         assert_eq!(unnamed.check("not a token"), None);
+    }
+
+    #[test]
+    fn only_our_exact_header_is_accepted() {
+        let signer = Signer::new(None, &[4; 32], &[]);
+        let ours = signer.sign(&claims()).unwrap();
+        let payload = ours.split('.').nth(1).unwrap();
+        let key = EncodingKey::from_secret(&[4; 32]);
+        // The same key and claims under an equivalent header, fields in another order.
+        let head = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        assert_ne!(head, ours.split('.').next().unwrap());
+        let message = format!("{head}.{payload}");
+        let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        assert_eq!(signer.check(&format!("{message}.{sig}")), None);
+        // Extra segments and a bad signature are refused too.
+        assert_eq!(signer.check(&format!("{ours}.x")), None);
+        let (signed, _) = ours.rsplit_once('.').unwrap();
+        assert_eq!(signer.check(&format!("{signed}.AAAA")), None);
+        assert_eq!(signer.check(&ours), Some(claims()));
     }
 }

@@ -14,7 +14,7 @@ use crate::id::Id;
 use crate::kind::Kind;
 use crate::kind::text::TextOptions;
 use crate::rate_limit::{Action, Limiter};
-use crate::render::{encode_png, pool::RenderPool, text::TextRenderer};
+use crate::render::{pool::RenderPool, text::TextRenderer};
 use crate::store::{ChallengeRecord, Store, StoreError, VerifyOutcome};
 use crate::token::{PassClaims, Signer};
 
@@ -211,7 +211,8 @@ impl Captcha {
     /// Draws `text` in the engine's text style and encodes it as PNG, without issuing a
     /// challenge: for previews and benchmarks. Characters outside the alphabet are skipped.
     pub fn render_text_png(&self, text: &str) -> Vec<u8> {
-        encode_png(&self.with_rng(|rng| self.inner.renderer.render(text, rng)))
+        self.with_rng(|rng| self.inner.renderer.render(text, rng))
+            .encode_png()
     }
 
     /// Draws on the drawing pool (low-priority threads, see `render::pool`), so that a

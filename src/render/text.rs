@@ -6,18 +6,17 @@
 //! - a smooth wave warp of the whole text line, applied to the outlines in vector space;
 //! - a stroke as thick as the glyph stems running through the text: over ink it cuts the
 //!   glyph in the background colour, between glyphs it joins them in ink colour;
-//! - dark, varied glyph colours over a light gradient, thin arcs and specks.
+//! - dark, varied glyph colours over a light background, thin arcs and specks.
 
 use std::collections::HashMap;
 
 use ab_glyph::{Font, FontArc, OutlineCurve};
 use ab_glyph_rasterizer::{Point, point};
-use image::{Rgb, RgbImage};
-use imageproc::drawing::{draw_antialiased_line_segment_mut, draw_filled_circle_mut};
-use imageproc::pixelops::interpolate;
+use image::Rgb;
 use rand::Rng;
 
-use super::{Coverage, blend, quantise, stroke_outline};
+use super::canvas::Canvas;
+use super::{Coverage, stroke_outline};
 use crate::kind::text::TextOptions;
 
 /// A glyph outline flattened to closed polylines, in em units (y down), centred on its box:
@@ -58,11 +57,11 @@ impl TextRenderer {
     }
 
     /// Draws `text` (characters of the alphabet; others are skipped).
-    pub(crate) fn render(&self, text: &str, rng: &mut (impl Rng + ?Sized)) -> RgbImage {
+    pub(crate) fn render(&self, text: &str, rng: &mut (impl Rng + ?Sized)) -> Canvas {
         let (w, h) = (self.width as f32, self.height as f32);
         // A flat light background (few colours keep the PNG small).
         let bg = light(rng);
-        let mut img = RgbImage::from_pixel(self.width, self.height, bg);
+        let mut img = Canvas::new(self.width, self.height, bg);
 
         // Pick glyphs and their per-glyph transforms.
         let glyphs: Vec<(&Glyph, f32, f32, f32)> = text
@@ -139,10 +138,11 @@ impl TextRenderer {
             );
             let colour = dark(rng);
             colours.push(colour);
+            let mut pen = img.pen(colour);
             let width = self.width;
             coverage.fill(&segments, self.width, self.height, |x, y, a| {
                 let i = (y * width + x) as usize;
-                blend(&mut img, i, colour, a);
+                img.blend(i, &mut pen, a);
                 ink[i] = ink[i].max((a * 255.0) as u8);
             });
         }
@@ -165,7 +165,8 @@ impl TextRenderer {
                 )
             })
             .collect();
-        let stroke_colour = colours[rng.random_range(0..colours.len())];
+        let mut stroke_pen = img.pen(colours[rng.random_range(0..colours.len())]);
+        let mut cut_pen = img.pen(bg);
         let width = self.width;
         coverage.fill(
             &stroke_outline(&path, stem),
@@ -173,39 +174,48 @@ impl TextRenderer {
             self.height,
             |x, y, a| {
                 let i = (y * width + x) as usize;
-                let target = if ink[i] > 127 { bg } else { stroke_colour };
-                blend(&mut img, i, target, a);
+                let pen = if ink[i] > 127 {
+                    &mut cut_pen
+                } else {
+                    &mut stroke_pen
+                };
+                img.blend(i, pen, a);
             },
         );
 
-        // Clutter: thin anti-aliased arcs, and specks in the same mid tones.
-        let clutter = [mid(rng), mid(rng)];
-        for colour in clutter {
+        // Clutter: thin anti-aliased arcs, and specks in the same mid tones. An arc is a
+        // function of x: per column its weight is split between the two rows it passes
+        // between (Wu's way), at 80% strength; straight between nine knots on the curve.
+        let mut pens = [img.pen(mid(rng)), img.pen(mid(rng))];
+        for pen in &mut pens {
             let (y0, amp, phase) = (
                 rng.random_range(0.0..h),
                 rng.random_range(0.1..0.4) * h,
                 rng.random_range(0.0..6.3_f32),
             );
-            let at = |i: u32| {
-                let x = i as f32 / 8.0 * w;
-                (x as i32, (y0 + amp * (x / w * 3.0 + phase).sin()) as i32)
-            };
-            for i in 0..8 {
-                draw_antialiased_line_segment_mut(
-                    &mut img,
-                    at(i),
-                    at(i + 1),
-                    colour,
-                    |line, under, t| interpolate(line, under, quantise(t * 0.8)),
-                );
+            let knots: [f32; 9] =
+                std::array::from_fn(|i| y0 + amp * (i as f32 / 8.0 * 3.0 + phase).sin());
+            for x in 0..self.width {
+                let t = x as f32 / w * 8.0;
+                let k = (t as usize).min(7);
+                let y = knots[k] + (knots[k + 1] - knots[k]) * (t - k as f32);
+                let (row, below) = (y.floor(), y - y.floor());
+                for (r, weight) in [(row, 1.0 - below), (row + 1.0, below)] {
+                    if r >= 0.0 && r < h {
+                        img.blend((r as u32 * self.width + x) as usize, pen, weight * 0.8);
+                    }
+                }
             }
         }
         for i in 0..(self.width * self.height / 400) {
-            let c = (
-                rng.random_range(0..self.width) as i32,
-                rng.random_range(0..self.height) as i32,
+            let (x, y) = (
+                i64::from(rng.random_range(0..self.width)),
+                i64::from(rng.random_range(0..self.height)),
             );
-            draw_filled_circle_mut(&mut img, c, 1, clutter[i as usize % 2]);
+            let pen = &mut pens[i as usize % 2];
+            for (dx, dy) in [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)] {
+                img.plot(x + dx, y + dy, pen);
+            }
         }
         img
     }
@@ -236,7 +246,7 @@ fn flatten(font: &FontArc, c: char) -> Option<Glyph> {
         match *curve {
             OutlineCurve::Line(a, b) => push_curve(1, &|t| lerp(a, b, t)),
             OutlineCurve::Quad(a, b, c) => {
-                push_curve(4, &|t| lerp(lerp(a, b, t), lerp(b, c, t), t))
+                push_curve(3, &|t| lerp(lerp(a, b, t), lerp(b, c, t), t))
             }
             OutlineCurve::Cubic(a, b, c, d) => push_curve(6, &|t| {
                 let (ab, bc, cd) = (lerp(a, b, t), lerp(b, c, t), lerp(c, d, t));

@@ -12,38 +12,19 @@
 //! no runtime cost is measured.
 #![allow(missing_docs)]
 
+mod support;
+
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use http::{Request, Response};
 use http_body_util::Full;
+use support::{block_on, engine};
 use tower::{Layer, Service, service_fn};
 use tower_captcha::store::ChallengeRecord;
-use tower_captcha::{Captcha, Id, Kind, MemoryStore, Store};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
-fn engine(store: std::sync::Arc<MemoryStore>) -> Captcha {
-    Captcha::builder()
-        .secret([7u8; 32].to_vec())
-        .shared_store(store)
-        .issue_rate_limit(None)
-        .verify_rate_limit(None)
-        .build()
-        .unwrap()
-}
+use tower_captcha::{Id, Kind, MemoryStore, Store};
 
 /// A pending challenge with a known answer, put straight into the store.
 fn pending(store: &MemoryStore) -> String {

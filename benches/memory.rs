@@ -5,23 +5,13 @@
 //! (`/proc/self/statm`) before and after. Linux only.
 #![allow(missing_docs)]
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
+mod support;
 
+use support::block_on;
 use tower_captcha::store::ChallengeRecord;
 use tower_captcha::{Id, Kind, MemoryStore, Store};
 
 const COUNT: usize = 1_000_000;
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

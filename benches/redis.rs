@@ -10,25 +10,17 @@
 mod programs;
 #[path = "../tests/common/redis_server.rs"]
 mod redis_server;
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::engine;
 use tower_captcha::clock::{Clock, SystemClock};
 use tower_captcha::store::{ChallengeRecord, RedisStore};
-use tower_captcha::{Captcha, Id, Kind, MemoryStore, Store};
+use tower_captcha::{Id, Kind, MemoryStore, Store};
 
 const OPS: usize = 5_000;
-
-fn engine(store: Arc<dyn Store>) -> Captcha {
-    Captcha::builder()
-        .secret([7u8; 32].to_vec())
-        .shared_store(store)
-        .issue_rate_limit(None)
-        .verify_rate_limit(None)
-        .build()
-        .unwrap()
-}
 
 /// `n` pending challenges whose answer is `HWM3K`, put straight into the store.
 async fn pending(store: &dyn Store, n: usize) -> Vec<String> {

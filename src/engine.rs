@@ -455,16 +455,7 @@ impl fmt::Debug for Pass {
 mod tests {
     use super::*;
     use crate::ConfigError;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
+    use crate::test_util::block_on;
 
     #[test]
     fn seeded_engines_repeat_and_default_ones_do_not() {

@@ -43,6 +43,8 @@ mod protocol;
 mod rate_limit;
 mod render;
 pub mod store;
+#[cfg(test)]
+mod test_util;
 mod token;
 
 pub use config::{CaptchaBuilder, ConfigError, MIN_SECRET_LEN};

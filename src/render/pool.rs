@@ -96,17 +96,7 @@ impl std::fmt::Debug for RenderPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-            std::thread::yield_now();
-        }
-    }
+    use crate::test_util::block_on;
 
     #[test]
     fn runs_jobs_on_named_threads_and_survives_panics() {

@@ -118,17 +118,14 @@ impl Canvas {
         entry
     }
 
-    /// Paints pixel (`x`, `y`) fully with `pen`, if it is on the canvas.
-    pub(crate) fn plot(&mut self, x: i64, y: i64, pen: &mut Pen) {
-        if x >= 0 && y >= 0 && x < i64::from(self.width) && y < i64::from(self.height) {
-            self.blend((y * i64::from(self.width) + x) as usize, pen, 1.0);
-        }
-    }
-
-    /// The colour of pixel (`x`, `y`).
-    #[cfg(test)]
+    /// The colour of pixel (`x`, `y`) (the background's, off the canvas).
     pub(crate) fn get(&self, x: u32, y: u32) -> Rgb<u8> {
-        self.palette[usize::from(self.pixels[(y * self.width + x) as usize])]
+        let entry = (x < self.width)
+            .then(|| self.pixels.get((y * self.width + x) as usize))
+            .flatten()
+            .copied()
+            .unwrap_or(0);
+        self.palette[usize::from(entry)]
     }
 
     /// Encodes the canvas as an 8-bit palette PNG (Sub filter and fdeflate's fast mode,
@@ -149,6 +146,28 @@ impl Canvas {
             out.clear();
         }
         out
+    }
+}
+
+/// So that imageproc's drawing primitives paint on the palette canvas directly.
+impl imageproc::drawing::Canvas for Canvas {
+    type Pixel = Rgb<u8>;
+
+    fn dimensions(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn get_pixel(&self, x: u32, y: u32) -> Rgb<u8> {
+        self.get(x, y)
+    }
+
+    fn draw_pixel(&mut self, x: u32, y: u32, colour: Rgb<u8>) {
+        let entry = self.index_of(colour);
+        if x < self.width
+            && let Some(pixel) = self.pixels.get_mut((y * self.width + x) as usize)
+        {
+            *pixel = entry;
+        }
     }
 }
 
@@ -174,8 +193,10 @@ mod tests {
             9,
             "white, black and seven eighths between"
         );
-        canvas.plot(3, 2, &mut pen);
-        canvas.plot(-1, 99, &mut pen);
+        imageproc::drawing::draw_filled_circle_mut(&mut canvas, (3, 2), 1, Rgb([9, 9, 9]));
+        imageproc::drawing::draw_filled_circle_mut(&mut canvas, (-1, 99), 1, Rgb([9, 9, 9]));
+        assert_eq!(canvas.get(3, 2), Rgb([9, 9, 9]));
+        assert_eq!(canvas.get(3, 1), Rgb([9, 9, 9]));
         let png = canvas.encode_png();
         assert_eq!(png[25], 3, "indexed colour");
         let back = image::load_from_memory(&png).unwrap().to_rgb8();

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use ab_glyph::{Font, FontArc, OutlineCurve};
 use ab_glyph_rasterizer::{Point, point};
 use image::Rgb;
+use imageproc::drawing::draw_filled_circle_mut;
 use rand::Rng;
 
 use super::canvas::Canvas;
@@ -186,7 +187,8 @@ impl TextRenderer {
         // Clutter: thin anti-aliased arcs, and specks in the same mid tones. An arc is a
         // function of x: per column its weight is split between the two rows it passes
         // between (Wu's way), at 80% strength; straight between nine knots on the curve.
-        let mut pens = [img.pen(mid(rng)), img.pen(mid(rng))];
+        let clutter = [mid(rng), mid(rng)];
+        let mut pens = clutter.map(|colour| img.pen(colour));
         for pen in &mut pens {
             let (y0, amp, phase) = (
                 rng.random_range(0.0..h),
@@ -208,14 +210,11 @@ impl TextRenderer {
             }
         }
         for i in 0..(self.width * self.height / 400) {
-            let (x, y) = (
-                i64::from(rng.random_range(0..self.width)),
-                i64::from(rng.random_range(0..self.height)),
+            let centre = (
+                rng.random_range(0..self.width) as i32,
+                rng.random_range(0..self.height) as i32,
             );
-            let pen = &mut pens[i as usize % 2];
-            for (dx, dy) in [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)] {
-                img.plot(x + dx, y + dy, pen);
-            }
+            draw_filled_circle_mut(&mut img, centre, 1, clutter[i as usize % 2]);
         }
         img
     }

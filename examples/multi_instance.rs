@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let store = RedisStore::connect(&url)
         .await
-        .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?;
+        .map_err(|e| format!("cannot reach Redis at {}: {e}", without_password(&url)))?;
     // Every instance must sign with the same key to accept the others' passes.
     let secret = match std::env::var("CAPTCHA_SECRET") {
         Ok(secret) => secret.into_bytes(),
@@ -61,8 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(CaptchaLayer::new(captcha));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "multi_instance on http://{} using {url}",
-        listener.local_addr()?
+        "multi_instance on http://{} using {}",
+        listener.local_addr()?,
+        without_password(&url)
     );
     axum::serve(
         listener,
@@ -88,4 +89,14 @@ async fn demo_key(url: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let key: Vec<u8> = conn.get("tower-captcha:demo-signing-key").await?;
     tracing::warn!("CAPTCHA_SECRET not set: using a demo key kept in Redis (not for production)");
     Ok(key)
+}
+
+/// `redis://user:secret@host` → `redis://***@host`: never print credentials.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }

@@ -5,7 +5,7 @@
 //! 100 ms, so a flood of new addresses cannot make every request scan the table); clients
 //! that still find no room share one overflow bucket per action.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -47,13 +47,19 @@ struct Bucket {
 pub(crate) struct Limiter {
     issue: Option<RateLimit>,
     verify: Option<RateLimit>,
-    buckets: DashMap<(Action, IpAddr), Bucket>,
+    buckets: DashMap<(Action, Client), Bucket>,
     max_clients: usize,
     last_sweep: AtomicU64,
 }
 
-/// Where clients go when the table is full: one shared bucket per action.
-const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// Whom a bucket counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Client {
+    /// One client address (IPv6 by its /64).
+    Addr(IpAddr),
+    /// Every client that found the table full: one shared bucket per action.
+    Overflow,
+}
 /// Shortest time between two scans of a full table (ms).
 const SWEEP_EVERY_MS: u64 = 100;
 
@@ -88,11 +94,11 @@ impl Limiter {
         };
         let full = u64::from(limit.burst) * 1000;
         let refill_ms = crate::clock::millis(limit.refill_every).max(1);
-        let mut key = (action, group(client));
+        let mut key = (action, Client::Addr(group(client)));
         if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_clients {
             self.sweep(now);
             if self.buckets.len() >= self.max_clients {
-                key = (action, OVERFLOW);
+                key = (action, Client::Overflow);
             }
         }
         let mut bucket = self.buckets.entry(key).or_insert(Bucket {
@@ -126,12 +132,12 @@ impl Limiter {
         {
             return;
         }
-        self.buckets.retain(|(action, ip), bucket| {
+        self.buckets.retain(|(action, client), bucket| {
             let limit = match action {
                 Action::Issue => self.issue,
                 Action::Verify => self.verify,
             };
-            *ip == OVERFLOW
+            *client == Client::Overflow
                 || limit.is_some_and(|l| {
                     let refill_ms = crate::clock::millis(l.refill_every).max(1);
                     now.saturating_sub(bucket.last_ms) / refill_ms < u64::from(l.burst)
@@ -214,7 +220,19 @@ mod tests {
         );
         assert!(
             l.buckets
-                .contains_key(&(Action::Issue, "192.0.2.11".parse().unwrap()))
+                .contains_key(&(Action::Issue, Client::Addr("192.0.2.11".parse().unwrap())))
+        );
+        // Loopback IPv6 (whose /64 is `::`) is an ordinary client, not the overflow bucket.
+        let fresh = Limiter::new(Some(RateLimit::new(1, Duration::from_secs(60))), None, 10);
+        assert!(
+            fresh
+                .check(Action::Issue, Some("::1".parse().unwrap()), 0)
+                .is_ok()
+        );
+        assert!(
+            fresh
+                .buckets
+                .contains_key(&(Action::Issue, Client::Addr("::".parse().unwrap())))
         );
     }
 }

@@ -19,7 +19,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct RenderPool {
     threads: usize,
     jobs: OnceLock<Sender<Job>>,
-    queue: Semaphore,
+    queue: Arc<Semaphore>,
 }
 
 impl RenderPool {
@@ -28,18 +28,24 @@ impl RenderPool {
         Self {
             threads,
             jobs: OnceLock::new(),
-            queue: Semaphore::new(2 * threads),
+            queue: Arc::new(Semaphore::new(2 * threads)),
         }
     }
 
-    /// Runs `job` on a pool thread; `None` if it panicked or the pool could not start.
+    /// Runs `job` on a pool thread; `None` if it panicked or the pool could not start. The
+    /// queue slot travels with the job, so a caller that gives up does not free it early;
+    /// a job whose caller is gone is skipped.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
-        let _slot = self.queue.acquire().await.ok()?;
+        let slot = self.queue.clone().acquire_owned().await.ok()?;
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
+            let _slot = slot;
+            if tx.is_closed() {
+                return;
+            }
             if let Ok(value) = catch_unwind(AssertUnwindSafe(job)) {
                 let _ = tx.send(value);
             }
@@ -99,20 +105,49 @@ mod tests {
     use crate::test_util::block_on;
 
     #[test]
-    fn runs_jobs_on_named_threads_and_survives_panics() {
-        let pool = RenderPool::new();
-        let name = block_on(pool.run(|| std::thread::current().name().map(str::to_owned)));
-        assert!(
-            name.flatten()
-                .is_some_and(|n| n.starts_with("tower-captcha-draw-"))
-        );
+    fn runs_jobs_on_named_threads_and_every_thread_survives_a_panic() {
+        let pool = Arc::new(RenderPool::new());
         assert_eq!(
             block_on(pool.run(|| -> u8 { panic!("a drawing bug") })),
             None
         );
-        // Every thread still answers after the panic.
-        for i in 0..(4 * pool.threads) {
-            assert_eq!(block_on(pool.run(move || i * 2)), Some(i * 2));
+        // Jobs that overlap in time land on different threads: all of them still run.
+        let names: std::collections::BTreeSet<String> = (0..2 * pool.threads)
+            .map(|_| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    block_on(pool.run(|| {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        std::thread::current().name().map(str::to_owned)
+                    }))
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|t| t.join().ok().flatten().flatten())
+            .collect();
+        assert_eq!(names.len(), pool.threads, "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with("tower-captcha-draw-")));
+    }
+
+    #[test]
+    fn abandoned_jobs_keep_their_slot_and_are_skipped() {
+        let pool = RenderPool::new();
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Start many jobs and give each up after one poll.
+        for _ in 0..1_000 {
+            let ran = ran.clone();
+            let fut = pool.run(move || {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+            let mut fut = std::pin::pin!(fut);
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let _ = fut.as_mut().poll(&mut cx);
         }
+        // Still at most the queue's worth were accepted, and abandoned ones are not drawn.
+        assert_eq!(block_on(pool.run(|| 7)), Some(7));
+        let ran = ran.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(ran <= 2 * pool.threads, "{ran} abandoned jobs were drawn");
     }
 }

@@ -22,7 +22,7 @@
 //! # Failures
 //!
 //! [`RedisStore::connect`] fails with [`StoreError::Unavailable`] when the server cannot be
-//! reached at start-up. Later, every call is bounded by the operation timeout: a server that
+//! reached at start-up. Later, every round trip is bounded by the operation timeout: a server that
 //! is down or slow gives [`StoreError::Unavailable`] or [`StoreError::Timeout`], which the
 //! routes answer with their "busy" error (503 for Auth v1) and the guard with 503 (fail
 //! closed). The connection is re-established on its own once the server is back.
@@ -73,7 +73,8 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Longest time one store call may take, reconnecting included (default 1 s).
+    /// Longest time one round trip to Redis may take, reconnecting included (default 1 s).
+    /// A verify makes two round trips, every other call one.
     pub fn op_timeout(mut self, timeout: Duration) -> Self {
         self.op_timeout = timeout;
         self
@@ -167,7 +168,8 @@ where
         self
     }
 
-    /// Sets the longest time one store call may take (default 1 s).
+    /// Sets the longest time one round trip may take (default 1 s); see
+    /// [`RedisStoreBuilder::op_timeout`].
     pub fn with_op_timeout(mut self, timeout: Duration) -> Self {
         self.op_timeout = timeout;
         self

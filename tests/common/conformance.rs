@@ -34,6 +34,7 @@ pub async fn run<S: Store>(store: Arc<S>) {
     unknown_and_expired(&*store).await;
     pass_ids_spend_once(&*store).await;
     concurrent_verifies_one_winner(store.clone()).await;
+    concurrent_wrong_answers_respect_the_limit(store.clone()).await;
     concurrent_spends_one_winner(store).await;
 }
 
@@ -152,6 +153,36 @@ async fn concurrent_verifies_one_winner<S: Store>(store: Arc<S>) {
         passed, 1,
         "exactly one of 50 concurrent right answers passes"
     );
+}
+
+async fn concurrent_wrong_answers_respect_the_limit<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.verify(id, &wrong, 5, NOW).await.unwrap() })
+        })
+        .collect();
+    let mut left = Vec::new();
+    let mut spent = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            VerifyOutcome::Failed { attempts_left } => left.push(attempts_left),
+            VerifyOutcome::Spent => spent += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    left.sort_unstable();
+    assert_eq!(
+        left,
+        vec![0, 1, 2, 3, 4],
+        "exactly 5 attempts counted, each once"
+    );
+    assert_eq!(spent, 45);
 }
 
 async fn concurrent_spends_one_winner<S: Store>(store: Arc<S>) {

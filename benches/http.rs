@@ -9,8 +9,8 @@
 //! 2. issue-route rate: `GET /auth/v1/captcha/data` answers per second from 8 connections,
 //!    and its ratio to (1);
 //! 3. `/health` p50/p99 on one connection, idle, then while 8 connections flood the issue
-//!    route, and the ratio of the two p99s (drawing runs on the blocking pool, one picture
-//!    per core at a time, so it must not stall the async workers).
+//!    route, and the ratio of the two p99s (drawing runs on a pool of low-priority threads,
+//!    one per core, so it must not stall the async workers).
 #![allow(missing_docs)]
 
 use std::convert::Infallible;

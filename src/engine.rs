@@ -217,7 +217,7 @@ impl Captcha {
 
     /// Draws on the drawing pool (low-priority threads, see `render::pool`), so that a
     /// flood of issues never stalls other requests.
-    async fn render_off_runtime(&self, answer: String) -> Result<Vec<u8>, IssueError> {
+    async fn draw_on_pool(&self, answer: String) -> Result<Vec<u8>, IssueError> {
         let this = self.clone();
         self.inner
             .pool
@@ -260,7 +260,7 @@ impl Captcha {
                 tracing::warn!(error = %e, "captcha issue refused by store");
                 IssueError::Busy(e)
             })?;
-        let png = self.render_off_runtime(answer).await?;
+        let png = self.draw_on_pool(answer).await?;
         tracing::debug!(
             kind = kind.as_str(),
             scoped = scope.is_some(),

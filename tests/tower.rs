@@ -11,6 +11,14 @@ use serde_json::Value;
 use tower::{Layer, ServiceExt, service_fn};
 use tower_captcha::{CaptchaLayer, VerifiedCaptcha};
 
+async fn json_of<B>(res: Response<B>) -> Value
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
 #[tokio::test]
 async fn issue_verify_and_guard_without_axum() {
     let h = common::Harness::new();
@@ -39,8 +47,7 @@ async fn issue_verify_and_guard_without_axum() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let body: Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let body = json_of(res).await;
     let token = body["token"].as_str().unwrap();
 
     let verify = serde_json::json!({"token": token, "key": h.spy.answer(token)}).to_string();
@@ -54,8 +61,7 @@ async fn issue_verify_and_guard_without_axum() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let body: Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let body = json_of(res).await;
     let pass = body["captcha_token"].as_str().unwrap();
 
     let call = |token: &str| {

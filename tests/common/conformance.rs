@@ -129,28 +129,43 @@ async fn pass_ids_spend_once(store: &dyn Store) {
     assert!(store.spend_pass(new_id(), NOW + 60_000, NOW).await.unwrap());
 }
 
+/// Runs `op` on the store from 50 tasks at once; their results, in any order.
+async fn race<S, T, F, Fut>(store: &Arc<S>, op: F) -> Vec<T>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(Arc<S>) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..50).map(|_| tokio::spawn(op(store.clone()))).collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
 async fn concurrent_verifies_one_winner<S: Store>(store: Arc<S>) {
     let id = new_id();
     store
         .insert(id, record("ABCDE"), NOW + 60_000, NOW)
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.verify(id, &right, 5, NOW).await.unwrap() })
-        })
-        .collect();
-    let mut passed = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            VerifyOutcome::Passed(_) => passed += 1,
-            VerifyOutcome::Spent => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    let outcomes = race(&store, |s| async move {
+        s.verify(id, &right, 5, NOW).await.unwrap()
+    })
+    .await;
+    let passed = outcomes
+        .iter()
+        .filter(|o| matches!(o, VerifyOutcome::Passed(_)))
+        .count();
+    let spent = outcomes
+        .iter()
+        .filter(|o| **o == VerifyOutcome::Spent)
+        .count();
     assert_eq!(
-        passed, 1,
+        (passed, spent),
+        (1, 49),
         "exactly one of 50 concurrent right answers passes"
     );
 }
@@ -161,41 +176,39 @@ async fn concurrent_wrong_answers_respect_the_limit<S: Store>(store: Arc<S>) {
         .insert(id, record("ABCDE"), NOW + 60_000, NOW)
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.verify(id, &wrong, 5, NOW).await.unwrap() })
+    let outcomes = race(&store, |s| async move {
+        s.verify(id, &wrong, 5, NOW).await.unwrap()
+    })
+    .await;
+    let mut left: Vec<u32> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            VerifyOutcome::Failed { attempts_left } => Some(*attempts_left),
+            _ => None,
         })
         .collect();
-    let mut left = Vec::new();
-    let mut spent = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            VerifyOutcome::Failed { attempts_left } => left.push(attempts_left),
-            VerifyOutcome::Spent => spent += 1,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
     left.sort_unstable();
     assert_eq!(
         left,
         vec![0, 1, 2, 3, 4],
         "exactly 5 attempts counted, each once"
     );
-    assert_eq!(spent, 45);
+    let spent = outcomes
+        .iter()
+        .filter(|o| **o == VerifyOutcome::Spent)
+        .count();
+    assert_eq!(spent, 45, "the rest find the challenge spent");
 }
 
 async fn concurrent_spends_one_winner<S: Store>(store: Arc<S>) {
     let jti = new_id();
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap() })
-        })
-        .collect();
-    let mut spent = 0;
-    for t in tasks {
-        spent += usize::from(t.await.unwrap());
-    }
-    assert_eq!(spent, 1, "exactly one of 50 concurrent spends succeeds");
+    let spends = race(&store, |s| async move {
+        s.spend_pass(jti, NOW + 60_000, NOW).await.unwrap()
+    })
+    .await;
+    assert_eq!(
+        spends.iter().filter(|&&won| won).count(),
+        1,
+        "exactly one of 50 concurrent spends succeeds"
+    );
 }

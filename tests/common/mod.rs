@@ -95,6 +95,11 @@ impl Harness {
         app(&self.captcha)
     }
 
+    /// The answer of challenge `token`.
+    pub fn answer(&self, token: &str) -> String {
+        self.spy.answer(token)
+    }
+
     /// Issues through the engine and solves it: a fresh pass token.
     pub async fn pass(&self, scope: Option<&str>) -> String {
         let c = self

@@ -3,8 +3,10 @@
 //! - `render/text_png`: draw and PNG-encode one default text picture (160x60, 5 chars);
 //!   `render/reference_png`: the same size, the background alone, encoded the same way — a floor
 //!   measured in the same run, to quote ratios against on a noisy machine.
-//! - `engine/issue`: a whole issue (id, answer, store insert, picture).
-//! - `engine/verify`: a right answer against a memory store (atomic step + pass signing).
+//! - `engine/issue`: a whole issue (answer, sealed id, picture drawn on the drawing pool).
+//! - `engine/seal`: the sealed id alone (what replaced a store insert on issue).
+//! - `engine/verify`: a right answer against a memory store (open the seal, check, atomic
+//!   settle, pass signing).
 //! - `engine/redeem` and `guard/redeem`: a pass token spent once, directly and through
 //!   the guard layer.
 //!
@@ -15,6 +17,7 @@
 mod support;
 
 use std::convert::Infallible;
+use std::future::IntoFuture;
 use std::hint::black_box;
 
 use bytes::Bytes;
@@ -23,20 +26,11 @@ use http::{Request, Response};
 use http_body_util::Full;
 use support::{block_on, engine};
 use tower::{Layer, Service, service_fn};
-use tower_captcha::store::ChallengeRecord;
-use tower_captcha::{Id, Kind, MemoryStore, Store};
+use tower_captcha::{Answer, Captcha, Kind, MemoryStore};
 
-/// A pending challenge with a known answer, put straight into the store.
-fn pending(store: &MemoryStore) -> String {
-    let id = Id::random(&mut rand::rng());
-    let record = ChallengeRecord {
-        kind: Kind::Text,
-        answer: b"HWM3K".as_slice().into(),
-        scope: None,
-    };
-    let now = tower_captcha::clock::Clock::now_millis(&tower_captcha::clock::SystemClock);
-    block_on(store.insert(id, record, now + 300_000, now)).unwrap();
-    id.to_string()
+/// A challenge with a known answer, sealed without drawing.
+fn pending(captcha: &Captcha) -> String {
+    captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None)
 }
 
 fn benches(c: &mut Criterion) {
@@ -44,27 +38,30 @@ fn benches(c: &mut Criterion) {
     let captcha = engine(store.clone());
 
     let mut g = c.benchmark_group("render");
+    let text = Answer::Text("HWM3K".into());
+    let blank = Answer::Text(String::new());
     g.bench_function("text_png", |b| {
-        b.iter(|| black_box(captcha.render_text_png(black_box("HWM3K"))))
+        b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&text), None)))
     });
     g.bench_function("reference_png", |b| {
-        b.iter(|| black_box(captcha.render_text_png(black_box(""))));
+        b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&blank), None)));
     });
     g.finish();
 
     let mut g = c.benchmark_group("engine");
     g.bench_function("issue", |b| {
-        b.iter(|| black_box(block_on(captcha.issue(Kind::Text, None, None)).unwrap()))
+        b.iter(|| black_box(block_on(captcha.issue(Kind::Text).into_future()).unwrap()))
     });
+    g.bench_function("seal", |b| b.iter(|| black_box(pending(&captcha))));
     g.bench_function("verify", |b| {
         b.iter_batched(
-            || pending(&store),
+            || pending(&captcha),
             |id| black_box(block_on(captcha.verify(&id, "hwm3k", None)).unwrap()),
             BatchSize::SmallInput,
         );
     });
     let pass = |_: &()| {
-        let id = pending(&store);
+        let id = pending(&captcha);
         block_on(captcha.verify(&id, "HWM3K", None)).unwrap().token
     };
     g.bench_function("redeem", |b| {

@@ -29,7 +29,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tower::{Layer, service_fn};
-use tower_captcha::{Captcha, CaptchaLayer};
+use tower_captcha::{Answer, Captcha, CaptchaLayer, Kind};
 
 const PHASE: Duration = Duration::from_secs(4);
 const FLOOD_CONNECTIONS: usize = 8;
@@ -142,7 +142,11 @@ fn main() {
             let (captcha, drawn) = (captcha.clone(), drawn.clone());
             s.spawn(move || {
                 while start.elapsed() < PHASE {
-                    std::hint::black_box(captcha.render_text_png("HWM3K"));
+                    std::hint::black_box(captcha.draw(
+                        Kind::Text,
+                        &Answer::Text("HWM3K".into()),
+                        None,
+                    ));
                     drawn.fetch_add(1, Ordering::Relaxed);
                 }
             });

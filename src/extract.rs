@@ -1,148 +1,170 @@
-//! [`VerifiedCaptcha`]: the verified pass, as a request extension and an axum extractor.
+//! [`VerifiedCaptcha`](crate::VerifiedCaptcha) as an axum extractor, and its rejection.
 //!
-//! As an extractor (feature `axum`) it reuses the guard's result when the route is guarded
-//! (a token is never spent twice); otherwise it redeems `x-captcha-token` itself through
-//! the engine handle that [`CaptchaLayer`](crate::CaptchaLayer) put into the request. As
-//! `Option<VerifiedCaptcha>`: no header → `None`; a header with a bad token → rejection.
+//! The extractor reuses the guard's result when the route is guarded (a credential is never
+//! spent twice); otherwise it redeems `x-captcha-token` itself through the engine handle
+//! that [`CaptchaLayer`](crate::CaptchaLayer) put into the request. As
+//! `Option<VerifiedCaptcha>`: no header → `None`; a header with a bad credential →
+//! rejection.
 
-use crate::token::PassClaims;
+use std::fmt;
 
-/// A pass token that was verified and spent for this request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedCaptcha {
-    claims: PassClaims,
+use axum_core::body::Body;
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::Captcha;
+use crate::error::RedeemError;
+use crate::guard::{HEADER, describe, rejection, token_from};
+use crate::pass::VerifiedCaptcha;
+use crate::protocol::driver::{ErrorBody, Lang, json};
+
+/// Why [`VerifiedCaptcha`] could not be extracted: the extractor's rejection. Answered like
+/// the guard answers (401/403/503 with `{"error", "error_code", "error_description"}`, in
+/// the request's language), or 500 when no [`CaptchaLayer`](crate::CaptchaLayer) runs in
+/// front of the route.
+#[derive(Debug)]
+pub struct CaptchaRejection {
+    reason: Reason,
+    lang: Lang,
 }
 
-impl VerifiedCaptcha {
-    pub(crate) fn new(claims: PassClaims) -> Self {
-        Self { claims }
+#[derive(Debug)]
+enum Reason {
+    Redeem(RedeemError),
+    MissingLayer,
+}
+
+const MISSING_LAYER: &str =
+    "VerifiedCaptcha needs the engine handle: is `CaptchaLayer` installed in front of this route?";
+
+impl CaptchaRejection {
+    /// The HTTP status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        match &self.reason {
+            Reason::Redeem(e) => describe(e).status,
+            Reason::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
-    /// All claims of the pass token.
-    pub fn claims(&self) -> &PassClaims {
-        &self.claims
+    /// The stable numeric code in its body (`error_code`), e.g. 4013.
+    pub fn code(&self) -> u16 {
+        match &self.reason {
+            Reason::Redeem(e) => describe(e).code,
+            Reason::MissingLayer => 5000,
+        }
     }
 
-    /// The scope the pass was minted for, if any.
-    pub fn scope(&self) -> Option<&str> {
-        self.claims.scope.as_deref()
+    /// The stable machine-readable name in its body (`error`), e.g. `captcha_token_used`.
+    pub fn error(&self) -> &'static str {
+        match &self.reason {
+            Reason::Redeem(e) => describe(e).error,
+            Reason::MissingLayer => "captcha_layer_missing",
+        }
+    }
+
+    /// Why the credential was refused; `None` when the layer is missing.
+    pub fn redeem_error(&self) -> Option<&RedeemError> {
+        match &self.reason {
+            Reason::Redeem(e) => Some(e),
+            Reason::MissingLayer => None,
+        }
     }
 }
 
-#[cfg(feature = "axum")]
-pub use axum_impl::CaptchaRejection;
-
-#[cfg(feature = "axum")]
-mod axum_impl {
-    use axum_core::body::Body;
-    use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
-    use axum_core::response::{IntoResponse, Response};
-    use http::StatusCode;
-    use http::request::Parts;
-
-    use super::VerifiedCaptcha;
-    use crate::guard::{HEADER, rejection, token_from};
-    use crate::protocol::{ErrorBody, Lang, error_response};
-    use crate::{Captcha, RedeemError};
-
-    /// Why [`VerifiedCaptcha`] could not be extracted.
-    #[derive(Debug)]
-    #[non_exhaustive]
-    pub enum CaptchaRejection {
-        /// The token was missing or refused; answered like the guard does.
-        Redeem(RedeemError),
-        /// Neither the guard nor [`CaptchaLayer`](crate::CaptchaLayer) runs in front of
-        /// the route: a server misconfiguration, answered with 500.
-        MissingLayer,
-    }
-
-    impl From<RedeemError> for CaptchaRejection {
-        fn from(e: RedeemError) -> Self {
-            CaptchaRejection::Redeem(e)
+impl From<RedeemError> for CaptchaRejection {
+    fn from(e: RedeemError) -> Self {
+        Self {
+            reason: Reason::Redeem(e),
+            lang: Lang::En,
         }
     }
+}
 
-    /// Carries the request's language into the response.
-    #[derive(Debug)]
-    struct WithLang(CaptchaRejection, Lang);
-
-    impl IntoResponse for CaptchaRejection {
-        fn into_response(self) -> Response {
-            WithLang(self, Lang::En).into_response()
+impl fmt::Display for CaptchaRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Reason::Redeem(e) => f.write_str(describe(e).message(Lang::En)),
+            Reason::MissingLayer => f.write_str(MISSING_LAYER),
         }
     }
+}
 
-    impl IntoResponse for WithLang {
-        fn into_response(self) -> Response {
-            let res = match self.0 {
-                CaptchaRejection::Redeem(e) => rejection(&e, self.1),
-                CaptchaRejection::MissingLayer => {
-                    tracing::error!(
-                        "VerifiedCaptcha used on a route without CaptchaLayer: is `CaptchaLayer` installed?"
-                    );
-                    error_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        ErrorBody {
-                            error: "captcha_layer_missing",
-                            error_code: 5000,
-                            error_description: "VerifiedCaptcha needs the engine handle: is `CaptchaLayer` installed in front of this route?",
-                            attempts_left: None,
-                        },
-                        None,
-                    )
-                }
-            };
-            res.map(Body::from)
+impl std::error::Error for CaptchaRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.reason {
+            Reason::Redeem(e) => Some(e),
+            Reason::MissingLayer => None,
         }
     }
+}
 
-    async fn extract(parts: &mut Parts) -> Result<VerifiedCaptcha, CaptchaRejection> {
-        if let Some(verified) = parts.extensions.get::<VerifiedCaptcha>() {
-            return Ok(verified.clone());
-        }
-        let captcha = parts
-            .extensions
-            .get::<Captcha>()
-            .cloned()
-            .ok_or(CaptchaRejection::MissingLayer)?;
-        let token = token_from(&parts.headers)?;
-        let verified = VerifiedCaptcha::new(captcha.redeem(&token, None).await?);
-        // A second extractor in the same request must not spend the token again.
-        parts.extensions.insert(verified.clone());
-        Ok(verified)
-    }
-
-    impl<S: Send + Sync> FromRequestParts<S> for VerifiedCaptcha {
-        type Rejection = Response;
-
-        async fn from_request_parts(
-            parts: &mut Parts,
-            _state: &S,
-        ) -> Result<Self, Self::Rejection> {
-            let lang = Lang::from_headers(&parts.headers);
-            extract(parts)
-                .await
-                .map_err(|e| WithLang(e, lang).into_response())
-        }
-    }
-
-    impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedCaptcha {
-        type Rejection = Response;
-
-        async fn from_request_parts(
-            parts: &mut Parts,
-            _state: &S,
-        ) -> Result<Option<Self>, Self::Rejection> {
-            if parts.extensions.get::<VerifiedCaptcha>().is_none()
-                && !parts.headers.contains_key(HEADER)
-            {
-                return Ok(None);
+impl IntoResponse for CaptchaRejection {
+    fn into_response(self) -> Response {
+        let res = match &self.reason {
+            Reason::Redeem(e) => rejection(e, self.lang),
+            Reason::MissingLayer => {
+                tracing::error!("VerifiedCaptcha used on a route without CaptchaLayer");
+                json(
+                    self.status(),
+                    &ErrorBody {
+                        error: self.error(),
+                        error_code: self.code(),
+                        error_description: MISSING_LAYER.into(),
+                        attempts_left: None,
+                    },
+                )
             }
-            let lang = Lang::from_headers(&parts.headers);
-            extract(parts)
-                .await
-                .map(Some)
-                .map_err(|e| WithLang(e, lang).into_response())
+        };
+        res.map(Body::from)
+    }
+}
+
+async fn extract(parts: &mut Parts) -> Result<VerifiedCaptcha, Reason> {
+    if let Some(verified) = parts.extensions.get::<VerifiedCaptcha>() {
+        return Ok(verified.clone());
+    }
+    let captcha = parts
+        .extensions
+        .get::<Captcha>()
+        .cloned()
+        .ok_or(Reason::MissingLayer)?;
+    let token = token_from(&parts.headers).map_err(Reason::Redeem)?;
+    let claims = captcha.redeem(&token, None).await.map_err(Reason::Redeem)?;
+    let verified = VerifiedCaptcha::new(claims);
+    // A second extractor in the same request must not spend the credential again.
+    parts.extensions.insert(verified.clone());
+    Ok(verified)
+}
+
+async fn extract_with_lang(parts: &mut Parts) -> Result<VerifiedCaptcha, CaptchaRejection> {
+    let lang = Lang::from_headers(&parts.headers);
+    extract(parts)
+        .await
+        .map_err(|reason| CaptchaRejection { reason, lang })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VerifiedCaptcha {
+    type Rejection = CaptchaRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        extract_with_lang(parts).await
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedCaptcha {
+    type Rejection = CaptchaRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if parts.extensions.get::<VerifiedCaptcha>().is_none()
+            && !parts.headers.contains_key(HEADER)
+        {
+            return Ok(None);
         }
+        extract_with_lang(parts).await.map(Some)
     }
 }

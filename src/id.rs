@@ -1,6 +1,8 @@
-//! Random identifiers handed to clients: challenge ids and pass-token ids.
+//! 128-bit identifiers: pass-token ids (`jti`), the ids under which a store keeps the state of
+//! an answered challenge, and ticket ids.
 //!
-//! 128 bits from the engine's CSPRNG, encoded as 22 characters of unpadded URL-safe base64.
+//! Random ones come from the engine's CSPRNG; written as 22 characters of unpadded URL-safe
+//! base64.
 
 use std::fmt;
 
@@ -8,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-/// A 128-bit random identifier (a challenge id or a pass-token `jti`).
+/// A 128-bit identifier: of a pass token (`jti`), an answered challenge, or a ticket.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Id([u8; 16]);
 
@@ -17,6 +19,11 @@ impl Id {
     pub fn random(rng: &mut (impl RngCore + ?Sized)) -> Self {
         let mut bytes = [0u8; 16];
         rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// The id with these bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
         Self(bytes)
     }
 

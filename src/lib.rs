@@ -2,13 +2,16 @@
 //!
 //! Add one layer and an app gets:
 //!
-//! 1. **Issue and verify routes** ([`CaptchaLayer`]) speaking the Auth v1 wire format
-//!    (`GET /auth/v1/captcha/data`, `POST /auth/v1/captcha/data/verify`).
+//! 1. **Issue and verify routes** ([`CaptchaLayer`]) speaking the wire formats existing
+//!    front ends already use (by default Auth v1: `GET /auth/v1/captcha/data`,
+//!    `POST /auth/v1/captcha/data/verify`; see [`protocol`]).
 //! 2. **A guard** ([`Captcha::require`], [`Captcha::require_scope`]) for protected routes:
-//!    it redeems the single-use pass token in `x-captcha-token`.
+//!    it redeems the single-use credential in `x-captcha-token`.
 //! 3. **An axum extractor** ([`VerifiedCaptcha`]) that hands the verified pass to handlers.
 //!
 //! ```
+//! # #[cfg(feature = "axum")]
+//! # fn main() -> Result<(), tower_captcha::ConfigError> {
 //! use axum::{Router, routing::post};
 //! use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 //!
@@ -23,55 +26,54 @@
 //!     .route("/login", post(login))
 //!     .route_layer(captcha.require_scope("login"))
 //!     .layer(CaptchaLayer::new(captcha));
-//! # Ok::<(), tower_captcha::ConfigError>(())
+//! # Ok(()) }
+//! # #[cfg(not(feature = "axum"))]
+//! # fn main() {}
 //! ```
 //!
-//! The engine ([`Captcha`]) knows nothing of HTTP: [`Captcha::issue`], [`Captcha::verify`]
-//! and [`Captcha::redeem`] can be called directly. Where state lives is a [`Store`]:
-//! [`MemoryStore`] by default; with the `redis` feature, `store::RedisStore` lets several
-//! instances share challenges and spend each pass once across all of them.
+//! The engine ([`Captcha`]) knows nothing of HTTP: [`Captcha::issue`], [`Captcha::verify`],
+//! [`Captcha::check`] and [`Captcha::redeem`] can be called directly. Challenges are sealed
+//! into their ids, so issuing stores nothing; the state of answered challenges, spent passes
+//! and tickets lives in a [`Store`]: [`MemoryStore`] by default; with the `redis` feature,
+//! `store::RedisStore` lets several instances spend each pass once across all of them.
 
 pub mod clock;
-mod config;
 mod engine;
+mod error;
+#[cfg(feature = "axum")]
 mod extract;
 pub mod guard;
 mod id;
 pub mod kind;
 pub mod layer;
-mod protocol;
+mod pass;
+pub mod protocol;
 mod rate_limit;
 mod render;
+mod seal;
 pub mod store;
-#[cfg(test)]
-mod test_util;
-mod token;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 
-pub use config::{CaptchaBuilder, ConfigError, MIN_SECRET_LEN};
-pub use engine::{Captcha, Challenge, IssueError, Pass, RedeemError, VerifyError};
+pub use engine::{Captcha, CaptchaBuilder, Challenge, Issue};
+pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
 #[cfg(feature = "axum")]
 pub use extract::CaptchaRejection;
-pub use extract::VerifiedCaptcha;
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
-pub use kind::Kind;
 pub use kind::text::TextOptions;
+pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution};
 pub use layer::{CaptchaLayer, CaptchaService};
+pub use pass::{Pass, PassClaims, Ticket, VerifiedCaptcha};
 pub use protocol::MAX_BODY_BYTES;
 pub use rate_limit::RateLimit;
-pub use store::{MemoryStore, Store, StoreError};
+pub use store::{MemoryStore, Store};
 
 /// The Redis client this crate is built on, so that your version matches.
 #[cfg(feature = "redis")]
 pub use redis;
-pub use token::PassClaims;
 
-/// Auth v1 (the native protocol): default paths.
-pub mod auth_v1 {
-    pub use crate::protocol::auth_v1::{ISSUE_PATH, VERIFY_PATH};
-}
-
-/// The README's examples, compiled as doctests.
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests (they use axum).
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

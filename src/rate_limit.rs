@@ -1,6 +1,7 @@
 //! Per-client rate limits on issuing and verifying: a token bucket per client address.
 //!
-//! IPv6 clients are counted per /64 (one subscriber usually holds a whole /64). The table of
+//! IPv6 clients are counted per /64 (one subscriber usually holds a whole /64); requests
+//! without a client address share one bucket per action. The table of
 //! buckets is bounded: when full, buckets that have refilled are dropped (at most every
 //! 100 ms, so a flood of new addresses cannot make every request scan the table); clients
 //! that still find no room share one overflow bucket per action.
@@ -59,6 +60,8 @@ enum Client {
     Addr(IpAddr),
     /// Every client that found the table full: one shared bucket per action.
     Overflow,
+    /// Every request that carries no client address: one shared bucket per action.
+    Anonymous,
 }
 /// Shortest time between two scans of a full table (ms).
 const SWEEP_EVERY_MS: u64 = 100;
@@ -89,12 +92,13 @@ impl Limiter {
             Action::Issue => self.issue,
             Action::Verify => self.verify,
         };
-        let (Some(limit), Some(client)) = (limit, client) else {
+        let Some(limit) = limit else {
             return Ok(());
         };
         let full = u64::from(limit.burst) * 1000;
         let refill_ms = crate::clock::millis(limit.refill_every).max(1);
-        let mut key = (action, Client::Addr(group(client)));
+        let client = client.map_or(Client::Anonymous, |ip| Client::Addr(group(ip)));
+        let mut key = (action, client);
         if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_clients {
             self.sweep(now);
             if self.buckets.len() >= self.max_clients {
@@ -137,7 +141,7 @@ impl Limiter {
                 Action::Issue => self.issue,
                 Action::Verify => self.verify,
             };
-            *client == Client::Overflow
+            matches!(client, Client::Overflow | Client::Anonymous)
                 || limit.is_some_and(|l| {
                     let refill_ms = crate::clock::millis(l.refill_every).max(1);
                     now.saturating_sub(bucket.last_ms) / refill_ms < u64::from(l.burst)
@@ -182,7 +186,22 @@ mod tests {
                 .is_ok()
         );
         assert!(l.check(Action::Verify, Some(ip), 1_000).is_ok());
-        assert!(l.check(Action::Issue, None, 1_000).is_ok());
+    }
+
+    #[test]
+    fn requests_without_an_address_share_one_bucket() {
+        let l = Limiter::new(Some(RateLimit::new(2, Duration::from_secs(60))), None, 10);
+        assert!(l.check(Action::Issue, None, 0).is_ok());
+        assert!(l.check(Action::Issue, None, 0).is_ok());
+        assert!(
+            l.check(Action::Issue, None, 0).is_err(),
+            "limited, not unlimited"
+        );
+        assert!(
+            l.check(Action::Issue, Some("192.0.2.1".parse().unwrap()), 0)
+                .is_ok(),
+            "clients with an address keep their own budget"
+        );
     }
 
     #[test]

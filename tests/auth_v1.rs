@@ -10,7 +10,8 @@ use base64::Engine as _;
 use common::*;
 use http::{Request, StatusCode};
 use serde_json::json;
-use tower_captcha::{MemoryStore, RateLimit};
+use tower_captcha::protocol::AuthV1;
+use tower_captcha::{RateLimit, TextOptions};
 
 async fn issue(h: &Harness, uri: &str) -> (String, String) {
     let (status, headers, body) = send(&h.app(), get_req(uri)).await;
@@ -18,7 +19,7 @@ async fn issue(h: &Harness, uri: &str) -> (String, String) {
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["cache-control"], "no-store");
     let token = body["token"].as_str().unwrap().to_owned();
-    let answer = h.spy.answer(&token);
+    let answer = h.answer(&token);
     (token, answer)
 }
 
@@ -29,7 +30,13 @@ async fn issue_returns_token_png_data_url_and_ttl() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["expires_in"], 300);
     let token = body["token"].as_str().unwrap();
-    assert_eq!(token.len(), 22, "128-bit URL-safe id");
+    assert!(
+        (80..=100).contains(&token.len())
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "a URL-safe sealed challenge: {token}"
+    );
     let image = body["image"].as_str().unwrap();
     let b64 = image
         .strip_prefix("data:image/png;base64,")
@@ -66,7 +73,7 @@ async fn right_key_returns_pass_and_spends_challenge() {
 
 #[tokio::test]
 async fn wrong_key_counts_attempts_until_the_limit() {
-    let h = Harness::with(|b| b.max_attempts(3));
+    let h = Harness::with(|b| b.text(TextOptions::default().with_max_attempts(3)));
     let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
     for left in [2, 1] {
         let (status, _, body) = send(&h.app(), verify_req(&token, "WRONG")).await;
@@ -193,20 +200,30 @@ async fn rate_limits_read_axum_connect_info_by_default() {
 }
 
 #[tokio::test]
-async fn a_full_store_answers_busy_and_never_evicts() {
-    let h = Harness::with_store(MemoryStore::with_capacity(2), |b| b);
+async fn a_full_store_answers_busy_never_evicts_and_never_blocks_issuing() {
+    let h = Harness::with_store(tower_captcha::MemoryStore::with_capacity(2), |b| b);
     let (first, answer) = issue(&h, "/auth/v1/captcha/data").await;
-    issue(&h, "/auth/v1/captcha/data").await;
-    let (status, _, body) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    let (second, _) = issue(&h, "/auth/v1/captcha/data").await;
+    let (third, third_answer) = issue(&h, "/auth/v1/captcha/data").await;
+    // Only answered challenges take room: two wrong answers fill the store.
+    for token in [&first, &second] {
+        let (status, _, _) = send(&h.app(), verify_req(token, "WRONG")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let (status, _, body) = send(&h.app(), verify_req(&third, &third_answer)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"], "server_busy");
     assert_eq!(error_code(&body), 5030);
-    // The live challenge was kept.
+    // Issuing goes on, and the live challenges were kept.
+    issue(&h, "/auth/v1/captcha/data").await;
     let (status, _, _) = send(&h.app(), verify_req(&first, &answer)).await;
     assert_eq!(status, StatusCode::OK);
-    // Once entries expire, there is room again.
+    // Once entries expire there is room again (and an expired challenge is told so).
     h.clock.advance(Duration::from_secs(301));
-    let (status, _, _) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    let (status, _, body) = send(&h.app(), verify_req(&third, &third_answer)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::GONE, 4002));
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    let (status, _, _) = send(&h.app(), verify_req(&token, &answer)).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -218,10 +235,11 @@ async fn a_failing_store_answers_busy() {
         .build()
         .unwrap();
     let app = axum::Router::new().layer(tower_captcha::CaptchaLayer::new(captcha));
+    // Issuing needs no store; answering does.
     let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(error_code(&body), 5030);
-    let (status, _, body) = send(&app, verify_req("AAAAAAAAAAAAAAAAAAAAAA", "ABCDE")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().unwrap();
+    let (status, _, body) = send(&app, verify_req(token, "ABCDE")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&body), 5030);
 }
@@ -260,12 +278,15 @@ async fn other_paths_reach_the_app_untouched() {
 async fn paths_are_configurable() {
     let h = Harness::new();
     let app = axum::Router::new().layer(
-        tower_captcha::CaptchaLayer::new(h.captcha.clone()).auth_v1_paths("/c/new", "/c/check"),
+        tower_captcha::CaptchaLayer::builder(h.captcha.clone())
+            .mount(AuthV1::new().paths("/c/new", "/c/check"))
+            .build()
+            .unwrap(),
     );
     let (status, _, body) = send(&app, get_req("/c/new")).await;
     assert_eq!(status, StatusCode::OK);
     let token = body["token"].as_str().unwrap();
-    let answer = h.spy.answer(token);
+    let answer = h.answer(token);
     let (status, _, _) = send(
         &app,
         post_json("/c/check", &json!({"token": token, "key": answer})),

@@ -145,18 +145,34 @@ impl Browser {
     }
 }
 
+#[test]
+fn a_browser_is_looked_for_under_every_name_before_failing() {
+    // Under CI a missing program fails the test, but only once no name is found.
+    let found = programs::find_any_in(&["no-such-browser-here", "sh"], "names", true);
+    assert!(found.is_some_and(|p| p.ends_with("sh")));
+    let missing = std::panic::catch_unwind(|| {
+        programs::find_any_in(&["no-such-browser-here"], "names", true)
+    });
+    assert!(missing.is_err(), "under CI a missing program fails");
+    assert_eq!(
+        programs::find_any_in(&["no-such-browser-here"], "names", false),
+        None
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_page_works_in_a_real_browser() {
     let test = "browser::login_page_works_in_a_real_browser";
     let Some(driver) = programs::find("chromedriver", test) else {
         return;
     };
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|p| programs::find(p, test));
-    let Some(chromium) = chromium else { return };
+    let Some(chromium) =
+        programs::find_any(&["chromium", "chromium-browser", "google-chrome"], test)
+    else {
+        return;
+    };
 
-    // The example's own app, with a store that lets the test read answers.
+    // The example's own app; the test reads answers through the `test-util` helpers.
     let h = common::Harness::new();
     let app = login::app(h.captcha.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -180,7 +196,7 @@ async fn login_page_works_in_a_real_browser() {
             .unwrap(),
     );
     let profile = std::env::temp_dir().join(format!("tower-captcha-browser-{port}"));
-    let spy = h.spy.clone();
+    let captcha = h.captcha.clone();
     tokio::task::spawn_blocking(move || {
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -215,7 +231,7 @@ async fn login_page_works_in_a_real_browser() {
         assert_eq!(b.script("return token;"), token.as_str());
 
         // The right answer, then the guarded login.
-        b.type_into("#captcha-key", &spy.answer(&token).to_lowercase());
+        b.type_into("#captcha-key", &common::text_answer(&captcha, &token).to_lowercase());
         b.click("#submit");
         let message = b.wait_for("the welcome message", "const m = document.getElementById('message').textContent; return m.startsWith('Welcome') && m;");
         assert_eq!(message, "Welcome, demo!");

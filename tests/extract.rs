@@ -93,3 +93,56 @@ async fn without_the_layer_it_is_a_500_with_a_hint() {
             .contains("CaptchaLayer")
     );
 }
+
+#[tokio::test]
+async fn the_rejection_is_a_typed_error_with_status_and_code() {
+    use tower_captcha::CaptchaRejection;
+    async fn describe(r: Result<VerifiedCaptcha, CaptchaRejection>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(e) => format!(
+                "{} {} {} {} | {:?}",
+                e.status().as_u16(),
+                e.code(),
+                e.error(),
+                std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                e.to_string(),
+            ),
+        }
+    }
+    let h = Harness::new();
+    let app = Router::new()
+        .route("/r", post(describe))
+        .layer(tower_captcha::CaptchaLayer::new(h.captcha.clone()));
+    let req = |token: Option<&str>| match token {
+        Some(t) => post_with_token("/r", t),
+        None => http::Request::post("/r")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    };
+    let (_, _, body) = send(&app, req(None)).await;
+    assert_eq!(
+        body,
+        "401 4010 captcha_required captcha token missing | \"Captcha verification required: send the pass token in x-captcha-token\""
+    );
+    let pass = h.pass(None).await;
+    assert_eq!(send(&app, req(Some(&pass))).await.2, "ok");
+    let (_, _, body) = send(&app, req(Some(&pass))).await;
+    assert!(
+        body.as_str()
+            .unwrap()
+            .starts_with("401 4013 captcha_token_used"),
+        "{body}"
+    );
+    // Without the layer: a server misconfiguration, 500, and no source.
+    let bare = Router::new().route("/r", post(describe));
+    let (_, _, body) = send(&bare, req(Some(&pass))).await;
+    assert!(
+        body.as_str()
+            .unwrap()
+            .starts_with("500 5000 captcha_layer_missing  |"),
+        "{body}"
+    );
+}

@@ -37,15 +37,17 @@ async fn outcomes_are_logged_without_secrets() {
 
     let h = Harness::with(|b| {
         b.verify_rate_limit(Some(RateLimit::new(100, std::time::Duration::from_secs(1))))
-            .max_attempts(2)
+            .text(tower_captcha::TextOptions::default().with_max_attempts(2))
     });
     let client = Some("192.0.2.1".parse().unwrap());
     let c = h
         .captcha
-        .issue(Kind::Text, Some("login"), client)
+        .issue(Kind::Text)
+        .scope("login")
+        .client(client)
         .await
         .unwrap();
-    let answer = h.spy.answer(&c.id);
+    let answer = h.answer(&c.id);
     let _ = h.captcha.verify(&c.id, "WRONG", client).await;
     let pass = h.captcha.verify(&c.id, &answer, client).await.unwrap();
     let _ = h.captcha.verify(&c.id, &answer, client).await;
@@ -54,12 +56,16 @@ async fn outcomes_are_logged_without_secrets() {
         .captcha
         .verify("AAAAAAAAAAAAAAAAAAAAAA", &answer, client)
         .await;
-    let locked = h.captcha.issue(Kind::Text, None, None).await.unwrap();
+    let locked = h.captcha.issue(Kind::Text).await.unwrap();
+    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
     let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
     let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
     let (status, _, _) = send(&h.app(), post_with_token("/any", &pass.token)).await;
     assert_eq!(status, StatusCode::OK);
     let _ = send(&h.app(), post_with_token("/any", &pass.token)).await;
+    let late = h.captcha.issue(Kind::Text).await.unwrap();
+    h.clock.advance(std::time::Duration::from_secs(301));
+    let _ = h.captcha.verify(&late.id, "WRONG", client).await;
     // Over the verify limit.
     let limited = Harness::with(|b| {
         b.verify_rate_limit(Some(RateLimit::new(1, std::time::Duration::from_secs(60))))
@@ -74,6 +80,7 @@ async fn outcomes_are_logged_without_secrets() {
         "outcome=\"used\"",
         "outcome=\"expired\"",
         "outcome=\"unknown\"",
+        "outcome=\"locked\"",
         "outcome=\"rate_limited\"",
     ] {
         assert!(text.contains(outcome), "{outcome} missing from:\n{text}");
@@ -84,9 +91,10 @@ async fn outcomes_are_logged_without_secrets() {
     }
     let secrets = [
         answer.as_str(),
-        h.spy.answer(&locked.id).leak(),
+        h.answer(&locked.id).leak(),
         c.id.as_str(),
         locked.id.as_str(),
+        late.id.as_str(),
         pass.token.as_str(),
         pass.token.split('.').nth(1).unwrap(),
         std::str::from_utf8(SECRET).unwrap(),

@@ -50,7 +50,7 @@ async fn issue_verify_and_guard_without_axum() {
     let body = json_of(res).await;
     let token = body["token"].as_str().unwrap();
 
-    let verify = serde_json::json!({"token": token, "key": h.spy.answer(token)}).to_string();
+    let verify = serde_json::json!({"token": token, "key": h.answer(token)}).to_string();
     let res = app
         .clone()
         .oneshot(

@@ -27,8 +27,14 @@ fn png(img: &DynamicImage) -> Vec<u8> {
 /// tower-captcha's default style.
 pub fn ours(engine: &tower_captcha::Captcha) -> (String, Vec<u8>) {
     let a = answer();
-    let png = engine.render_text_png(&a);
-    (a, png)
+    let puzzle = engine
+        .draw(
+            tower_captcha::Kind::Text,
+            &tower_captcha::Answer::Text(a.clone()),
+            None,
+        )
+        .expect("the text kind at its default size");
+    (a, puzzle.image().to_vec())
 }
 
 /// The `captcha` crate with its medium-difficulty ("Amelia") filter chain — noise 0.3,

@@ -1,4 +1,5 @@
-//! The text kind: an answer of 4–6 characters from an alphabet without look-alikes.
+//! The text kind: type the 4–6 characters from an alphabet without look-alikes that a
+//! picture shows.
 //!
 //! Answers are compared case-insensitively after trimming surrounding white space, in
 //! constant time. The picture itself is drawn by the crate's `render` module.
@@ -6,10 +7,12 @@
 use std::fmt;
 
 use ab_glyph::FontArc;
-use rand::Rng;
+use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
 
-use crate::config::ConfigError;
+use super::{Answer, ChallengeKind, Kind, Puzzle, Size, Solution};
+use crate::error::ConfigError;
+use crate::render::text::TextRenderer;
 
 /// The default alphabet: upper-case letters and digits with the look-alikes removed, also
 /// those that become alike once rotated and overlapped (`0 O Q D`, `1 I L`, `2 Z`, `5 S`,
@@ -29,6 +32,7 @@ pub struct TextOptions {
     pub(crate) width: u32,
     pub(crate) height: u32,
     pub(crate) fonts: Vec<FontArc>,
+    max_attempts: u32,
 }
 
 impl Default for TextOptions {
@@ -39,6 +43,7 @@ impl Default for TextOptions {
             width: 160,
             height: 60,
             fonts: Vec::new(),
+            max_attempts: 5,
         }
     }
 }
@@ -58,7 +63,14 @@ impl TextOptions {
         self
     }
 
-    /// Image size in pixels (default 160x60; at least 80x30, at most 1000x400).
+    /// Wrong answers allowed before a challenge is locked, 1 to 100 (default 5).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Default image size in pixels (default 160x60; at least 80x30, at most 1000x400).
+    /// Protocols ask for their own size where their clients expect one.
     pub fn with_size(mut self, width: u32, height: u32) -> Self {
         self.width = width;
         self.height = height;
@@ -77,6 +89,9 @@ impl TextOptions {
         if !(4..=6).contains(&self.length) {
             return Err(ConfigError::TextLength(self.length));
         }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(ConfigError::Attempts(self.max_attempts));
+        }
         // Answers are compared case-insensitively: fold the alphabet to upper case.
         let mut alphabet: Vec<char> = self.alphabet.iter().map(char::to_ascii_uppercase).collect();
         alphabet.sort_unstable();
@@ -85,7 +100,7 @@ impl TextOptions {
             return Err(ConfigError::Alphabet);
         }
         self.alphabet = alphabet;
-        if !(80..=1000).contains(&self.width) || !(30..=400).contains(&self.height) {
+        if !Size::new(self.width, self.height).is_drawable() {
             return Err(ConfigError::ImageSize(self.width, self.height));
         }
         if self.fonts.is_empty() {
@@ -117,13 +132,65 @@ impl fmt::Debug for TextOptions {
             .field("width", &self.width)
             .field("height", &self.height)
             .field("fonts", &self.fonts.len())
+            .field("max_attempts", &self.max_attempts)
             .finish()
     }
 }
 
-/// Case-insensitive, trimmed, constant-time comparison of a response with a stored answer.
+/// The text kind, with its options and the renderer built from them.
+pub(crate) struct TextKind {
+    options: TextOptions,
+    renderer: TextRenderer,
+}
+
+impl TextKind {
+    /// The kind for validated `options`.
+    pub(crate) fn new(options: TextOptions) -> Self {
+        Self {
+            renderer: TextRenderer::new(&options),
+            options,
+        }
+    }
+}
+
+impl ChallengeKind for TextKind {
+    fn kind(&self) -> Kind {
+        Kind::Text
+    }
+
+    fn default_size(&self) -> Size {
+        Size::new(self.options.width, self.options.height)
+    }
+
+    fn max_attempts(&self) -> u32 {
+        self.options.max_attempts
+    }
+
+    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+        Answer::Text(self.options.random_answer(rng))
+    }
+
+    fn draw(&self, answer: &Answer, size: Size, rng: &mut dyn RngCore) -> Puzzle {
+        let text = match answer {
+            Answer::Text(text) => text.as_str(),
+            _ => "",
+        };
+        Puzzle::Image {
+            png: self.renderer.render(text, size, rng).encode_png(),
+        }
+    }
+
+    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+        match (answer, solution) {
+            (Answer::Text(answer), Solution::Text(typed)) => check(answer.as_bytes(), typed),
+            _ => false,
+        }
+    }
+}
+
+/// Case-insensitive, trimmed, constant-time comparison of a typed response with an answer.
 /// Empty, wrong-length or non-ASCII responses are simply wrong.
-pub(crate) fn check(answer: &[u8], response: &str) -> bool {
+fn check(answer: &[u8], response: &str) -> bool {
     let response = response.trim();
     if response.len() != answer.len() {
         return false;
@@ -153,6 +220,16 @@ mod tests {
         assert!(!check(b"AC3F7", "AC3F8"));
         assert!(!check(b"AC3F7", "ÀC3F"));
         assert!(!check(b"AC3F7", "AC3F7AC3F7"));
+    }
+
+    #[test]
+    fn only_typed_text_can_solve_it() {
+        let kind = TextKind::new(TextOptions::default().validated().unwrap());
+        let answer = Answer::Text("HWM3K".into());
+        assert!(kind.check(&answer, &Solution::from(" hwm3k ")));
+        assert!(!kind.check(&answer, &Solution::Point(super::super::Point::new(0, 0))));
+        assert!(!kind.check(&answer, &Solution::PointJson("HWM3K".into())));
+        assert!(!kind.check(&Answer::Points(vec![]), &Solution::from("HWM3K")));
     }
 
     #[test]
@@ -189,6 +266,10 @@ mod tests {
         assert!(matches!(
             TextOptions::default().with_size(10, 10).validated(),
             Err(ConfigError::ImageSize(10, 10))
+        ));
+        assert!(matches!(
+            TextOptions::default().with_max_attempts(0).validated(),
+            Err(ConfigError::Attempts(0))
         ));
         let ok = TextOptions::default().with_length(6).validated().unwrap();
         assert_eq!(ok.fonts.len(), 1);

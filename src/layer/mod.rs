@@ -1,7 +1,9 @@
-//! [`CaptchaLayer`]: answers the captcha routes and passes every other request on, with the
-//! engine handle in its extensions.
+//! [`CaptchaLayer`]: answers the mounted protocols' routes and passes every other request
+//! on, with the engine handle in its extensions.
 //!
 //! ```
+//! # #[cfg(feature = "axum")]
+//! # fn main() -> Result<(), tower_captcha::ConfigError> {
 //! use axum::{Router, routing::get};
 //! use tower_captcha::{Captcha, CaptchaLayer};
 //!
@@ -9,78 +11,87 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(|| async { "home" }))
 //!     .layer(CaptchaLayer::new(captcha));
-//! # Ok::<(), tower_captcha::ConfigError>(())
+//! # Ok(()) }
+//! # #[cfg(not(feature = "axum"))]
+//! # fn main() {}
 //! ```
 
 mod body;
 mod future;
+mod service;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use http::Method;
 use http::request::Parts;
-use http::{Method, Request, Response};
-use http_body::Body;
 use tower_layer::Layer;
-use tower_service::Service;
 
 pub use body::CaptchaBody;
 pub use future::ResponseFuture;
+pub use service::CaptchaService;
 
 use crate::Captcha;
-use crate::protocol::auth_v1;
+use crate::error::ConfigError;
+use crate::protocol::driver::Route;
+use crate::protocol::{Adapter, AuthV1, Protocol};
 
 /// Finds the address rate limits count a request against.
 pub type ClientIpFn = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 
-/// The routes a [`CaptchaLayer`] answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    AuthV1Issue,
-    AuthV1Verify,
-}
-
-impl Endpoint {
-    fn method(self) -> Method {
-        match self {
-            Endpoint::AuthV1Issue => Method::GET,
-            Endpoint::AuthV1Verify => Method::POST,
-        }
-    }
-}
-
-/// Layer that mounts the captcha routes (by default Auth v1 at
-/// [`ISSUE_PATH`](crate::auth_v1::ISSUE_PATH) and [`VERIFY_PATH`](crate::auth_v1::VERIFY_PATH)).
+/// Layer that mounts captcha routes: by default Auth v1 at its default paths; any set of
+/// protocols at any paths through [`CaptchaLayer::builder`].
 #[derive(Clone)]
 pub struct CaptchaLayer {
     captcha: Captcha,
-    routes: Arc<Vec<(String, Endpoint)>>,
+    routes: Arc<[Mounted]>,
     client_ip: Arc<ClientIpFn>,
 }
 
+/// One route in the table: which protocol answers it.
+#[derive(Clone)]
+struct Mounted {
+    route: Route,
+    adapter: Arc<dyn Adapter>,
+}
+
+/// What the route table says about a request.
+enum Lookup<'a> {
+    /// Not a captcha path: the request goes to the inner service.
+    Pass,
+    /// A mounted route.
+    Route(&'a Mounted),
+    /// A mounted path, but not with this method: the methods it has.
+    WrongMethod(&'a Mounted, String),
+}
+
 impl CaptchaLayer {
-    /// Mounts the Auth v1 routes at their default paths.
+    /// Mounts Auth v1 at its default paths.
     pub fn new(captcha: Captcha) -> Self {
-        Self {
-            captcha,
-            routes: Arc::new(vec![
-                (auth_v1::ISSUE_PATH.to_owned(), Endpoint::AuthV1Issue),
-                (auth_v1::VERIFY_PATH.to_owned(), Endpoint::AuthV1Verify),
-            ]),
-            client_ip: Arc::new(default_client_ip),
-        }
+        Self::builder(captcha)
+            .mount(AuthV1::new())
+            .build()
+            .expect("the default routes are valid")
     }
 
-    /// Moves the Auth v1 routes to other paths.
-    pub fn auth_v1_paths(mut self, issue: impl Into<String>, verify: impl Into<String>) -> Self {
-        self.routes = Arc::new(vec![
-            (issue.into(), Endpoint::AuthV1Issue),
-            (verify.into(), Endpoint::AuthV1Verify),
-        ]);
-        self
+    /// Starts a layer with no protocol mounted; mount the ones you want.
+    ///
+    /// ```
+    /// use tower_captcha::{Captcha, CaptchaLayer, protocol::AuthV1};
+    ///
+    /// let captcha = Captcha::builder().secret([1u8; 32].to_vec()).build()?;
+    /// let layer = CaptchaLayer::builder(captcha)
+    ///     .mount(AuthV1::new())
+    ///     .mount(AuthV1::new().paths("/v2/captcha", "/v2/captcha/verify"))
+    ///     .build()?;
+    /// # Ok::<(), tower_captcha::ConfigError>(())
+    /// ```
+    pub fn builder(captcha: Captcha) -> CaptchaLayerBuilder {
+        CaptchaLayerBuilder {
+            captcha,
+            protocols: Vec::new(),
+        }
     }
 
     /// How to find the client address that rate limits count against. The default reads
@@ -88,7 +99,7 @@ impl CaptchaLayer {
     /// or a bare [`SocketAddr`] from the request extensions (put there by a hyper server
     /// loop). Behind a proxy, take the address your proxy appends to `X-Forwarded-For` —
     /// never the first entry, which the client chooses. Requests for which this returns
-    /// `None` are not rate limited (a warning is logged once).
+    /// `None` share one rate-limit budget (and a warning is logged once).
     pub fn client_ip(
         mut self,
         f: impl Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static,
@@ -97,8 +108,75 @@ impl CaptchaLayer {
         self
     }
 
-    fn route(&self, path: &str) -> Option<Endpoint> {
-        self.routes.iter().find(|(p, _)| p == path).map(|(_, e)| *e)
+    fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
+        let mut at_path = self.routes.iter().filter(|m| m.route.path == path);
+        let Some(first) = at_path.clone().next() else {
+            return Lookup::Pass;
+        };
+        if let Some(hit) = at_path.clone().find(|m| m.route.method == *method) {
+            return Lookup::Route(hit);
+        }
+        let allow = at_path
+            .by_ref()
+            .map(|m| m.route.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Lookup::WrongMethod(first, allow)
+    }
+}
+
+/// Builds a [`CaptchaLayer`] from the protocols to mount; start with
+/// [`CaptchaLayer::builder`].
+#[must_use]
+pub struct CaptchaLayerBuilder {
+    captcha: Captcha,
+    protocols: Vec<Protocol>,
+}
+
+impl CaptchaLayerBuilder {
+    /// Mounts a protocol at the paths it was given (its defaults unless changed).
+    pub fn mount(mut self, protocol: impl Into<Protocol>) -> Self {
+        self.protocols.push(protocol.into());
+        self
+    }
+
+    /// Checks the route table: every path starts with `/`, and no two routes claim one
+    /// method and path.
+    pub fn build(self) -> Result<CaptchaLayer, ConfigError> {
+        let mut routes: Vec<Mounted> = Vec::new();
+        for Protocol(adapter) in self.protocols {
+            for route in adapter.routes() {
+                if !route.path.starts_with('/') {
+                    return Err(ConfigError::Path(route.path));
+                }
+                if routes
+                    .iter()
+                    .any(|m| m.route.path == route.path && m.route.method == route.method)
+                {
+                    return Err(ConfigError::DuplicateRoute {
+                        method: route.method.to_string(),
+                        path: route.path,
+                    });
+                }
+                routes.push(Mounted {
+                    route,
+                    adapter: adapter.clone(),
+                });
+            }
+        }
+        Ok(CaptchaLayer {
+            captcha: self.captcha,
+            routes: routes.into(),
+            client_ip: Arc::new(default_client_ip),
+        })
+    }
+}
+
+impl fmt::Debug for CaptchaLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptchaLayerBuilder")
+            .field("protocols", &self.protocols)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,22 +191,28 @@ fn default_client_ip(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
 }
 
-/// Says once per process that rate limits cannot work without a client address.
+/// Says once per process that rate limits cannot tell clients apart without an address.
 fn warn_no_client_address() {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         tracing::warn!(
-            "tower-captcha: a captcha request carries no client address, so per-client rate \
-             limits are off for it. Serve axum with `into_make_service_with_connect_info::<SocketAddr>()`, \
-             insert the peer `SocketAddr` into request extensions, or set `CaptchaLayer::client_ip`."
+            "tower-captcha: a captcha request carries no client address, so all such requests \
+             share one rate-limit budget. Serve axum with \
+             `into_make_service_with_connect_info::<SocketAddr>()`, insert the peer \
+             `SocketAddr` into request extensions, or set `CaptchaLayer::client_ip`."
         );
     }
 }
 
 impl fmt::Debug for CaptchaLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let routes: Vec<String> = self
+            .routes
+            .iter()
+            .map(|m| format!("{} {}", m.route.method, m.route.path))
+            .collect();
         f.debug_struct("CaptchaLayer")
-            .field("routes", &self.routes)
+            .field("routes", &routes)
             .finish_non_exhaustive()
     }
 }
@@ -137,84 +221,6 @@ impl<S> Layer<S> for CaptchaLayer {
     type Service = CaptchaService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CaptchaService {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-/// The service made by [`CaptchaLayer`].
-#[derive(Clone)]
-pub struct CaptchaService<S> {
-    inner: S,
-    layer: CaptchaLayer,
-}
-
-impl<S> fmt::Debug for CaptchaService<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CaptchaService")
-            .field("layer", &self.layer)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CaptchaService<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ReqBody: Body + Send + 'static,
-    ReqBody::Data: Send,
-    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<CaptchaBody<ResBody>>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let Some(endpoint) = self.layer.route(req.uri().path()) else {
-            req.extensions_mut().insert(self.layer.captcha.clone());
-            return ResponseFuture::inner(self.inner.call(req));
-        };
-        if req.method() != endpoint.method() {
-            let allow = if endpoint.method() == Method::GET {
-                "GET"
-            } else {
-                "POST"
-            };
-            return ResponseFuture::own(Box::pin(std::future::ready(auth_v1::method_not_allowed(
-                req.headers(),
-                allow,
-            ))));
-        }
-        let (parts, body) = req.into_parts();
-        let client = (self.layer.client_ip)(&parts);
-        if client.is_none() {
-            warn_no_client_address();
-        }
-        let req = Request::from_parts(parts, body);
-        let captcha = self.layer.captcha.clone();
-        ResponseFuture::own(Box::pin(async move {
-            dispatch(endpoint, &captcha, req, client).await
-        }))
-    }
-}
-
-async fn dispatch<B>(
-    endpoint: Endpoint,
-    captcha: &Captcha,
-    req: Request<B>,
-    client: Option<IpAddr>,
-) -> Response<Bytes>
-where
-    B: Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    match endpoint {
-        Endpoint::AuthV1Issue => auth_v1::issue(captcha, req, client).await,
-        Endpoint::AuthV1Verify => auth_v1::verify(captcha, req, client).await,
+        CaptchaService::new(inner, self.clone())
     }
 }

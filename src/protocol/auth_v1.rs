@@ -1,209 +1,167 @@
-//! Auth v1, the native protocol (PROTOCOLS.md §1):
-//! `GET /auth/v1/captcha/data` and `POST /auth/v1/captcha/data/verify`.
-
-use std::net::IpAddr;
+//! Auth v1, the native protocol: `GET /auth/v1/captcha/data` and
+//! `POST /auth/v1/captcha/data/verify` (the wire format of the seed document it was
+//! specified from).
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body::Body;
+use http::{Method, Response, StatusCode};
 use serde_json::json;
 
-use super::{BadBody, ErrorBody, Lang, error_response, png_data_url, query_param, read_fields};
-use crate::{Captcha, IssueError, Kind, VerifyError};
+use super::driver::{
+    Call, Done, ErrorBody, Fault, Input, Lang, Route, common_message, json, png_data_url,
+};
+use super::{Adapter, Protocol};
+use crate::kind::{Kind, Solution};
 
 /// Default path of the issue route.
 pub const ISSUE_PATH: &str = "/auth/v1/captcha/data";
 /// Default path of the verify route.
 pub const VERIFY_PATH: &str = "/auth/v1/captcha/data/verify";
 
-/// `GET` issue: `{"token", "image", "expires_in"}`; optional query `scope=<name>`.
-pub(crate) async fn issue<B>(
-    captcha: &Captcha,
-    req: Request<B>,
-    client: Option<IpAddr>,
-) -> Response<Bytes> {
-    let lang = Lang::from_headers(req.headers());
-    let scope = query_param(req.uri().query(), "scope");
-    match captcha.issue(Kind::Text, scope.as_deref(), client).await {
-        Ok(c) => super::json(
-            StatusCode::OK,
-            &json!({
+const ISSUE: u8 = 0;
+const VERIFY: u8 = 1;
+
+/// Auth v1: `GET` issue → `{"token", "image", "expires_in"}` (optional query
+/// `scope=<name>`), `POST` verify `{"token", "key"}` → `{"captcha_token", "expires_in"}`;
+/// errors `{"error", "error_code", "error_description"}` with 4xx/5xx statuses.
+///
+/// Mounted by [`CaptchaLayer::new`](crate::CaptchaLayer::new) at its default paths.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct AuthV1 {
+    issue_path: String,
+    verify_path: String,
+}
+
+impl Default for AuthV1 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuthV1 {
+    /// Auth v1 at [`ISSUE_PATH`] and [`VERIFY_PATH`].
+    pub fn new() -> Self {
+        Self {
+            issue_path: ISSUE_PATH.into(),
+            verify_path: VERIFY_PATH.into(),
+        }
+    }
+
+    /// Auth v1 at other paths.
+    pub fn paths(mut self, issue: impl Into<String>, verify: impl Into<String>) -> Self {
+        self.issue_path = issue.into();
+        self.verify_path = verify.into();
+        self
+    }
+}
+
+impl From<AuthV1> for Protocol {
+    fn from(p: AuthV1) -> Self {
+        Protocol(std::sync::Arc::new(p))
+    }
+}
+
+impl Adapter for AuthV1 {
+    fn routes(&self) -> Vec<Route> {
+        vec![
+            Route::new(Method::GET, &self.issue_path, ISSUE),
+            Route::new(Method::POST, &self.verify_path, VERIFY),
+        ]
+    }
+
+    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+        if endpoint == ISSUE {
+            return Ok(Call::Issue {
+                kind: Kind::Text,
+                scope: input.query("scope"),
+                size: None,
+                secret_key: false,
+            });
+        }
+        let id = input.string("token")?.to_owned();
+        let key = input.string("key")?;
+        Ok(Call::Verify {
+            id,
+            solution: Solution::from(key),
+        })
+    }
+
+    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+        let body = match done {
+            Done::Issued(c) => json!({
                 "token": c.id,
-                "image": png_data_url(&c.png),
+                "image": png_data_url(c.puzzle.image()),
                 "expires_in": c.expires_in.as_secs(),
             }),
-        ),
-        Err(IssueError::InvalidScope) => invalid_request(
-            lang.pick(
-                "scope must be 1-32 characters of A-Z a-z 0-9 _ - .",
-                "scope 须为 1-32 个字符（A-Z a-z 0-9 _ - .）",
-            ),
-            StatusCode::BAD_REQUEST,
-        ),
-        Err(IssueError::RateLimited { retry_after }) => too_many(lang, retry_after),
-        Err(IssueError::Busy(_)) => busy(lang),
+            Done::Passed(pass) => {
+                json!({"captcha_token": pass.token, "expires_in": pass.expires_in.as_secs()})
+            }
+            Done::Checked(_) | Done::Redeemed(_) => json!({}),
+        };
+        json(StatusCode::OK, &body)
     }
-}
 
-/// `POST` verify: body `{"token", "key"}` → `{"captcha_token", "expires_in"}`.
-pub(crate) async fn verify<B>(
-    captcha: &Captcha,
-    req: Request<B>,
-    client: Option<IpAddr>,
-) -> Response<Bytes>
-where
-    B: Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let lang = Lang::from_headers(req.headers());
-    let fields = match read_fields(req).await {
-        Ok(f) => f,
-        Err(e) => return bad_body(lang, e),
-    };
-    let (token, key) = match (fields.string("token"), fields.string("key")) {
-        (Ok(t), Ok(k)) => (t, k),
-        (Err(e), _) | (_, Err(e)) => return bad_body(lang, e),
-    };
-    match captcha.verify(token, key, client).await {
-        Ok(pass) => super::json(
-            StatusCode::OK,
-            &json!({"captcha_token": pass.token, "expires_in": pass.expires_in.as_secs()}),
-        ),
-        Err(VerifyError::Wrong { attempts_left }) => error_response(
-            StatusCode::BAD_REQUEST,
-            ErrorBody {
-                error: "invalid_captcha",
-                error_code: 4001,
-                error_description: lang.pick("Verification code error", "验证码错误"),
-                attempts_left: Some(attempts_left),
+    fn failure(&self, _: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        let (status, error, error_code, description) = match fault {
+            Fault::Wrong { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_captcha",
+                4001,
+                lang.pick("Verification code error", "验证码错误").into(),
+            ),
+            Fault::Unknown | Fault::Expired => (
+                StatusCode::GONE,
+                "captcha_expired",
+                4002,
+                common_message(&Fault::Expired, lang),
+            ),
+            Fault::Used | Fault::Locked => (
+                StatusCode::GONE,
+                "captcha_used",
+                4003,
+                common_message(&Fault::Used, lang),
+            ),
+            Fault::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                4029,
+                common_message(fault, lang),
+            ),
+            Fault::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                5030,
+                common_message(fault, lang),
+            ),
+            Fault::Method { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                4000,
+                common_message(fault, lang),
+            ),
+            Fault::Body(_)
+            | Fault::Field(_)
+            | Fault::InvalidScope
+            | Fault::Unsupported
+            | Fault::Credential(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                4000,
+                common_message(fault, lang),
+            ),
+        };
+        let attempts_left = match fault {
+            Fault::Wrong { attempts_left } => Some(*attempts_left),
+            _ => None,
+        };
+        json(
+            status,
+            &ErrorBody {
+                error,
+                error_code,
+                error_description: description,
+                attempts_left,
             },
-            None,
-        ),
-        Err(VerifyError::Expired) => gone(
-            "captcha_expired",
-            4002,
-            lang.pick(
-                "Verification code expired, please get new one",
-                "验证码已过期，请重新获取",
-            ),
-        ),
-        Err(VerifyError::Used) => gone(
-            "captcha_used",
-            4003,
-            lang.pick(
-                "Verification code already used, please get new one",
-                "验证码已使用，请重新获取",
-            ),
-        ),
-        Err(VerifyError::RateLimited { retry_after }) => too_many(lang, retry_after),
-        Err(VerifyError::Busy(_)) => busy(lang),
+        )
     }
-}
-
-/// A request to a captcha path with the wrong method.
-pub(crate) fn method_not_allowed(
-    req_headers: &http::HeaderMap,
-    allow: &'static str,
-) -> Response<Bytes> {
-    let lang = Lang::from_headers(req_headers);
-    let mut res = invalid_request(
-        lang.pick("method not allowed on this route", "此路由不支持该请求方法"),
-        StatusCode::METHOD_NOT_ALLOWED,
-    );
-    res.headers_mut()
-        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
-    res
-}
-
-fn bad_body(lang: Lang, e: BadBody) -> Response<Bytes> {
-    let (status, msg) = match e {
-        BadBody::TooLarge => (
-            StatusCode::BAD_REQUEST,
-            lang.pick("request body larger than 16 KiB", "请求体超过 16 KiB"),
-        ),
-        BadBody::UnsupportedType => (
-            StatusCode::BAD_REQUEST,
-            lang.pick(
-                "body must be application/json or application/x-www-form-urlencoded",
-                "请求体须为 application/json 或 application/x-www-form-urlencoded",
-            ),
-        ),
-        BadBody::Malformed => (
-            StatusCode::BAD_REQUEST,
-            lang.pick("body must be a JSON object", "请求体须为 JSON 对象"),
-        ),
-        BadBody::Field("token") => (
-            StatusCode::BAD_REQUEST,
-            lang.pick(
-                "field `token` is required and must be a string",
-                "字段 token 必填且须为字符串",
-            ),
-        ),
-        BadBody::Field(_) => (
-            StatusCode::BAD_REQUEST,
-            lang.pick(
-                "field `key` is required and must be a string",
-                "字段 key 必填且须为字符串",
-            ),
-        ),
-    };
-    invalid_request(msg, status)
-}
-
-fn invalid_request(description: &'static str, status: StatusCode) -> Response<Bytes> {
-    error_response(
-        status,
-        ErrorBody {
-            error: "invalid_request",
-            error_code: 4000,
-            error_description: description,
-            attempts_left: None,
-        },
-        None,
-    )
-}
-
-fn gone(error: &'static str, error_code: u16, description: &'static str) -> Response<Bytes> {
-    error_response(
-        StatusCode::GONE,
-        ErrorBody {
-            error,
-            error_code,
-            error_description: description,
-            attempts_left: None,
-        },
-        None,
-    )
-}
-
-fn too_many(lang: Lang, retry_after: std::time::Duration) -> Response<Bytes> {
-    error_response(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorBody {
-            error: "too_many_requests",
-            error_code: 4029,
-            error_description: lang.pick(
-                "Too many requests, please try again later",
-                "请求过于频繁，请稍后再试",
-            ),
-            attempts_left: None,
-        },
-        Some(retry_after),
-    )
-}
-
-pub(crate) fn busy(lang: Lang) -> Response<Bytes> {
-    error_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorBody {
-            error: "server_busy",
-            error_code: 5030,
-            error_description: lang.pick(
-                "Server busy, please try again later",
-                "系统繁忙，请稍后再试",
-            ),
-            attempts_left: None,
-        },
-        None,
-    )
 }

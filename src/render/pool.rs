@@ -102,7 +102,7 @@ impl std::fmt::Debug for RenderPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::testing::block_on;
 
     #[test]
     fn runs_jobs_on_named_threads_and_every_thread_survives_a_panic() {
@@ -130,24 +130,75 @@ mod tests {
         assert!(names.iter().all(|n| n.starts_with("tower-captcha-draw-")));
     }
 
+    /// Records, when dropped, the name of the thread it was dropped on.
+    struct DropProbe(Arc<Mutex<Vec<String>>>);
+
+    impl Drop for DropProbe {
+        fn drop(&mut self) {
+            let name = std::thread::current().name().unwrap_or("").to_owned();
+            self.0.lock().unwrap().push(name);
+        }
+    }
+
     #[test]
     fn abandoned_jobs_keep_their_slot_and_are_skipped() {
-        let pool = RenderPool::new();
-        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let pool = Arc::new(RenderPool::new());
+        let threads = pool.threads;
+        // Keep every drawing thread busy: each blocker holds a queue slot while it runs.
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let started = Arc::new(AtomicUsize::new(0));
+        let blockers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (pool, gate, started) = (pool.clone(), gate.clone(), started.clone());
+                std::thread::spawn(move || {
+                    block_on(pool.run(move || {
+                        started.fetch_add(1, SeqCst);
+                        let _ = gate.lock().unwrap().recv();
+                    }))
+                })
+            })
+            .collect();
+        while started.load(SeqCst) < threads {
+            std::thread::yield_now();
+        }
         // Start many jobs and give each up after one poll.
+        let drops = Arc::new(Mutex::new(Vec::new()));
+        let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..1_000 {
-            let ran = ran.clone();
+            let (probe, ran) = (DropProbe(drops.clone()), ran.clone());
             let fut = pool.run(move || {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _probe = &probe;
+                ran.fetch_add(1, SeqCst);
             });
             let mut fut = std::pin::pin!(fut);
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             let _ = fut.as_mut().poll(&mut cx);
         }
-        // Still at most the queue's worth were accepted, and abandoned ones are not drawn.
-        assert_eq!(block_on(pool.run(|| 7)), Some(7));
-        let ran = ran.load(std::sync::atomic::Ordering::SeqCst);
-        assert!(ran <= 2 * pool.threads, "{ran} abandoned jobs were drawn");
+        for _ in 0..threads {
+            release.send(()).unwrap();
+        }
+        for b in blockers {
+            b.join().unwrap();
+        }
+        // Drain: jobs are taken in order, so once these ran every queued job was taken.
+        for _ in 0..threads {
+            assert_eq!(block_on(pool.run(|| 7)), Some(7));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // A job reached the queue iff its closure was dropped on a drawing thread.
+        let queued = drops
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| n.starts_with("tower-captcha-draw-"))
+            .count();
+        assert!(
+            queued <= threads,
+            "{queued} abandoned jobs were queued past the {threads} free slots"
+        );
+        assert!(queued > 0, "some abandoned jobs did reach the queue");
+        assert_eq!(ran.load(SeqCst), 0, "abandoned jobs were drawn");
     }
 }

@@ -18,6 +18,7 @@ use rand::Rng;
 
 use super::canvas::Canvas;
 use super::{Coverage, stroke_outline};
+use crate::kind::Size;
 use crate::kind::text::TextOptions;
 
 /// A glyph outline flattened to closed polylines, in em units (y down), centred on its box:
@@ -31,8 +32,6 @@ struct Glyph {
 
 /// Draws text pictures; built once per engine (glyph outlines are flattened up front).
 pub(crate) struct TextRenderer {
-    width: u32,
-    height: u32,
     /// One table per font: character → flattened glyph.
     fonts: Vec<HashMap<char, Glyph>>,
 }
@@ -50,19 +49,16 @@ impl TextRenderer {
                     .collect()
             })
             .collect();
-        Self {
-            width: options.width,
-            height: options.height,
-            fonts,
-        }
+        Self { fonts }
     }
 
-    /// Draws `text` (characters of the alphabet; others are skipped).
-    pub(crate) fn render(&self, text: &str, rng: &mut (impl Rng + ?Sized)) -> Canvas {
-        let (w, h) = (self.width as f32, self.height as f32);
+    /// Draws `text` (characters of the alphabet; others are skipped) at `size`.
+    pub(crate) fn render(&self, text: &str, size: Size, rng: &mut (impl Rng + ?Sized)) -> Canvas {
+        let (width, height) = (size.width, size.height);
+        let (w, h) = (width as f32, height as f32);
         // A flat light background (few colours keep the PNG small).
         let bg = light(rng);
-        let mut img = Canvas::new(self.width, self.height, bg);
+        let mut img = Canvas::new(width, height, bg);
 
         // Pick glyphs and their per-glyph transforms.
         let glyphs: Vec<(&Glyph, f32, f32, f32)> = text
@@ -110,7 +106,7 @@ impl TextRenderer {
         };
 
         let mut coverage = Coverage::new();
-        let mut ink = vec![0u8; (self.width * self.height) as usize];
+        let mut ink = vec![0u8; (width * height) as usize];
         let mut colours = Vec::with_capacity(glyphs.len());
         let mut centres = Vec::with_capacity(glyphs.len());
         let mut segments = Vec::new();
@@ -140,8 +136,7 @@ impl TextRenderer {
             let colour = dark(rng);
             colours.push(colour);
             let mut pen = img.pen(colour);
-            let width = self.width;
-            coverage.fill(&segments, self.width, self.height, |x, y, a| {
+            coverage.fill(&segments, width, height, |x, y, a| {
                 let i = (y * width + x) as usize;
                 img.blend(i, &mut pen, a);
                 ink[i] = ink[i].max((a * 255.0) as u8);
@@ -168,21 +163,15 @@ impl TextRenderer {
             .collect();
         let mut stroke_pen = img.pen(colours[rng.random_range(0..colours.len())]);
         let mut cut_pen = img.pen(bg);
-        let width = self.width;
-        coverage.fill(
-            &stroke_outline(&path, stem),
-            self.width,
-            self.height,
-            |x, y, a| {
-                let i = (y * width + x) as usize;
-                let pen = if ink[i] > 127 {
-                    &mut cut_pen
-                } else {
-                    &mut stroke_pen
-                };
-                img.blend(i, pen, a);
-            },
-        );
+        coverage.fill(&stroke_outline(&path, stem), width, height, |x, y, a| {
+            let i = (y * width + x) as usize;
+            let pen = if ink[i] > 127 {
+                &mut cut_pen
+            } else {
+                &mut stroke_pen
+            };
+            img.blend(i, pen, a);
+        });
 
         // Clutter: thin anti-aliased arcs, and specks in the same mid tones. An arc is a
         // function of x: per column its weight is split between the two rows it passes
@@ -197,22 +186,22 @@ impl TextRenderer {
             );
             let knots: [f32; 9] =
                 std::array::from_fn(|i| y0 + amp * (i as f32 / 8.0 * 3.0 + phase).sin());
-            for x in 0..self.width {
+            for x in 0..width {
                 let t = x as f32 / w * 8.0;
                 let k = (t as usize).min(7);
                 let y = knots[k] + (knots[k + 1] - knots[k]) * (t - k as f32);
                 let (row, below) = (y.floor(), y - y.floor());
                 for (r, weight) in [(row, 1.0 - below), (row + 1.0, below)] {
                     if r >= 0.0 && r < h {
-                        img.blend((r as u32 * self.width + x) as usize, pen, weight * 0.8);
+                        img.blend((r as u32 * width + x) as usize, pen, weight * 0.8);
                     }
                 }
             }
         }
-        for i in 0..(self.width * self.height / 400) {
+        for i in 0..(width * height / 400) {
             let centre = (
-                rng.random_range(0..self.width) as i32,
-                rng.random_range(0..self.height) as i32,
+                rng.random_range(0..width) as i32,
+                rng.random_range(0..height) as i32,
             );
             draw_filled_circle_mut(&mut img, centre, 1, clutter[i as usize % 2]);
         }

@@ -1,53 +1,46 @@
 //! The in-memory store: sharded maps, bounded, swept without a background task.
 
+use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use super::{BoxFuture, ChallengeRecord, Check, Store, StoreError, VerifyOutcome};
+use super::{BoxFuture, Settled, Store, StoreError, TicketRecord, TicketTake, scope_allows};
 use crate::id::Id;
 
-/// How often, at most, expired entries are swept (ms) while the store has room.
+/// How often, at most, expired entries are swept (ms) while a table has room.
 const SWEEP_EVERY_MS: u64 = 5_000;
-/// How often, at most, a full store sweeps before answering "full" (ms): bounds the work an
+/// How often, at most, a full table sweeps before answering "full" (ms): bounds the work an
 /// attacker can cause by hammering a full store.
 const FULL_SWEEP_EVERY_MS: u64 = 100;
+/// Entries per table by default.
+const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// An in-memory [`Store`] for single-instance apps.
 ///
-/// Expiry is checked on every read; expired entries are also swept, every few seconds, by
-/// whichever call comes along (no background task). At most `capacity` challenges
-/// (default 100 000) and as many spent pass-token ids are kept: past that, issuing fails
-/// with [`StoreError::Full`] — live challenges are never evicted.
-#[derive(Debug)]
+/// Three tables: answered challenges, spent pass ids and tickets, each holding at most
+/// `capacity` entries (default 1 000 000, about 100 bytes each). Expiry is checked on every
+/// read; expired entries are also swept, every few seconds, by whichever call comes along
+/// (no background task). A full table answers [`StoreError::Full`]: live state is never
+/// evicted. Since challenges are sealed into their ids, only challenges that someone has
+/// answered take room here.
 pub struct MemoryStore {
-    challenges: DashMap<[u8; 16], Slot>,
-    passes: DashMap<[u8; 16], u64>,
-    capacity: usize,
-    challenge_count: AtomicUsize,
-    pass_count: AtomicUsize,
-    last_sweep: AtomicU64,
+    challenges: Table<ChallengeState>,
+    passes: Table<()>,
+    tickets: Table<TicketState>,
 }
 
-#[derive(Debug)]
-enum Slot {
-    Pending {
-        record: ChallengeRecord,
-        attempts: u32,
-        expires_at: u64,
-    },
-    /// Solved or locked; kept until it would have expired so "used" stays distinct from
-    /// "expired".
-    Spent { expires_at: u64 },
+#[derive(Debug, Clone, Copy)]
+enum ChallengeState {
+    Wrong(u32),
+    Passed,
+    Locked,
 }
 
-impl Slot {
-    fn expires_at(&self) -> u64 {
-        match self {
-            Slot::Pending { expires_at, .. } | Slot::Spent { expires_at } => *expires_at,
-        }
-    }
+enum TicketState {
+    Live(TicketRecord),
+    Taken,
 }
 
 impl Default for MemoryStore {
@@ -57,31 +50,236 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store with the default capacity (100 000 challenges).
+    /// A store with the default capacity (1 000 000 entries per table).
     pub fn new() -> Self {
-        Self::with_capacity(100_000)
+        Self::with_capacity(DEFAULT_CAPACITY)
     }
 
-    /// A store that keeps at most `capacity` challenges (and as many spent pass ids).
+    /// A store whose tables keep at most `capacity` entries each.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            challenges: DashMap::new(),
-            passes: DashMap::new(),
+            challenges: Table::new(capacity),
+            passes: Table::new(capacity),
+            tickets: Table::new(capacity),
+        }
+    }
+
+    /// Entries held in all tables, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.challenges.len() + self.passes.len() + self.tickets.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn settle_now(
+        &self,
+        id: Id,
+        passed: bool,
+        max_attempts: u32,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<Settled, StoreError> {
+        self.challenges
+            .update(id, expires_at, now, |state| match *state {
+                Some(ChallengeState::Passed) => Settled::Used,
+                Some(ChallengeState::Locked) => Settled::Locked,
+                _ if passed => {
+                    *state = Some(ChallengeState::Passed);
+                    Settled::Passed
+                }
+                current => {
+                    let wrong = match current {
+                        Some(ChallengeState::Wrong(n)) => n + 1,
+                        _ => 1,
+                    };
+                    let attempts_left = max_attempts.saturating_sub(wrong);
+                    *state = Some(if attempts_left == 0 {
+                        ChallengeState::Locked
+                    } else {
+                        ChallengeState::Wrong(wrong)
+                    });
+                    Settled::Wrong { attempts_left }
+                }
+            })
+    }
+
+    fn spend_pass_now(&self, jti: Id, expires_at: u64, now: u64) -> Result<bool, StoreError> {
+        self.passes
+            .update(jti, expires_at, now, |spent| spent.replace(()).is_none())
+    }
+
+    fn put_ticket_now(
+        &self,
+        id: Id,
+        record: TicketRecord,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.tickets.update(id, expires_at, now, |ticket| {
+            if ticket.is_none() {
+                *ticket = Some(TicketState::Live(record));
+            }
+        })
+    }
+
+    fn take_ticket_now(
+        &self,
+        id: Id,
+        scope: Option<&str>,
+        now: u64,
+    ) -> Result<TicketTake, StoreError> {
+        self.tickets.update(id, 0, now, |ticket| match ticket {
+            None => TicketTake::Unknown,
+            Some(TicketState::Taken) => TicketTake::Used,
+            Some(TicketState::Live(record)) if !scope_allows(record.scope.as_deref(), scope) => {
+                TicketTake::ScopeMismatch
+            }
+            Some(state) => match std::mem::replace(state, TicketState::Taken) {
+                TicketState::Live(record) => TicketTake::Taken(record),
+                TicketState::Taken => TicketTake::Used,
+            },
+        })
+    }
+}
+
+/// Ids and scopes are bearer values: `Debug` shows only how full the tables are.
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("challenges", &self.challenges.len())
+            .field("passes", &self.passes.len())
+            .field("tickets", &self.tickets.len())
+            .field("capacity", &self.challenges.capacity)
+            .finish()
+    }
+}
+
+impl Store for MemoryStore {
+    fn settle(
+        &self,
+        id: Id,
+        passed: bool,
+        max_attempts: u32,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<Settled, StoreError>> {
+        let result = self.settle_now(id, passed, max_attempts, expires_at, now);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn spend_pass(
+        &self,
+        jti: Id,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let result = self.spend_pass_now(jti, expires_at, now);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn put_ticket(
+        &self,
+        id: Id,
+        record: TicketRecord,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        let result = self.put_ticket_now(id, record, expires_at, now);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn take_ticket<'a>(
+        &'a self,
+        id: Id,
+        scope: Option<&'a str>,
+        now: u64,
+    ) -> BoxFuture<'a, Result<TicketTake, StoreError>> {
+        let result = self.take_ticket_now(id, scope, now);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// One bounded map of expiring entries.
+struct Table<V> {
+    map: DashMap<[u8; 16], Slot<V>>,
+    count: AtomicUsize,
+    capacity: usize,
+    last_sweep: AtomicU64,
+}
+
+struct Slot<V> {
+    expires_at: u64,
+    /// `None` only while an update runs; such a slot is removed before its lock is released.
+    value: Option<V>,
+}
+
+impl<V> Table<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            map: DashMap::new(),
+            count: AtomicUsize::new(0),
             capacity,
-            challenge_count: AtomicUsize::new(0),
-            pass_count: AtomicUsize::new(0),
             last_sweep: AtomicU64::new(0),
         }
     }
 
-    /// Challenges held, pending or spent-but-not-yet-expired.
-    pub fn len(&self) -> usize {
-        self.challenge_count.load(Ordering::Acquire)
+    fn len(&self) -> usize {
+        self.count.load(Ordering::Acquire)
     }
 
-    /// Whether no challenge is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Runs `f` on the live value of `id` (`None` when absent or expired) under the entry's
+    /// lock: one atomic step. A value `f` creates lives until `expires_at`; a value it
+    /// changes keeps its expiry. Creating one in a full table fails with
+    /// [`StoreError::Full`], and then nothing changes.
+    fn update<R>(
+        &self,
+        id: Id,
+        expires_at: u64,
+        now: u64,
+        f: impl FnOnce(&mut Option<V>) -> R,
+    ) -> Result<R, StoreError> {
+        // Sweep before taking the entry: a sweep needs every shard's lock.
+        let every = if self.len() >= self.capacity {
+            FULL_SWEEP_EVERY_MS
+        } else {
+            SWEEP_EVERY_MS
+        };
+        self.sweep_if_due(now, every);
+        match self.map.entry(*id.as_bytes()) {
+            Entry::Occupied(mut entry) => {
+                let slot = entry.get_mut();
+                if slot.expires_at <= now {
+                    slot.value = None;
+                    slot.expires_at = expires_at;
+                }
+                let result = f(&mut slot.value);
+                if slot.value.is_none() {
+                    entry.remove();
+                    self.count.fetch_sub(1, Ordering::AcqRel);
+                }
+                Ok(result)
+            }
+            Entry::Vacant(entry) => {
+                let mut value = None;
+                let result = f(&mut value);
+                if value.is_some() {
+                    let reserved = self
+                        .count
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                            (n < self.capacity).then_some(n + 1)
+                        })
+                        .is_ok();
+                    if !reserved {
+                        return Err(StoreError::Full);
+                    }
+                    entry.insert(Slot { expires_at, value });
+                }
+                Ok(result)
+            }
+        }
     }
 
     /// Removes expired entries if the last sweep is at least `every` ms old. One caller
@@ -96,161 +294,74 @@ impl MemoryStore {
         {
             return;
         }
-        self.challenges.retain(|_, slot| {
-            let keep = slot.expires_at() > now;
+        self.map.retain(|_, slot| {
+            let keep = slot.expires_at > now;
             if !keep {
-                self.challenge_count.fetch_sub(1, Ordering::AcqRel);
+                self.count.fetch_sub(1, Ordering::AcqRel);
             }
             keep
         });
-        self.passes.retain(|_, expires_at| {
-            let keep = *expires_at > now;
-            if !keep {
-                self.pass_count.fetch_sub(1, Ordering::AcqRel);
-            }
-            keep
-        });
-    }
-
-    /// Takes one unit of room under `count`, sweeping once if the store is full.
-    fn reserve(&self, count: &AtomicUsize, now: u64) -> Result<(), StoreError> {
-        let take = || {
-            count
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                    (n < self.capacity).then_some(n + 1)
-                })
-                .is_ok()
-        };
-        if take() {
-            return Ok(());
-        }
-        self.sweep_if_due(now, FULL_SWEEP_EVERY_MS);
-        if take() {
-            Ok(())
-        } else {
-            Err(StoreError::Full)
-        }
-    }
-
-    fn insert_now(
-        &self,
-        id: Id,
-        record: ChallengeRecord,
-        expires_at: u64,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        self.sweep_if_due(now, SWEEP_EVERY_MS);
-        self.reserve(&self.challenge_count, now)?;
-        let slot = Slot::Pending {
-            record,
-            attempts: 0,
-            expires_at,
-        };
-        if self.challenges.insert(*id.as_bytes(), slot).is_some() {
-            // A 128-bit collision: the old entry is replaced, so give back the room.
-            self.challenge_count.fetch_sub(1, Ordering::AcqRel);
-        }
-        Ok(())
-    }
-
-    fn verify_now(&self, id: Id, check: Check<'_>, max_attempts: u32, now: u64) -> VerifyOutcome {
-        let Entry::Occupied(mut entry) = self.challenges.entry(*id.as_bytes()) else {
-            return VerifyOutcome::Unknown;
-        };
-        let expires_at = entry.get().expires_at();
-        if expires_at <= now {
-            entry.remove();
-            self.challenge_count.fetch_sub(1, Ordering::AcqRel);
-            return VerifyOutcome::Unknown;
-        }
-        let slot = entry.get_mut();
-        let Slot::Pending {
-            record, attempts, ..
-        } = slot
-        else {
-            return VerifyOutcome::Spent;
-        };
-        if check(record) {
-            return match std::mem::replace(slot, Slot::Spent { expires_at }) {
-                Slot::Pending { record, .. } => VerifyOutcome::Passed(record),
-                Slot::Spent { .. } => VerifyOutcome::Spent,
-            };
-        }
-        *attempts += 1;
-        let attempts_left = max_attempts.saturating_sub(*attempts);
-        if attempts_left == 0 {
-            *slot = Slot::Spent { expires_at };
-        }
-        VerifyOutcome::Failed { attempts_left }
-    }
-
-    fn spend_pass_now(&self, jti: Id, expires_at: u64, now: u64) -> Result<bool, StoreError> {
-        let full = self.pass_count.load(Ordering::Acquire) >= self.capacity;
-        self.sweep_if_due(
-            now,
-            if full {
-                FULL_SWEEP_EVERY_MS
-            } else {
-                SWEEP_EVERY_MS
-            },
-        );
-        match self.passes.entry(*jti.as_bytes()) {
-            Entry::Occupied(mut e) => {
-                if *e.get() > now {
-                    Ok(false)
-                } else {
-                    e.insert(expires_at);
-                    Ok(true)
-                }
-            }
-            Entry::Vacant(e) => {
-                // No sweeping here: it would need the shard lock this entry holds.
-                let reserved = self
-                    .pass_count
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                        (n < self.capacity).then_some(n + 1)
-                    })
-                    .is_ok();
-                if !reserved {
-                    return Err(StoreError::Full);
-                }
-                e.insert(expires_at);
-                Ok(true)
-            }
-        }
     }
 }
 
-impl Store for MemoryStore {
-    fn insert(
-        &self,
-        id: Id,
-        record: ChallengeRecord,
-        expires_at: u64,
-        now: u64,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        let result = self.insert_now(id, record, expires_at, now);
-        Box::pin(std::future::ready(result))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_counts_never_ids_or_scopes() {
+        let store = MemoryStore::with_capacity(10);
+        let id = Id::from_bytes([7; 16]);
+        store.settle_now(id, false, 5, 10_000, 0).unwrap();
+        store
+            .put_ticket_now(
+                id,
+                TicketRecord {
+                    scope: Some("secret-scope".into()),
+                    payload: "claims".into(),
+                },
+                10_000,
+                0,
+            )
+            .unwrap();
+        let debug = format!("{store:?}");
+        assert!(!debug.contains("secret-scope"), "{debug}");
+        assert!(!debug.contains(&id.to_string()), "{debug}");
+        assert!(!debug.contains("claims"), "{debug}");
+        assert!(debug.contains("challenges: 1"), "{debug}");
     }
 
-    fn verify<'a>(
-        &'a self,
-        id: Id,
-        check: Check<'a>,
-        max_attempts: u32,
-        now: u64,
-    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
-        let outcome = self.verify_now(id, check, max_attempts, now);
-        Box::pin(std::future::ready(Ok(outcome)))
-    }
-
-    fn spend_pass(
-        &self,
-        jti: Id,
-        expires_at: u64,
-        now: u64,
-    ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let result = self.spend_pass_now(jti, expires_at, now);
-        Box::pin(std::future::ready(result))
+    #[test]
+    fn full_tables_refuse_new_entries_and_keep_live_ones() {
+        let store = MemoryStore::with_capacity(2);
+        let (a, b, c) = (
+            Id::from_bytes([1; 16]),
+            Id::from_bytes([2; 16]),
+            Id::from_bytes([3; 16]),
+        );
+        assert_eq!(
+            store.settle_now(a, false, 5, 10_000, 0).unwrap(),
+            Settled::Wrong { attempts_left: 4 }
+        );
+        store.settle_now(b, false, 5, 10_000, 0).unwrap();
+        assert!(matches!(
+            store.settle_now(c, true, 5, 10_000, 0),
+            Err(StoreError::Full)
+        ));
+        // Existing entries still settle; the refused one left no trace.
+        assert_eq!(
+            store.settle_now(a, true, 5, 10_000, 1).unwrap(),
+            Settled::Passed
+        );
+        assert_eq!(store.challenges.len(), 2);
+        // Once they expire there is room again, and expired state is forgotten.
+        assert_eq!(
+            store.settle_now(c, true, 5, 20_000, 10_000).unwrap(),
+            Settled::Passed
+        );
+        assert_eq!(
+            store.settle_now(a, true, 5, 30_000, 10_000).unwrap(),
+            Settled::Passed
+        );
     }
 }

@@ -5,19 +5,23 @@
 //!
 //! # Keys
 //!
-//! - `<prefix>:c:{<challenge id>}` — a hash per challenge: `k` kind, `a` answer, `s` scope,
-//!   `n` wrong attempts, `x` set once spent. Expires with the challenge (`PEXPIRE`).
+//! - `<prefix>:c:{<challenge id>}` — the state of an answered challenge, a hash: `n` wrong
+//!   answers so far, `x` set to `p` once passed or `l` once locked. Created by the first
+//!   verify, expires with the challenge. Challenges themselves (kind, answer, scope) are
+//!   sealed into their ids and never reach Redis.
 //! - `<prefix>:p:{<pass id>}` — set once a pass token is redeemed; expires with the token.
+//! - `<prefix>:t:{<ticket id>}` — a second-stage ticket, a hash: `s` scope, `d` the engine's
+//!   claims, `x` set once taken. Expires with the ticket.
 //!
-//! The id sits in a hash tag (`{…}`), so on Redis Cluster every key of one challenge lands in
-//! one slot while different challenges spread over the cluster; each script touches one key.
+//! The id sits in a hash tag (`{…}`), so on Redis Cluster the keys spread over the cluster
+//! while each script touches one key.
 //!
 //! # Atomicity
 //!
-//! Verify reads the challenge (its kind, answer and scope never change), checks the
-//! response in Rust, then settles in one Lua script: spend on a right answer, count the
-//! attempt on a wrong one and spend at the limit — refusing if the challenge expired or was
-//! spent in between. Spending a pass id is one `SET NX`.
+//! The engine checks the answer against the sealed challenge first; the store then settles
+//! in one Lua script: spend on a right answer, count the attempt on a wrong one and lock at
+//! the limit, refusing if it was spent or locked meanwhile. Spending a pass id is one
+//! `SET NX`; taking a ticket is one script (check the scope, mark it taken).
 //!
 //! # Failures
 //!
@@ -34,26 +38,39 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, SetExpiry, SetOptions};
 
-use super::{BoxFuture, ChallengeRecord, Check, Store, StoreError, VerifyOutcome};
+use super::{BoxFuture, Settled, Store, StoreError, TicketRecord, TicketTake};
 use crate::id::Id;
-use crate::kind::Kind;
 
-/// Settles a verify: `{0}` unknown, `{1}` spent, `{2}` passed, `{3, attempts_left}` wrong.
+/// Settles a verify. `ARGV`: passed (`1`/`0`), attempt limit, TTL in ms. Reply: `{1}` used,
+/// `{2}` passed, `{3, attempts_left}` wrong, `{4}` locked.
 const SETTLE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return {1} end
+local state = redis.call('HGET', KEYS[1], 'x')
+if state == 'p' then return {1} end
+if state == 'l' then return {4} end
 if ARGV[1] == '1' then
-  redis.call('HSET', KEYS[1], 'x', '1')
-  redis.call('HDEL', KEYS[1], 'a')
+  redis.call('HSET', KEYS[1], 'x', 'p')
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return {2}
 end
 local left = tonumber(ARGV[2]) - redis.call('HINCRBY', KEYS[1], 'n', 1)
 if left <= 0 then
-  redis.call('HSET', KEYS[1], 'x', '1')
-  redis.call('HDEL', KEYS[1], 'a')
+  redis.call('HSET', KEYS[1], 'x', 'l')
   left = 0
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {3, left}
+";
+
+/// Takes a ticket. `ARGV`: `1` and the scope when one is required, else `0`. Reply: `{0}`
+/// unknown, `{1}` used, `{2}` scope mismatch, `{3, scope, payload}` taken.
+const TAKE_TICKET: &str = r"
+local t = redis.call('HMGET', KEYS[1], 's', 'd', 'x')
+if t[3] then return {1} end
+if not t[2] then return {0} end
+if ARGV[1] == '1' and t[1] ~= ARGV[2] then return {2} end
+redis.call('HSET', KEYS[1], 'x', '1')
+redis.call('HDEL', KEYS[1], 'd')
+return {3, t[1], t[2]}
 ";
 
 /// Options of a [`RedisStore`]; start with [`RedisStore::builder`].
@@ -128,6 +145,7 @@ pub struct RedisStore<C = ConnectionManager> {
     prefix: String,
     op_timeout: Duration,
     settle: Script,
+    take_ticket: Script,
 }
 
 impl RedisStore {
@@ -159,6 +177,7 @@ where
             prefix: "tower-captcha".into(),
             op_timeout: Duration::from_secs(1),
             settle: Script::new(SETTLE),
+            take_ticket: Script::new(TAKE_TICKET),
         }
     }
 
@@ -175,12 +194,8 @@ where
         self
     }
 
-    fn challenge_key(&self, id: Id) -> String {
-        format!("{}:c:{{{id}}}", self.prefix)
-    }
-
-    fn pass_key(&self, jti: Id) -> String {
-        format!("{}:p:{{{jti}}}", self.prefix)
+    fn key(&self, space: char, id: Id) -> String {
+        format!("{}:{space}:{{{id}}}", self.prefix)
     }
 
     /// Runs `op` within the operation timeout, mapping Redis errors.
@@ -194,102 +209,101 @@ where
         }
     }
 
-    async fn insert_now(
+    async fn settle_now(
         &self,
         id: Id,
-        record: ChallengeRecord,
+        passed: bool,
+        max_attempts: u32,
+        ttl_ms: u64,
+    ) -> Result<Settled, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = self.settle.key(self.key('c', id));
+        invocation
+            .arg(if passed { "1" } else { "0" })
+            .arg(max_attempts)
+            .arg(ttl_ms.max(1));
+        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(match reply.as_slice() {
+            [1] => Settled::Used,
+            [2] => Settled::Passed,
+            [3, left] => Settled::Wrong {
+                attempts_left: u32::try_from(*left).unwrap_or(0),
+            },
+            [4] => Settled::Locked,
+            _ => return Err(unexpected("settle script reply")),
+        })
+    }
+
+    async fn spend_now(&self, jti: Id, ttl_ms: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let options = SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(SetExpiry::PX(ttl_ms.max(1)));
+        let set: Option<String> = self
+            .bounded(conn.set_options(self.key('p', jti), 1, options))
+            .await?;
+        Ok(set.is_some())
+    }
+
+    async fn put_ticket_now(
+        &self,
+        id: Id,
+        record: TicketRecord,
         ttl_ms: u64,
     ) -> Result<(), StoreError> {
-        let key = self.challenge_key(id);
+        let key = self.key('t', id);
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.atomic()
             .hset_multiple(
                 &key,
                 &[
-                    ("k", record.kind.as_str().as_bytes()),
-                    ("a", &record.answer[..]),
-                    ("s", record.scope.as_deref().unwrap_or("").as_bytes()),
+                    ("s", record.scope.as_deref().unwrap_or("")),
+                    ("d", &record.payload),
                 ],
             )
             .ignore()
-            .pexpire(&key, i64::try_from(ttl_ms).unwrap_or(i64::MAX))
+            .pexpire(&key, i64::try_from(ttl_ms.max(1)).unwrap_or(i64::MAX))
             .ignore();
         self.bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
-    async fn verify_now(
-        &self,
-        id: Id,
-        check: Check<'_>,
-        max_attempts: u32,
-    ) -> Result<VerifyOutcome, StoreError> {
-        let key = self.challenge_key(id);
+    async fn take_ticket_now(&self, id: Id, scope: Option<&str>) -> Result<TicketTake, StoreError> {
         let mut conn = self.conn.clone();
-        let fields: (
-            Option<String>,
-            Option<Vec<u8>>,
-            Option<String>,
-            Option<String>,
-        ) = self
-            .bounded(
-                redis::cmd("HMGET")
-                    .arg(&key)
-                    .arg(&["k", "a", "s", "x"])
-                    .query_async(&mut conn),
-            )
-            .await?;
-        let record = match fields {
-            (None, ..) => return Ok(VerifyOutcome::Unknown),
-            (Some(_), _, _, Some(_)) | (Some(_), None, _, None) => return Ok(VerifyOutcome::Spent),
-            (Some(kind), Some(answer), scope, None) => ChallengeRecord {
-                kind: parse_kind(&kind)?,
-                answer: answer.into(),
-                scope: scope.filter(|s| !s.is_empty()).map(Into::into),
-            },
+        let mut invocation = self.take_ticket.key(self.key('t', id));
+        match scope {
+            Some(scope) => invocation.arg("1").arg(scope),
+            None => invocation.arg("0").arg(""),
         };
-        let passed = check(&record);
-        let mut invocation = self.settle.key(&key);
-        invocation
-            .arg(if passed { "1" } else { "0" })
-            .arg(max_attempts);
-        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
-        Ok(match reply.as_slice() {
-            [0] => VerifyOutcome::Unknown,
-            [1] => VerifyOutcome::Spent,
-            [2] => VerifyOutcome::Passed(record),
-            [3, left] => VerifyOutcome::Failed {
-                attempts_left: u32::try_from(*left).unwrap_or(0),
-            },
-            _ => {
-                return Err(unavailable(redis::RedisError::from((
-                    redis::ErrorKind::UnexpectedReturnType,
-                    "settle script reply",
-                ))));
-            }
+        let items: Vec<redis::Value> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let code: i64 = items
+            .first()
+            .and_then(|v| redis::from_redis_value_ref(v).ok())
+            .ok_or_else(|| unexpected("ticket script reply"))?;
+        let text = |i: usize| -> Result<String, StoreError> {
+            items
+                .get(i)
+                .and_then(|v| redis::from_redis_value_ref(v).ok())
+                .ok_or_else(|| unexpected("ticket script reply"))
+        };
+        Ok(match code {
+            0 => TicketTake::Unknown,
+            1 => TicketTake::Used,
+            2 => TicketTake::ScopeMismatch,
+            3 => TicketTake::Taken(TicketRecord {
+                scope: Some(text(1)?).filter(|s| !s.is_empty()).map(Into::into),
+                payload: text(2)?.into(),
+            }),
+            _ => return Err(unexpected("ticket script reply")),
         })
-    }
-
-    async fn spend_now(&self, jti: Id, ttl_ms: u64) -> Result<bool, StoreError> {
-        let key = self.pass_key(jti);
-        let mut conn = self.conn.clone();
-        let options = SetOptions::default()
-            .conditional_set(redis::ExistenceCheck::NX)
-            .with_expiration(SetExpiry::PX(ttl_ms.max(1)));
-        let set: Option<String> = self.bounded(conn.set_options(&key, 1, options)).await?;
-        Ok(set.is_some())
     }
 }
 
-fn parse_kind(s: &str) -> Result<Kind, StoreError> {
-    match s {
-        "text" => Ok(Kind::Text),
-        other => Err(unavailable(redis::RedisError::from((
-            redis::ErrorKind::UnexpectedReturnType,
-            "unknown challenge kind in store",
-            other.to_owned(),
-        )))),
-    }
+fn unexpected(what: &'static str) -> StoreError {
+    unavailable(redis::RedisError::from((
+        redis::ErrorKind::UnexpectedReturnType,
+        what,
+    )))
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -300,24 +314,15 @@ impl<C> Store for RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    fn insert(
+    fn settle(
         &self,
         id: Id,
-        record: ChallengeRecord,
+        passed: bool,
+        max_attempts: u32,
         expires_at: u64,
         now: u64,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.insert_now(id, record, expires_at.saturating_sub(now).max(1)))
-    }
-
-    fn verify<'a>(
-        &'a self,
-        id: Id,
-        check: Check<'a>,
-        max_attempts: u32,
-        _now: u64,
-    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
-        Box::pin(self.verify_now(id, check, max_attempts))
+    ) -> BoxFuture<'_, Result<Settled, StoreError>> {
+        Box::pin(self.settle_now(id, passed, max_attempts, expires_at.saturating_sub(now)))
     }
 
     fn spend_pass(
@@ -327,6 +332,25 @@ where
         now: u64,
     ) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(self.spend_now(jti, expires_at.saturating_sub(now)))
+    }
+
+    fn put_ticket(
+        &self,
+        id: Id,
+        record: TicketRecord,
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.put_ticket_now(id, record, expires_at.saturating_sub(now)))
+    }
+
+    fn take_ticket<'a>(
+        &'a self,
+        id: Id,
+        scope: Option<&'a str>,
+        _now: u64,
+    ) -> BoxFuture<'a, Result<TicketTake, StoreError>> {
+        Box::pin(self.take_ticket_now(id, scope))
     }
 }
 

@@ -1,132 +1,247 @@
-//! The store conformance suite, written once and run against every store.
+//! The store conformance suite, written once: every case is a function here, and
+//! `store_conformance!` turns each into its own test for a given store, so a failing case
+//! names itself and a new store gets the whole suite from one line.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use tower_captcha::store::{ChallengeRecord, VerifyOutcome};
-use tower_captcha::{Id, Kind, Store};
+use tower_captcha::store::{Settled, TicketRecord, TicketTake};
+use tower_captcha::{Id, Store};
 
-const NOW: u64 = 1_800_000_000_000;
-
-fn record(answer: &str) -> ChallengeRecord {
-    ChallengeRecord {
-        kind: Kind::Text,
-        answer: answer.as_bytes().into(),
-        scope: Some("login".into()),
-    }
-}
+pub const NOW: u64 = 1_800_000_000_000;
+const LATER: u64 = NOW + 60_000;
 
 fn new_id() -> Id {
     Id::random(&mut rand::rng())
 }
 
-fn right(r: &ChallengeRecord) -> bool {
-    &*r.answer == b"ABCDE"
-}
-
-fn wrong(_: &ChallengeRecord) -> bool {
-    false
-}
-
-/// Runs every case against `store`. Each case uses fresh ids, so one store serves all.
-pub async fn run<S: Store>(store: Arc<S>) {
-    right_answer_spends(&*store).await;
-    wrong_answers_count_then_lock(&*store).await;
-    unknown_and_expired(&*store).await;
-    pass_ids_spend_once(&*store).await;
-    concurrent_verifies_one_winner(store.clone()).await;
-    concurrent_wrong_answers_respect_the_limit(store.clone()).await;
-    concurrent_spends_one_winner(store).await;
-}
-
-async fn right_answer_spends(store: &dyn Store) {
-    let id = new_id();
-    store
-        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
-    match store.verify(id, &right, 5, NOW).await.unwrap() {
-        VerifyOutcome::Passed(r) => assert_eq!(r, record("ABCDE")),
-        other => panic!("expected a pass, got {other:?}"),
+fn ticket(scope: Option<&str>) -> TicketRecord {
+    TicketRecord {
+        scope: scope.map(Into::into),
+        payload: r#"{"claims":"opaque"}"#.into(),
     }
+}
+
+/// Generates one `#[tokio::test]` per case for the store made by `$make`, an async fn
+/// taking the test's name and returning `Option<(Arc<S>, guard)>` (`None`: skipped).
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:path) => {
+        store_conformance!(@cases $make;
+            right_answer_spends,
+            wrong_answers_count_then_lock,
+            a_right_answer_after_wrong_ones_passes,
+            state_is_forgotten_after_expiry,
+            challenges_are_independent,
+            pass_ids_spend_once,
+            spent_pass_ids_expire,
+            tickets_are_taken_once,
+            a_ticket_scope_mismatch_does_not_spend_it,
+            unscoped_tickets_need_no_scope,
+            tickets_expire,
+            concurrent_right_answers_have_one_winner,
+            concurrent_wrong_answers_are_each_counted,
+            concurrent_pass_spends_have_one_winner,
+            concurrent_ticket_takes_have_one_winner,
+        );
+    };
+    (@cases $make:path; $($case:ident,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some((store, _guard)) = $make(stringify!($case)).await else {
+                    return;
+                };
+                $crate::common::conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+pub async fn right_answer_spends<S: Store>(store: Arc<S>) {
+    let id = new_id();
     assert_eq!(
-        store.verify(id, &right, 5, NOW).await.unwrap(),
-        VerifyOutcome::Spent
+        store.settle(id, true, 5, LATER, NOW).await.unwrap(),
+        Settled::Passed
+    );
+    assert_eq!(
+        store.settle(id, true, 5, LATER, NOW).await.unwrap(),
+        Settled::Used
+    );
+    assert_eq!(
+        store.settle(id, false, 5, LATER, NOW).await.unwrap(),
+        Settled::Used,
+        "a wrong answer to a spent challenge is not counted"
     );
 }
 
-async fn wrong_answers_count_then_lock(store: &dyn Store) {
+pub async fn wrong_answers_count_then_lock<S: Store>(store: Arc<S>) {
     let id = new_id();
-    store
-        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
-    for left in (1..3).rev() {
+    for left in [2, 1, 0] {
         assert_eq!(
-            store.verify(id, &wrong, 3, NOW).await.unwrap(),
-            VerifyOutcome::Failed {
+            store.settle(id, false, 3, LATER, NOW).await.unwrap(),
+            Settled::Wrong {
                 attempts_left: left
             }
         );
     }
-    // The challenge stayed valid through wrong answers: a right one still passes...
-    let id2 = new_id();
-    store
-        .insert(id2, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
     assert_eq!(
-        store.verify(id2, &wrong, 3, NOW).await.unwrap(),
-        VerifyOutcome::Failed { attempts_left: 2 }
-    );
-    assert!(matches!(
-        store.verify(id2, &right, 3, NOW).await.unwrap(),
-        VerifyOutcome::Passed(_)
-    ));
-    // ...but the last allowed wrong answer spends it, and then even the right one is refused.
-    assert_eq!(
-        store.verify(id, &wrong, 3, NOW).await.unwrap(),
-        VerifyOutcome::Failed { attempts_left: 0 }
+        store.settle(id, true, 3, LATER, NOW).await.unwrap(),
+        Settled::Locked,
+        "locked, told apart from used"
     );
     assert_eq!(
-        store.verify(id, &right, 3, NOW).await.unwrap(),
-        VerifyOutcome::Spent
+        store.settle(id, false, 3, LATER, NOW).await.unwrap(),
+        Settled::Locked
     );
 }
 
-async fn unknown_and_expired(store: &dyn Store) {
+pub async fn a_right_answer_after_wrong_ones_passes<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store.settle(id, false, 3, LATER, NOW).await.unwrap();
+    store.settle(id, false, 3, LATER, NOW).await.unwrap();
     assert_eq!(
-        store.verify(new_id(), &right, 5, NOW).await.unwrap(),
-        VerifyOutcome::Unknown
+        store.settle(id, true, 3, LATER, NOW).await.unwrap(),
+        Settled::Passed
     );
-    // A 50 ms challenge, read 100 ms later: by the clock handed in (memory) and by the
-    // store's own expiry (Redis) alike.
+    // One attempt allowed: the first wrong answer locks.
+    let once = new_id();
+    assert_eq!(
+        store.settle(once, false, 1, LATER, NOW).await.unwrap(),
+        Settled::Wrong { attempts_left: 0 }
+    );
+    assert_eq!(
+        store.settle(once, true, 1, LATER, NOW).await.unwrap(),
+        Settled::Locked
+    );
+}
+
+pub async fn state_is_forgotten_after_expiry<S: Store>(store: Arc<S>) {
+    // State kept until the challenge's own expiry (50 ms here), read 100 ms later: by the
+    // clock handed in (memory) and by the store's own expiry (Redis) alike.
+    let id = new_id();
+    assert_eq!(
+        store.settle(id, true, 5, NOW + 50, NOW).await.unwrap(),
+        Settled::Passed
+    );
+    let live = new_id();
+    store.settle(live, true, 5, LATER, NOW).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        store.settle(id, true, 5, LATER, NOW + 100).await.unwrap(),
+        Settled::Passed,
+        "expired state is gone (the engine refuses expired challenges before asking)"
+    );
+    assert_eq!(
+        store.settle(live, true, 5, LATER, NOW + 100).await.unwrap(),
+        Settled::Used,
+        "live state is kept"
+    );
+}
+
+pub async fn challenges_are_independent<S: Store>(store: Arc<S>) {
+    let (a, b) = (new_id(), new_id());
+    store.settle(a, false, 2, LATER, NOW).await.unwrap();
+    assert_eq!(
+        store.settle(b, false, 2, LATER, NOW).await.unwrap(),
+        Settled::Wrong { attempts_left: 1 }
+    );
+    assert_eq!(
+        store.settle(a, true, 2, LATER, NOW).await.unwrap(),
+        Settled::Passed
+    );
+    assert_eq!(
+        store.settle(b, true, 2, LATER, NOW).await.unwrap(),
+        Settled::Passed
+    );
+}
+
+pub async fn pass_ids_spend_once<S: Store>(store: Arc<S>) {
+    let jti = new_id();
+    assert!(store.spend_pass(jti, LATER, NOW).await.unwrap());
+    assert!(!store.spend_pass(jti, LATER, NOW).await.unwrap());
+    assert!(store.spend_pass(new_id(), LATER, NOW).await.unwrap());
+}
+
+pub async fn spent_pass_ids_expire<S: Store>(store: Arc<S>) {
+    let jti = new_id();
+    assert!(store.spend_pass(jti, NOW + 50, NOW).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        store.spend_pass(jti, LATER, NOW + 100).await.unwrap(),
+        "memory of a spent pass is bounded by its expiry"
+    );
+}
+
+pub async fn tickets_are_taken_once<S: Store>(store: Arc<S>) {
     let id = new_id();
     store
-        .insert(id, record("ABCDE"), NOW + 50, NOW)
+        .put_ticket(id, ticket(Some("login")), LATER, NOW)
         .await
         .unwrap();
-    let live = new_id();
-    store
-        .insert(live, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(
-        store.verify(id, &right, 5, NOW + 100).await.unwrap(),
-        VerifyOutcome::Unknown,
-        "expiry is checked on read"
+        store.take_ticket(id, Some("login"), NOW).await.unwrap(),
+        TicketTake::Taken(ticket(Some("login")))
     );
-    assert!(matches!(
-        store.verify(live, &right, 5, NOW + 100).await.unwrap(),
-        VerifyOutcome::Passed(_)
-    ));
+    assert_eq!(
+        store.take_ticket(id, Some("login"), NOW).await.unwrap(),
+        TicketTake::Used
+    );
+    assert_eq!(
+        store.take_ticket(id, None, NOW).await.unwrap(),
+        TicketTake::Used
+    );
+    assert_eq!(
+        store.take_ticket(new_id(), None, NOW).await.unwrap(),
+        TicketTake::Unknown
+    );
 }
 
-async fn pass_ids_spend_once(store: &dyn Store) {
-    let jti = new_id();
-    assert!(store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap());
-    assert!(!store.spend_pass(jti, NOW + 60_000, NOW).await.unwrap());
-    assert!(store.spend_pass(new_id(), NOW + 60_000, NOW).await.unwrap());
+pub async fn a_ticket_scope_mismatch_does_not_spend_it<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .put_ticket(id, ticket(Some("login")), LATER, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_ticket(id, Some("reset"), NOW).await.unwrap(),
+        TicketTake::ScopeMismatch
+    );
+    assert_eq!(
+        store.take_ticket(id, None, NOW).await.unwrap(),
+        TicketTake::Taken(ticket(Some("login"))),
+        "no scope required: any ticket"
+    );
+}
+
+pub async fn unscoped_tickets_need_no_scope<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .put_ticket(id, ticket(None), LATER, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_ticket(id, Some("login"), NOW).await.unwrap(),
+        TicketTake::ScopeMismatch,
+        "a ticket of no scope does not pass for a scope"
+    );
+    assert_eq!(
+        store.take_ticket(id, None, NOW).await.unwrap(),
+        TicketTake::Taken(ticket(None))
+    );
+}
+
+pub async fn tickets_expire<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .put_ticket(id, ticket(None), NOW + 50, NOW)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        store.take_ticket(id, None, NOW + 100).await.unwrap(),
+        TicketTake::Unknown
+    );
 }
 
 /// Runs `op` on the store from 50 tasks at once; their results, in any order.
@@ -145,65 +260,64 @@ where
     results
 }
 
-async fn concurrent_verifies_one_winner<S: Store>(store: Arc<S>) {
+pub async fn concurrent_right_answers_have_one_winner<S: Store>(store: Arc<S>) {
     let id = new_id();
-    store
-        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
     let outcomes = race(&store, |s| async move {
-        s.verify(id, &right, 5, NOW).await.unwrap()
+        s.settle(id, true, 5, LATER, NOW).await.unwrap()
     })
     .await;
-    let passed = outcomes
-        .iter()
-        .filter(|o| matches!(o, VerifyOutcome::Passed(_)))
-        .count();
-    let spent = outcomes
-        .iter()
-        .filter(|o| **o == VerifyOutcome::Spent)
-        .count();
+    let passed = outcomes.iter().filter(|o| **o == Settled::Passed).count();
+    let used = outcomes.iter().filter(|o| **o == Settled::Used).count();
     assert_eq!(
-        (passed, spent),
+        (passed, used),
         (1, 49),
         "exactly one of 50 concurrent right answers passes"
     );
 }
 
-async fn concurrent_wrong_answers_respect_the_limit<S: Store>(store: Arc<S>) {
+pub async fn concurrent_wrong_answers_are_each_counted<S: Store>(store: Arc<S>) {
+    // A limit above the number of racers: every one of the 50 is counted, each once.
     let id = new_id();
-    store
-        .insert(id, record("ABCDE"), NOW + 60_000, NOW)
-        .await
-        .unwrap();
     let outcomes = race(&store, |s| async move {
-        s.verify(id, &wrong, 5, NOW).await.unwrap()
+        s.settle(id, false, 60, LATER, NOW).await.unwrap()
     })
     .await;
     let mut left: Vec<u32> = outcomes
         .iter()
-        .filter_map(|o| match o {
-            VerifyOutcome::Failed { attempts_left } => Some(*attempts_left),
-            _ => None,
+        .map(|o| match o {
+            Settled::Wrong { attempts_left } => *attempts_left,
+            other => panic!("{other:?}"),
         })
         .collect();
     left.sort_unstable();
     assert_eq!(
         left,
-        vec![0, 1, 2, 3, 4],
-        "exactly 5 attempts counted, each once"
+        (10..60).collect::<Vec<u32>>(),
+        "50 attempts, each once"
     );
-    let spent = outcomes
+    // And at a limit of 5: exactly 5 counted, the rest find it locked.
+    let id = new_id();
+    let outcomes = race(&store, |s| async move {
+        s.settle(id, false, 5, LATER, NOW).await.unwrap()
+    })
+    .await;
+    let mut left: Vec<u32> = outcomes
         .iter()
-        .filter(|o| **o == VerifyOutcome::Spent)
-        .count();
-    assert_eq!(spent, 45, "the rest find the challenge spent");
+        .filter_map(|o| match o {
+            Settled::Wrong { attempts_left } => Some(*attempts_left),
+            _ => None,
+        })
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, vec![0, 1, 2, 3, 4]);
+    let locked = outcomes.iter().filter(|o| **o == Settled::Locked).count();
+    assert_eq!(locked, 45);
 }
 
-async fn concurrent_spends_one_winner<S: Store>(store: Arc<S>) {
+pub async fn concurrent_pass_spends_have_one_winner<S: Store>(store: Arc<S>) {
     let jti = new_id();
     let spends = race(&store, |s| async move {
-        s.spend_pass(jti, NOW + 60_000, NOW).await.unwrap()
+        s.spend_pass(jti, LATER, NOW).await.unwrap()
     })
     .await;
     assert_eq!(
@@ -211,4 +325,22 @@ async fn concurrent_spends_one_winner<S: Store>(store: Arc<S>) {
         1,
         "exactly one of 50 concurrent spends succeeds"
     );
+}
+
+pub async fn concurrent_ticket_takes_have_one_winner<S: Store>(store: Arc<S>) {
+    let id = new_id();
+    store
+        .put_ticket(id, ticket(None), LATER, NOW)
+        .await
+        .unwrap();
+    let takes = race(&store, |s| async move {
+        s.take_ticket(id, None, NOW).await.unwrap()
+    })
+    .await;
+    let taken = takes
+        .iter()
+        .filter(|t| matches!(t, TicketTake::Taken(_)))
+        .count();
+    let used = takes.iter().filter(|t| **t == TicketTake::Used).count();
+    assert_eq!((taken, used), (1, 49), "exactly one of 50 takes wins");
 }

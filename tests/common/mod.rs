@@ -1,12 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+#[macro_use]
 pub mod conformance;
+pub mod loopback;
 pub mod programs;
 pub mod redis_server;
-mod spy;
-
-pub use spy::Spy;
 
 use std::sync::Arc;
 
@@ -17,10 +16,11 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use tower_captcha::clock::ManualClock;
-use tower_captcha::store::{BoxFuture, ChallengeRecord, Check, VerifyOutcome};
+use tower_captcha::store::{BoxFuture, Settled, TicketRecord, TicketTake};
+use tower_captcha::testing::ManualClock;
 use tower_captcha::{
-    Captcha, CaptchaBuilder, CaptchaLayer, Id, MemoryStore, Store, StoreError, VerifiedCaptcha,
+    Answer, Captcha, CaptchaBuilder, CaptchaLayer, Id, Kind, MemoryStore, Store, StoreError,
+    VerifiedCaptcha,
 };
 
 pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
@@ -30,35 +30,53 @@ pub const START_MS: u64 = 1_800_000_000_000;
 pub struct DownStore;
 
 impl Store for DownStore {
-    fn insert(
+    fn settle(
         &self,
         _: Id,
-        _: ChallengeRecord,
-        _: u64,
-        _: u64,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::Timeout) })
-    }
-
-    fn verify<'a>(
-        &'a self,
-        _: Id,
-        _: Check<'a>,
+        _: bool,
         _: u32,
         _: u64,
-    ) -> BoxFuture<'a, Result<VerifyOutcome, StoreError>> {
+        _: u64,
+    ) -> BoxFuture<'_, Result<Settled, StoreError>> {
         Box::pin(async { Err(StoreError::Timeout) })
     }
 
     fn spend_pass(&self, _: Id, _: u64, _: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(async { Err(StoreError::Timeout) })
     }
+
+    fn put_ticket(
+        &self,
+        _: Id,
+        _: TicketRecord,
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn take_ticket<'a>(
+        &'a self,
+        _: Id,
+        _: Option<&'a str>,
+        _: u64,
+    ) -> BoxFuture<'a, Result<TicketTake, StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
 }
 
-/// An engine with a spy on a memory store, a manual clock and no rate limits.
+/// The text answer sealed into challenge `token`.
+pub fn text_answer(captcha: &Captcha, token: &str) -> String {
+    match captcha.answer_of(token) {
+        Some(Answer::Text(text)) => text,
+        other => panic!("not a text challenge of this engine: {other:?}"),
+    }
+}
+
+/// An engine on a memory store, a manual clock and no rate limits.
 pub struct Harness {
     pub captcha: Captcha,
-    pub spy: Arc<Spy<MemoryStore>>,
+    pub store: Arc<MemoryStore>,
     pub clock: ManualClock,
 }
 
@@ -75,17 +93,17 @@ impl Harness {
         store: MemoryStore,
         f: impl FnOnce(CaptchaBuilder) -> CaptchaBuilder,
     ) -> Self {
-        let spy = Spy::new(store);
+        let store = Arc::new(store);
         let clock = ManualClock::new(START_MS);
         let builder = Captcha::builder()
             .secret(SECRET.to_vec())
-            .shared_store(spy.clone())
+            .shared_store(store.clone())
             .clock(clock.clone())
             .issue_rate_limit(None)
             .verify_rate_limit(None);
         Self {
             captcha: f(builder).build().expect("valid config"),
-            spy,
+            store,
             clock,
         }
     }
@@ -97,19 +115,25 @@ impl Harness {
 
     /// The answer of challenge `token`.
     pub fn answer(&self, token: &str) -> String {
-        self.spy.answer(token)
+        text_answer(&self.captcha, token)
     }
 
-    /// Issues through the engine and solves it: a fresh pass token.
+    /// Issues through the engine and solves it: a fresh pass token. Each call comes from a
+    /// client address of its own, so rate limits under test are not spent by it.
     pub async fn pass(&self, scope: Option<&str>) -> String {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let client = std::net::IpAddr::from((0x0a00_0000 | n).to_be_bytes());
         let c = self
             .captcha
-            .issue(tower_captcha::Kind::Text, scope, None)
+            .issue(Kind::Text)
+            .scope(scope)
+            .client(client)
             .await
             .unwrap();
-        let answer = self.spy.answer(&c.id);
+        let answer = self.answer(&c.id);
         self.captcha
-            .verify(&c.id, &answer, None)
+            .verify(&c.id, answer, None)
             .await
             .unwrap()
             .token

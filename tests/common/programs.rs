@@ -8,20 +8,37 @@ use std::path::PathBuf;
 
 /// The program's path, or `None` after printing a skip line (outside CI).
 pub fn find(program: &str, test: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
+    find_any(&[program], test)
+}
+
+/// The path of the first of `names` found on `PATH` (e.g. the names one browser goes by),
+/// or `None` after printing a skip line once none is found (outside CI; under `CI=true` a
+/// missing program fails the test).
+pub fn find_any(names: &[&str], test: &str) -> Option<PathBuf> {
+    find_any_in(names, test, std::env::var("CI").is_ok_and(|v| v == "true"))
+}
+
+/// [`find_any`] with the CI setting given.
+pub fn find_any_in(names: &[&str], test: &str, ci: bool) -> Option<PathBuf> {
+    let found = names.iter().find_map(|name| on_path(name));
+    if found.is_none() {
+        let names = names.join("` or `");
+        if ci {
+            panic!(
+                "{test}: `{names}` is not on PATH, and CI=true requires it (.ci/run installs it)"
+            );
+        }
+        eprintln!("SKIPPED {test}: `{names}` is not on PATH (install it to run this test)");
+    }
+    found
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(program))
             .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "{test}: `{program}` is not on PATH, and CI=true requires it (.ci/run installs it)"
-            );
-        }
-        println!("SKIPPED {test}: `{program}` is not on PATH (install it to run this test)");
-    }
-    found
+    })
 }
 
 /// A free TCP port on 127.0.0.1, for programs that must be told their port.

@@ -1,33 +1,14 @@
-//! Pass tokens: HS256 JWTs minted on a successful verify and spent once by the guard.
+//! Pass tokens as HS256 JWTs: signed with the current key, accepted under any configured key.
 //!
-//! Claims: `jti` (128-bit random), `iat`, `exp`, the challenge `kind` and an optional
-//! `scope`. Never the answer. Keys are named by `kid` so that they can be rotated: tokens
-//! are signed with the current key and accepted under any configured key.
+//! Keys are named by `kid` so that they can be rotated.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use serde::{Deserialize, Serialize};
 
-use crate::kind::Kind;
-
-/// The claims of a verified pass token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PassClaims {
-    /// Unique token id; the guard spends it once.
-    pub jti: String,
-    /// Issued at, seconds since the Unix epoch.
-    pub iat: u64,
-    /// Expires at, seconds since the Unix epoch.
-    pub exp: u64,
-    /// The kind of challenge that was solved.
-    pub kind: Kind,
-    /// The use this pass is bound to, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-}
+use super::PassClaims;
 
 /// Signs and checks pass tokens.
 pub(crate) struct Signer {
@@ -106,6 +87,7 @@ impl fmt::Debug for Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::Kind;
 
     fn claims() -> PassClaims {
         PassClaims {

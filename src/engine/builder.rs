@@ -1,0 +1,421 @@
+//! Building a [`Captcha`]: every setting, its default, and the errors a bad one gives.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Captcha, Inner, Randomness};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ConfigError, MIN_SECRET_LEN};
+use crate::kind::ChallengeKind;
+use crate::kind::text::{TextKind, TextOptions};
+use crate::pass::jwt::Signer;
+use crate::rate_limit::{Limiter, RateLimit};
+use crate::render::pool::RenderPool;
+use crate::seal::Sealer;
+use crate::store::{MemoryStore, Store};
+
+/// Builder for [`Captcha`]; start with [`Captcha::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_captcha::{Captcha, TextOptions};
+///
+/// let captcha = Captcha::builder()
+///     .secret(b"an application secret of 32+ bytes!!".to_vec())
+///     .challenge_ttl(Duration::from_secs(120))
+///     .text(TextOptions::default().with_length(6).with_max_attempts(3))
+///     .build()?;
+/// # Ok::<(), tower_captcha::ConfigError>(())
+/// ```
+#[must_use]
+pub struct CaptchaBuilder {
+    challenge_ttl: Duration,
+    pass_ttl: Duration,
+    ticket_ttl: Duration,
+    key: Option<(Option<String>, Vec<u8>)>,
+    accepted_keys: Vec<(String, Vec<u8>)>,
+    text: TextOptions,
+    store: Option<Arc<dyn Store>>,
+    clock: Arc<dyn Clock>,
+    #[cfg(feature = "test-util")]
+    seed: Option<u64>,
+    issue_limit: Option<RateLimit>,
+    verify_limit: Option<RateLimit>,
+    max_clients: usize,
+}
+
+impl Default for CaptchaBuilder {
+    fn default() -> Self {
+        Self {
+            challenge_ttl: Duration::from_secs(300),
+            pass_ttl: Duration::from_secs(300),
+            ticket_ttl: Duration::from_secs(180),
+            key: None,
+            accepted_keys: Vec::new(),
+            text: TextOptions::default(),
+            store: None,
+            clock: Arc::new(SystemClock),
+            #[cfg(feature = "test-util")]
+            seed: None,
+            issue_limit: Some(RateLimit::new(20, Duration::from_secs(2))),
+            verify_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
+            max_clients: 100_000,
+        }
+    }
+}
+
+impl CaptchaBuilder {
+    /// How long a challenge can be answered (default 300 s).
+    pub fn challenge_ttl(mut self, ttl: Duration) -> Self {
+        self.challenge_ttl = ttl;
+        self
+    }
+
+    /// How long a pass token is valid (default 300 s).
+    pub fn pass_ttl(mut self, ttl: Duration) -> Self {
+        self.pass_ttl = ttl;
+        self
+    }
+
+    /// How long a second-stage ticket (AJ-Captcha's `captchaVerification`) can be redeemed
+    /// (default 180 s, as AJ-Captcha keeps it).
+    pub fn ticket_ttl(mut self, ttl: Duration) -> Self {
+        self.ticket_ttl = ttl;
+        self
+    }
+
+    /// The HS256 secret pass tokens are signed with (at least 32 bytes). Every instance that
+    /// must accept another's tokens needs the same secret. Without one, a random
+    /// per-process key is used and a warning is logged.
+    pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.key = Some((None, secret.into()));
+        self
+    }
+
+    /// Like [`secret`](Self::secret), naming the key: tokens carry `kid` so that the key
+    /// can later be rotated with [`accept_key`](Self::accept_key).
+    pub fn signing_key(mut self, kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
+        self.key = Some((Some(kid.into()), secret.into()));
+        self
+    }
+
+    /// Also accept tokens signed with this (older) key, while it is rotated out.
+    pub fn accept_key(mut self, kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
+        self.accepted_keys.push((kid.into(), secret.into()));
+        self
+    }
+
+    /// Options of the text challenge.
+    pub fn text(mut self, options: TextOptions) -> Self {
+        self.text = options;
+        self
+    }
+
+    /// Where the state of answered challenges, spent pass ids and tickets lives (default: a
+    /// [`MemoryStore`] with its default capacity).
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Like [`store`](Self::store), for a store already behind an `Arc`.
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (default: the system clock). Tests use `testing::ManualClock` (feature
+    /// `test-util`).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// **For tests only** (feature `test-util`): draw every random value (ids, answers,
+    /// pictures, keys) from a ChaCha generator seeded with `seed`, so that runs repeat. Ids
+    /// and answers become predictable to anyone who knows the seed.
+    #[cfg(feature = "test-util")]
+    pub fn insecure_seeded_rng(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Per-client limit on issuing (default: bursts of 20, then one every 2 s); `None`
+    /// turns it off.
+    pub fn issue_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.issue_limit = limit;
+        self
+    }
+
+    /// Per-client limit on verifying (default: bursts of 20, then one a second); `None`
+    /// turns it off.
+    pub fn verify_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.verify_limit = limit;
+        self
+    }
+
+    /// How many clients the rate limiter tracks at most (default 100 000).
+    pub fn max_tracked_clients(mut self, clients: usize) -> Self {
+        self.max_clients = clients;
+        self
+    }
+
+    /// Checks the settings and builds the engine.
+    pub fn build(self) -> Result<Captcha, ConfigError> {
+        let day = Duration::from_secs(86_400);
+        let ttl_ok = |t: Duration| t >= Duration::from_secs(1) && t <= day;
+        if !ttl_ok(self.challenge_ttl) {
+            return Err(ConfigError::Ttl("challenge TTL"));
+        }
+        if !ttl_ok(self.pass_ttl) {
+            return Err(ConfigError::Ttl("pass TTL"));
+        }
+        if !ttl_ok(self.ticket_ttl) {
+            return Err(ConfigError::Ttl("ticket TTL"));
+        }
+        if self.max_clients == 0 {
+            return Err(ConfigError::Capacity("max tracked clients"));
+        }
+        let mut kids = Vec::new();
+        if let Some((Some(kid), _)) = &self.key {
+            kids.push(kid.clone());
+        }
+        for (kid, secret) in &self.accepted_keys {
+            if kid.is_empty() || kids.contains(kid) {
+                return Err(ConfigError::KeyId(kid.clone()));
+            }
+            if secret.len() < MIN_SECRET_LEN {
+                return Err(ConfigError::WeakSecret(secret.len()));
+            }
+            kids.push(kid.clone());
+        }
+        match &self.key {
+            Some((Some(kid), _)) if kid.is_empty() => return Err(ConfigError::KeyId(kid.clone())),
+            Some((_, secret)) if secret.len() < MIN_SECRET_LEN => {
+                return Err(ConfigError::WeakSecret(secret.len()));
+            }
+            _ => {}
+        }
+        let text = TextKind::new(self.text.clone().validated()?);
+        Ok(self.assemble(vec![Arc::new(text)]))
+    }
+
+    fn assemble(self, kinds: Vec<Arc<dyn ChallengeKind>>) -> Captcha {
+        let (kid, secret) = self.key.unwrap_or_else(|| {
+            tracing::warn!(
+                "tower-captcha: no signing secret configured; using a random per-process key. \
+                 Challenges and pass tokens will not be accepted by other instances or after a \
+                 restart: set a shared secret (e.g. `openssl rand -base64 32`) when running \
+                 more than one instance."
+            );
+            let mut key = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+            (None, key)
+        });
+        let sealer = Sealer::new(
+            std::iter::once(&secret[..]).chain(self.accepted_keys.iter().map(|(_, s)| &s[..])),
+        );
+        #[cfg(feature = "test-util")]
+        let randomness = match self.seed {
+            Some(seed) => Randomness::Seeded(Box::new(std::sync::Mutex::new(
+                <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed),
+            ))),
+            None => Randomness::Os,
+        };
+        #[cfg(not(feature = "test-util"))]
+        let randomness = Randomness::Os;
+        Captcha {
+            inner: Arc::new(Inner {
+                kinds,
+                challenge_ttl: self.challenge_ttl,
+                pass_ttl: self.pass_ttl,
+                ticket_ttl: self.ticket_ttl,
+                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                clock: self.clock,
+                signer: Signer::new(kid, &secret, &self.accepted_keys),
+                sealer,
+                randomness,
+                limiter: Limiter::new(self.issue_limit, self.verify_limit, self.max_clients),
+                pool: RenderPool::new(),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for CaptchaBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptchaBuilder")
+            .field("challenge_ttl", &self.challenge_ttl)
+            .field("pass_ttl", &self.pass_ttl)
+            .field("ticket_ttl", &self.ticket_ttl)
+            .field("key", &self.key.as_ref().map(|(kid, _)| kid))
+            .field("text", &self.text)
+            .field("custom_store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::IntoFuture;
+
+    use super::*;
+    use crate::kind::{Answer, Kind, Puzzle, Size};
+    use crate::testing::block_on;
+
+    fn png_of(puzzle: &Puzzle) -> image::RgbImage {
+        image::load_from_memory_with_format(puzzle.image(), image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8()
+    }
+
+    #[cfg(feature = "test-util")]
+    #[test]
+    fn seeded_engines_repeat_and_default_ones_do_not() {
+        let make = |seed| {
+            Captcha::builder()
+                .secret([1u8; 32].to_vec())
+                .insecure_seeded_rng(seed)
+                .clock(crate::testing::ManualClock::new(1_800_000_000_000))
+                .build()
+                .unwrap()
+        };
+        let (a, b, c) = (make(42), make(42), make(43));
+        let ca = block_on(a.issue(Kind::Text).into_future()).unwrap();
+        let cb = block_on(b.issue(Kind::Text).into_future()).unwrap();
+        let cc = block_on(c.issue(Kind::Text).into_future()).unwrap();
+        assert_eq!((&ca.id, &ca.puzzle), (&cb.id, &cb.puzzle));
+        assert_ne!(ca.id, cc.id);
+        assert_ne!(ca.puzzle, cc.puzzle);
+        let d = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .build()
+            .unwrap();
+        let (d1, d2) = (
+            block_on(d.issue(Kind::Text).into_future()).unwrap(),
+            block_on(d.issue(Kind::Text).into_future()).unwrap(),
+        );
+        assert_ne!(d1.id, d2.id);
+        assert_ne!(d1.puzzle, d2.puzzle);
+    }
+
+    #[test]
+    fn pictures_have_the_configured_or_requested_size_and_ink() {
+        let captcha = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .text(TextOptions::default().with_size(240, 76).with_length(6))
+            .build()
+            .unwrap();
+        let answer = Answer::Text("HWM3KY".into());
+        let img = png_of(&captcha.draw(Kind::Text, &answer, None).unwrap());
+        assert_eq!(img.dimensions(), (240, 76));
+        // Glyphs are dark on a light background: a good share of the picture is ink.
+        let dark = img
+            .pixels()
+            .filter(|p| p.0.iter().map(|&c| u32::from(c)).sum::<u32>() < 3 * 130)
+            .count();
+        let share = dark as f64 / f64::from(240 * 76);
+        assert!((0.08..0.6).contains(&share), "dark share {share}");
+        // A size asked for by a protocol wins over the configured one.
+        let issued = block_on(captcha.issue(Kind::Text).size(Size::AUTH_V1).into_future()).unwrap();
+        assert_eq!(png_of(&issued.puzzle).dimensions(), (160, 60));
+        // Nothing to draw: a blank (light) picture, no panic.
+        let blank = png_of(
+            &captcha
+                .draw(Kind::Text, &Answer::Text(String::new()), None)
+                .unwrap(),
+        );
+        assert!(blank.pixels().all(|p| p.0.iter().all(|&c| c >= 200)));
+    }
+
+    #[test]
+    fn bad_configurations_are_reported() {
+        let b = || Captcha::builder().secret([1u8; 32].to_vec());
+        assert_eq!(
+            Captcha::builder()
+                .secret(b"short".to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::WeakSecret(5)
+        );
+        assert_eq!(
+            b().challenge_ttl(Duration::ZERO).build().unwrap_err(),
+            ConfigError::Ttl("challenge TTL")
+        );
+        assert_eq!(
+            b().pass_ttl(Duration::from_secs(90_000))
+                .build()
+                .unwrap_err(),
+            ConfigError::Ttl("pass TTL")
+        );
+        assert_eq!(
+            b().ticket_ttl(Duration::ZERO).build().unwrap_err(),
+            ConfigError::Ttl("ticket TTL")
+        );
+        assert_eq!(
+            b().text(TextOptions::default().with_max_attempts(0))
+                .build()
+                .unwrap_err(),
+            ConfigError::Attempts(0)
+        );
+        assert_eq!(
+            b().max_tracked_clients(0).build().unwrap_err(),
+            ConfigError::Capacity("max tracked clients")
+        );
+        assert_eq!(
+            b().signing_key("k", [1u8; 32].to_vec())
+                .accept_key("k", [2u8; 32].to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::KeyId("k".into())
+        );
+        assert_eq!(
+            b().accept_key("old", b"short".to_vec())
+                .build()
+                .unwrap_err(),
+            ConfigError::WeakSecret(5)
+        );
+        assert_eq!(
+            b().text(TextOptions::default().with_length(9))
+                .build()
+                .unwrap_err(),
+            ConfigError::TextLength(9)
+        );
+        assert_eq!(
+            b().text(TextOptions::default().with_alphabet("ABCDEFGHJKÉ"))
+                .build()
+                .unwrap_err(),
+            ConfigError::Alphabet
+        );
+    }
+
+    #[test]
+    fn a_font_without_a_glyph_of_the_alphabet_is_refused() {
+        // DejaVu Sans Bold subset to the ten digits (see tests/fixtures/README.md).
+        let digits = ab_glyph::FontArc::try_from_slice(include_bytes!(
+            "../../tests/fixtures/DejaVuSans-Bold-digits.ttf"
+        ))
+        .unwrap();
+        let b = || Captcha::builder().secret([1u8; 32].to_vec());
+        assert_eq!(
+            b().text(
+                TextOptions::default()
+                    .with_alphabet("0123456789K")
+                    .with_fonts(vec![digits.clone()])
+            )
+            .build()
+            .unwrap_err(),
+            ConfigError::FontMissingGlyph('K')
+        );
+        assert!(
+            b().text(
+                TextOptions::default()
+                    .with_alphabet("0123456789")
+                    .with_fonts(vec![digits])
+            )
+            .build()
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,678 @@
+//! The engine: issue a challenge, verify (or check) a solution, redeem a credential. No HTTP
+//! here, and nothing specific to one kind of challenge: kinds live in `kind/`, wire formats
+//! in `protocol/`.
+
+pub(crate) mod builder;
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+
+use crate::clock::{Clock, millis};
+use crate::error::{IssueError, RedeemError, StoreError, VerifyError};
+use crate::id::Id;
+use crate::kind::{Answer, ChallengeKind, Kind, Puzzle, Size, Solution};
+use crate::pass::jwt::Signer;
+use crate::pass::{Credential, Pass, PassClaims, Ticket, ticket_id};
+use crate::rate_limit::{Action, Limiter};
+use crate::render::pool::RenderPool;
+use crate::seal::{Sealed, Sealer, aes_ecb_encrypt, random_secret_key};
+use crate::store::{Settled, Store, TicketRecord, TicketTake};
+
+pub use builder::CaptchaBuilder;
+
+/// The captcha engine: a cheap-clone handle (an `Arc` inside).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tower_captcha::{Captcha, Kind, Puzzle};
+///
+/// let captcha = Captcha::builder().secret([7u8; 32].to_vec()).build()?;
+/// let challenge = captcha.issue(Kind::Text).scope("login").await?;
+/// assert!(matches!(&challenge.puzzle, Puzzle::Image { png } if png.starts_with(b"\x89PNG")));
+/// // The person types what the picture shows; a wrong answer keeps the challenge alive.
+/// let err = captcha.verify(&challenge.id, "nope", None).await.unwrap_err();
+/// assert!(matches!(err, tower_captcha::VerifyError::Wrong { attempts_left: 4 }));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Captcha {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    kinds: Vec<Arc<dyn ChallengeKind>>,
+    challenge_ttl: Duration,
+    pass_ttl: Duration,
+    ticket_ttl: Duration,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    signer: Signer,
+    sealer: Sealer,
+    randomness: Randomness,
+    limiter: Limiter,
+    /// Where pictures are drawn.
+    pool: RenderPool,
+}
+
+/// Where random values come from.
+enum Randomness {
+    /// The thread's CSPRNG (the default, and the only choice without `test-util`).
+    Os,
+    /// A seeded generator, for repeatable tests.
+    #[cfg(feature = "test-util")]
+    Seeded(Box<std::sync::Mutex<rand::rngs::StdRng>>),
+}
+
+/// A challenge to show a person.
+#[derive(Clone)]
+pub struct Challenge {
+    /// The id the client sends back with its solution: the sealed challenge itself.
+    pub id: String,
+    /// The kind of challenge.
+    pub kind: Kind,
+    /// What to show.
+    pub puzzle: Puzzle,
+    /// A per-challenge key the client encrypts its solution with (AJ-Captcha's
+    /// `secretKey`), when one was asked for.
+    pub secret_key: Option<String>,
+    /// How long it can be answered.
+    pub expires_in: Duration,
+}
+
+impl fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Challenge")
+            .field("kind", &self.kind)
+            .field("puzzle", &self.puzzle)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An issue request, made by [`Captcha::issue`]: set what you need, then `.await` it.
+#[must_use = "an issue request does nothing until awaited"]
+pub struct Issue<'a> {
+    captcha: &'a Captcha,
+    kind: Kind,
+    scope: Option<&'a str>,
+    client: Option<IpAddr>,
+    size: Option<Size>,
+    secret_key: bool,
+}
+
+impl<'a> Issue<'a> {
+    /// Binds the resulting pass to `scope` (1–32 characters of `A-Z a-z 0-9 _ - .`), e.g.
+    /// `login`; a guard made with [`Captcha::require_scope`] accepts only passes of its
+    /// scope. `None` binds it to none.
+    pub fn scope(mut self, scope: impl Into<Option<&'a str>>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// The client's address, which rate limits count against (`None`: all address-less
+    /// requests share one budget).
+    pub fn client(mut self, client: impl Into<Option<IpAddr>>) -> Self {
+        self.client = client.into();
+        self
+    }
+
+    /// The picture size (default: the kind's own, e.g. 160x60 for text).
+    pub fn size(mut self, size: impl Into<Option<Size>>) -> Self {
+        self.size = size.into();
+        self
+    }
+
+    /// Also make a per-challenge secret key for the client to encrypt its solution with
+    /// (AJ-Captcha's `secretKey`).
+    pub fn with_secret_key(mut self) -> Self {
+        self.secret_key = true;
+        self
+    }
+}
+
+impl fmt::Debug for Issue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issue")
+            .field("kind", &self.kind)
+            .field("scope", &self.scope)
+            .field("size", &self.size)
+            .field("secret_key", &self.secret_key)
+            .finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl<'a> IntoFuture for Issue<'a> {
+    type Output = Result<Challenge, IssueError>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.captcha.issue_now(
+            self.kind,
+            self.scope,
+            self.client,
+            self.size,
+            self.secret_key,
+        ))
+    }
+}
+
+impl Captcha {
+    /// Starts a builder with the defaults.
+    pub fn builder() -> CaptchaBuilder {
+        CaptchaBuilder::default()
+    }
+
+    /// Runs `f` with the engine's random generator: the thread's CSPRNG, or the seeded one
+    /// in tests.
+    fn with_rng<T>(&self, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {
+        match &self.inner.randomness {
+            Randomness::Os => f(&mut rand::rng()),
+            #[cfg(feature = "test-util")]
+            Randomness::Seeded(rng) => {
+                let mut guard = rng
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(&mut *guard)
+            }
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.clock.now_millis()
+    }
+
+    fn kind(&self, kind: Kind) -> Option<&Arc<dyn ChallengeKind>> {
+        self.inner.kinds.iter().find(|k| k.kind() == kind)
+    }
+
+    /// How long a challenge can be answered.
+    pub fn challenge_ttl(&self) -> Duration {
+        self.inner.challenge_ttl
+    }
+
+    /// How long a pass token is valid.
+    pub fn pass_ttl(&self) -> Duration {
+        self.inner.pass_ttl
+    }
+
+    /// The kinds this engine offers.
+    pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.inner.kinds.iter().map(|k| k.kind())
+    }
+
+    /// Draws the puzzle of `kind` for `answer` at `size` (the kind's default when `None`),
+    /// without issuing a challenge: for previews and benchmarks. Runs on the calling thread.
+    /// `None` if the engine does not offer `kind` or the size cannot be drawn.
+    pub fn draw(&self, kind: Kind, answer: &Answer, size: Option<Size>) -> Option<Puzzle> {
+        let kind = self.kind(kind)?;
+        let size = size.unwrap_or_else(|| kind.default_size());
+        size.is_drawable()
+            .then(|| self.with_rng(|rng| kind.draw(answer, size, rng)))
+    }
+
+    /// Starts issuing a challenge of `kind`; set a scope, client, size or secret key on the
+    /// request, then `.await` it. Issuing writes nothing to the store: the challenge is
+    /// sealed into its id.
+    pub fn issue(&self, kind: Kind) -> Issue<'_> {
+        Issue {
+            captcha: self,
+            kind,
+            scope: None,
+            client: None,
+            size: None,
+            secret_key: false,
+        }
+    }
+
+    async fn issue_now(
+        &self,
+        kind: Kind,
+        scope: Option<&str>,
+        client: Option<IpAddr>,
+        size: Option<Size>,
+        secret_key: bool,
+    ) -> Result<Challenge, IssueError> {
+        // Validate before counting: a bad request costs no one's budget.
+        if scope.is_some_and(|s| !valid_scope(s)) {
+            return Err(IssueError::InvalidScope);
+        }
+        let kind_impl = self.kind(kind).ok_or(IssueError::UnsupportedKind)?.clone();
+        let size = size.unwrap_or_else(|| kind_impl.default_size());
+        if !size.is_drawable() {
+            return Err(IssueError::InvalidSize(size.width, size.height));
+        }
+        let now = self.now();
+        self.inner
+            .limiter
+            .check(Action::Issue, client, now)
+            .map_err(|retry_after| IssueError::RateLimited { retry_after })?;
+        let sealed = self.with_rng(|rng| Sealed {
+            kind,
+            expires_at: now.saturating_add(millis(self.inner.challenge_ttl)),
+            scope: scope.map(str::to_owned),
+            secret_key: secret_key.then(|| random_secret_key(rng)),
+            answer: kind_impl.answer(rng),
+        });
+        let (_, id) = self.with_rng(|rng| self.inner.sealer.seal(&sealed, rng));
+        let this = self.clone();
+        let Sealed {
+            answer, secret_key, ..
+        } = sealed;
+        let puzzle = self
+            .inner
+            .pool
+            .run(move || this.with_rng(|rng| kind_impl.draw(&answer, size, rng)))
+            .await
+            .ok_or_else(|| {
+                tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
+                IssueError::Draw
+            })?;
+        tracing::debug!(
+            kind = kind.as_str(),
+            scoped = scope.is_some(),
+            "captcha issued"
+        );
+        Ok(Challenge {
+            id,
+            kind,
+            puzzle,
+            secret_key,
+            expires_in: self.inner.challenge_ttl,
+        })
+    }
+
+    /// Checks `solution` against challenge `id` and settles it in one atomic store step. A
+    /// right solution spends the challenge and returns a pass; a wrong one counts an
+    /// attempt (the kind's limit locks it).
+    pub async fn verify(
+        &self,
+        id: &str,
+        solution: impl Into<Solution>,
+        client: Option<IpAddr>,
+    ) -> Result<Pass, VerifyError> {
+        let now = self.now();
+        let (sealed, _) = self.settle(id, solution.into(), client, now).await?;
+        let jti = self.with_rng(|rng| Id::random(rng));
+        let claims = self.claims(&sealed, jti, now, self.inner.pass_ttl);
+        let token = self.inner.signer.sign(&claims).map_err(|e| {
+            tracing::error!(error = %e, "captcha pass token could not be signed");
+            VerifyError::Sign
+        })?;
+        Ok(Pass {
+            token,
+            expires_in: self.inner.pass_ttl,
+        })
+    }
+
+    /// Like [`verify`](Self::verify), but a right solution returns a second-stage
+    /// [`Ticket`] (AJ-Captcha's `captchaVerification`) instead of a pass: the client's
+    /// backend redeems it once, or the client sends it to a guarded route.
+    ///
+    /// The ticket is `id + "---" + the solution's JSON exactly as received`, AES-encrypted
+    /// under the challenge's secret key when it has one (AJ's widgets compute the same
+    /// string themselves).
+    pub async fn check(
+        &self,
+        id: &str,
+        solution: impl Into<Solution>,
+        client: Option<IpAddr>,
+    ) -> Result<Ticket, VerifyError> {
+        let now = self.now();
+        let (sealed, plaintext) = self.settle(id, solution.into(), client, now).await?;
+        let inner = format!("{id}---{}", plaintext.unwrap_or_default());
+        let value = match sealed.secret_key.as_deref() {
+            Some(key) => aes_ecb_encrypt(key, &inner).ok_or(VerifyError::Sign)?,
+            None => inner,
+        };
+        let ttl = self.inner.ticket_ttl;
+        let claims = self.claims(&sealed, ticket_id(&value), now, ttl);
+        let record = TicketRecord {
+            scope: sealed.scope.map(Into::into),
+            payload: serde_json::to_string(&claims)
+                .map_err(|_| VerifyError::Sign)?
+                .into(),
+        };
+        let expires_at = now.saturating_add(millis(ttl));
+        self.inner
+            .store
+            .put_ticket(ticket_id(&value), record, expires_at, now)
+            .await
+            .map_err(|e| VerifyError::Busy(store_failed("check", e)))?;
+        Ok(Ticket {
+            value,
+            expires_in: ttl,
+        })
+    }
+
+    fn claims(&self, sealed: &Sealed, jti: Id, now: u64, ttl: Duration) -> PassClaims {
+        let iat = now / 1000;
+        PassClaims {
+            jti: jti.to_string(),
+            iat,
+            exp: iat + ttl.as_secs(),
+            kind: sealed.kind,
+            scope: sealed.scope.clone(),
+        }
+    }
+
+    /// Opens the sealed challenge, checks the solution with its kind, and settles the
+    /// outcome in the store. On success: the challenge, and the solution's JSON plaintext
+    /// when it came as JSON.
+    async fn settle(
+        &self,
+        id: &str,
+        solution: Solution,
+        client: Option<IpAddr>,
+        now: u64,
+    ) -> Result<(Sealed, Option<String>), VerifyError> {
+        let outcome = self.settle_inner(id, solution, client, now).await;
+        let result = match &outcome {
+            Ok(_) => "passed",
+            Err(VerifyError::Wrong { .. }) => "wrong",
+            Err(VerifyError::Unknown) => "unknown",
+            Err(VerifyError::Expired) => "expired",
+            Err(VerifyError::Used) => "used",
+            Err(VerifyError::Locked) => "locked",
+            Err(VerifyError::RateLimited { .. }) => "rate_limited",
+            Err(VerifyError::Busy(_)) => "busy",
+            Err(VerifyError::Sign) => "internal",
+        };
+        match &outcome {
+            Ok((sealed, _)) => tracing::info!(
+                outcome = result,
+                kind = sealed.kind.as_str(),
+                "captcha verify"
+            ),
+            Err(VerifyError::Wrong { attempts_left }) => {
+                tracing::info!(outcome = result, attempts_left, "captcha verify")
+            }
+            Err(_) => tracing::info!(outcome = result, "captcha verify"),
+        }
+        outcome
+    }
+
+    async fn settle_inner(
+        &self,
+        id: &str,
+        solution: Solution,
+        client: Option<IpAddr>,
+        now: u64,
+    ) -> Result<(Sealed, Option<String>), VerifyError> {
+        self.inner
+            .limiter
+            .check(Action::Verify, client, now)
+            .map_err(|retry_after| VerifyError::RateLimited { retry_after })?;
+        let (store_id, sealed) = self.inner.sealer.open(id).ok_or(VerifyError::Unknown)?;
+        if sealed.expires_at <= now {
+            return Err(VerifyError::Expired);
+        }
+        // A kind this engine does not offer (another instance's configuration).
+        let kind = self.kind(sealed.kind).ok_or(VerifyError::Unknown)?;
+        let (passed, plaintext) = match solution.open(sealed.secret_key.as_deref()) {
+            Some((solution, plaintext)) => (kind.check(&sealed.answer, &solution), plaintext),
+            None => (false, None),
+        };
+        let settled = self
+            .inner
+            .store
+            .settle(
+                store_id,
+                passed,
+                kind.max_attempts(),
+                sealed.expires_at,
+                now,
+            )
+            .await
+            .map_err(|e| store_failed("verify", e))
+            .map_err(VerifyError::Busy)?;
+        match settled {
+            Settled::Passed => Ok((sealed, plaintext)),
+            Settled::Wrong { attempts_left } => Err(VerifyError::Wrong { attempts_left }),
+            Settled::Used => Err(VerifyError::Used),
+            Settled::Locked => Err(VerifyError::Locked),
+        }
+    }
+
+    /// Redeems a credential once: a pass token (signature, expiry, then its id is spent) or
+    /// a second-stage ticket (taken from the store). When `scope` is given, only a
+    /// credential minted for that scope is accepted, and one of another scope (or of none)
+    /// is refused without being spent.
+    pub async fn redeem(
+        &self,
+        credential: &str,
+        scope: Option<&str>,
+    ) -> Result<PassClaims, RedeemError> {
+        let result = self.redeem_inner(credential.trim(), scope).await;
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(RedeemError::Missing) => "missing",
+            Err(RedeemError::Invalid) => "invalid",
+            Err(RedeemError::Expired) => "expired",
+            Err(RedeemError::Used) => "used",
+            Err(RedeemError::ScopeMismatch) => "scope_mismatch",
+            Err(RedeemError::Busy(_)) => "busy",
+        };
+        tracing::debug!(outcome, "captcha redeem");
+        result
+    }
+
+    async fn redeem_inner(
+        &self,
+        credential: &str,
+        scope: Option<&str>,
+    ) -> Result<PassClaims, RedeemError> {
+        if credential.is_empty() {
+            return Err(RedeemError::Missing);
+        }
+        let now = self.now();
+        match Credential::parse(credential).ok_or(RedeemError::Invalid)? {
+            Credential::Pass(token) => self.redeem_pass(token, scope, now).await,
+            Credential::Ticket(id) => self.redeem_ticket(id, scope, now).await,
+        }
+    }
+
+    async fn redeem_pass(
+        &self,
+        token: &str,
+        scope: Option<&str>,
+        now: u64,
+    ) -> Result<PassClaims, RedeemError> {
+        let claims = self.inner.signer.check(token).ok_or(RedeemError::Invalid)?;
+        let jti = Id::parse(&claims.jti).ok_or(RedeemError::Invalid)?;
+        let expires_at = claims.exp.saturating_mul(1000);
+        if expires_at <= now {
+            return Err(RedeemError::Expired);
+        }
+        if scope.is_some_and(|s| claims.scope.as_deref() != Some(s)) {
+            return Err(RedeemError::ScopeMismatch);
+        }
+        // Remember the spent id a while past `exp`, so that a clock stepped back (here or on
+        // another instance) cannot make it look fresh and unspent.
+        let remember_until = expires_at.saturating_add(SPENT_PASS_GRACE_MS);
+        match self.inner.store.spend_pass(jti, remember_until, now).await {
+            Ok(true) => Ok(claims),
+            Ok(false) => Err(RedeemError::Used),
+            Err(e) => Err(RedeemError::Busy(store_failed("redeem", e))),
+        }
+    }
+
+    async fn redeem_ticket(
+        &self,
+        id: Id,
+        scope: Option<&str>,
+        now: u64,
+    ) -> Result<PassClaims, RedeemError> {
+        let taken = self
+            .inner
+            .store
+            .take_ticket(id, scope, now)
+            .await
+            .map_err(|e| RedeemError::Busy(store_failed("redeem", e)))?;
+        match taken {
+            TicketTake::Taken(record) => {
+                // Claims written by an instance of another version may not parse: invalid.
+                let claims: PassClaims =
+                    serde_json::from_str(&record.payload).map_err(|_| RedeemError::Invalid)?;
+                if claims.exp.saturating_mul(1000) <= now {
+                    return Err(RedeemError::Expired);
+                }
+                Ok(claims)
+            }
+            TicketTake::Used => Err(RedeemError::Used),
+            TicketTake::ScopeMismatch => Err(RedeemError::ScopeMismatch),
+            TicketTake::Unknown => Err(RedeemError::Invalid),
+        }
+    }
+
+    /// The answer sealed into challenge `id`, so that tests can solve challenges; `None`
+    /// for an id this engine cannot open. Available with the `test-util` feature only.
+    #[cfg(feature = "test-util")]
+    pub fn answer_of(&self, id: &str) -> Option<Answer> {
+        self.inner.sealer.open(id).map(|(_, sealed)| sealed.answer)
+    }
+
+    /// A challenge id of `kind` with a chosen `answer`, sealed like any other but without
+    /// drawing or rate limits: for tests and benchmarks that need many challenges. Available
+    /// with the `test-util` feature only.
+    #[cfg(feature = "test-util")]
+    pub fn seal_known(&self, kind: Kind, answer: Answer, scope: Option<&str>) -> String {
+        let sealed = Sealed {
+            kind,
+            expires_at: self.now().saturating_add(millis(self.inner.challenge_ttl)),
+            scope: scope.map(str::to_owned),
+            secret_key: None,
+            answer,
+        };
+        self.with_rng(|rng| self.inner.sealer.seal(&sealed, rng)).1
+    }
+}
+
+fn store_failed(during: &'static str, e: StoreError) -> StoreError {
+    tracing::error!(error = %e, during, "captcha store failed");
+    e
+}
+
+/// How long after its `exp` a spent pass id is still remembered (ms).
+const SPENT_PASS_GRACE_MS: u64 = 60_000;
+
+/// A scope is 1–32 characters of `A-Z a-z 0-9 _ - .`.
+pub(crate) fn valid_scope(scope: &str) -> bool {
+    (1..=32).contains(&scope.len())
+        && scope
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl fmt::Debug for Captcha {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Captcha")
+            .field("kinds", &self.kinds().collect::<Vec<_>>())
+            .field("challenge_ttl", &self.inner.challenge_ttl)
+            .field("pass_ttl", &self.inner.pass_ttl)
+            .field("signer", &self.inner.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::block_on;
+
+    #[test]
+    fn scopes_are_validated() {
+        assert!(valid_scope("login"));
+        assert!(valid_scope("password_reset.v2-x"));
+        for bad in ["", "a b", "é", "a/b", &"x".repeat(33)] {
+            assert!(!valid_scope(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn issuing_writes_nothing_and_ids_are_sealed() {
+        let store = Arc::new(crate::MemoryStore::new());
+        let captcha = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .shared_store(store.clone())
+            .build()
+            .unwrap();
+        let a = block_on(captcha.issue(Kind::Text).scope("login").into_future()).unwrap();
+        let b = block_on(captcha.issue(Kind::Text).into_future()).unwrap();
+        assert!(store.is_empty(), "issue touched the store");
+        assert_ne!(a.id, b.id);
+        assert!((80..=100).contains(&a.id.len()), "{}", a.id.len());
+        assert!(a.secret_key.is_none());
+        let keyed = block_on(captcha.issue(Kind::Text).with_secret_key().into_future()).unwrap();
+        assert_eq!(keyed.secret_key.as_ref().map(String::len), Some(16));
+        // Nothing of the answer is in the id: the same answer sealed twice looks unrelated.
+        let (_, sealed) = captcha.inner.sealer.open(&a.id).unwrap();
+        let again = captcha.inner.sealer.seal(&sealed, &mut rand::rng()).1;
+        assert_ne!(again, a.id);
+        // Answering is what creates state.
+        block_on(captcha.verify(&a.id, "nope", None)).unwrap_err();
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let secret = "a very secret signing key of 32+ bytes";
+        let captcha = Captcha::builder().secret(secret).build().unwrap();
+        let challenge =
+            block_on(captcha.issue(Kind::Text).with_secret_key().into_future()).unwrap();
+        let err = block_on(captcha.verify(&challenge.id, "WRONG", None)).unwrap_err();
+        let debug = format!(
+            "{captcha:?} {challenge:?} {err:?} {:?}",
+            Captcha::builder().secret(secret)
+        );
+        assert!(!debug.contains("secret signing"), "{debug}");
+        assert!(!debug.contains(&challenge.id), "{debug}");
+        assert!(
+            !debug.contains(challenge.secret_key.as_deref().unwrap()),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn bad_issue_requests_are_refused_before_any_work() {
+        let captcha = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .build()
+            .unwrap();
+        assert!(matches!(
+            block_on(captcha.issue(Kind::Text).scope("a b").into_future()),
+            Err(IssueError::InvalidScope)
+        ));
+        assert!(matches!(
+            block_on(
+                captcha
+                    .issue(Kind::Text)
+                    .size(Size::new(10, 10))
+                    .into_future()
+            ),
+            Err(IssueError::InvalidSize(10, 10))
+        ));
+        assert!(
+            captcha
+                .draw(
+                    Kind::Text,
+                    &Answer::Text("ABCD".into()),
+                    Some(Size::new(5, 5))
+                )
+                .is_none()
+        );
+    }
+}

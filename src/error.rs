@@ -1,0 +1,163 @@
+//! Every error type of the crate, in one leaf module (it depends on nothing else here).
+//!
+//! [`ConfigError`] is returned once, when something is built; the others are per call:
+//! [`IssueError`], [`VerifyError`] and [`RedeemError`] from the engine, [`StoreError`] from a
+//! store.
+
+use std::time::Duration;
+
+/// Shortest signing secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// A configuration that cannot work, reported once by a `build()`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Text length outside 4–6.
+    #[error("text length must be 4 to 6 characters, got {0}")]
+    TextLength(usize),
+    /// Alphabet too small or with characters other than ASCII letters and digits.
+    #[error("alphabet must have at least 10 distinct ASCII letters or digits")]
+    Alphabet,
+    /// Image size out of range.
+    #[error("image size {0}x{1} is outside 80x30 ..= 1000x400")]
+    ImageSize(u32, u32),
+    /// A font could not be read.
+    #[error("the font could not be read")]
+    Font,
+    /// A font lacks a glyph for a character of the alphabet.
+    #[error("a font has no glyph for {0:?}")]
+    FontMissingGlyph(char),
+    /// Signing secret shorter than [`MIN_SECRET_LEN`].
+    #[error(
+        "the signing secret has {0} bytes; at least {MIN_SECRET_LEN} are needed \
+         (make one with `openssl rand -base64 32`)"
+    )]
+    WeakSecret(usize),
+    /// A key id is empty or used twice.
+    #[error("key id {0:?} is empty or used twice")]
+    KeyId(String),
+    /// A time-to-live of zero or of more than a day.
+    #[error("{0} must be between 1 second and 24 hours")]
+    Ttl(&'static str),
+    /// An attempt limit of zero or above 100.
+    #[error("attempt limit must be 1 to 100, got {0}")]
+    Attempts(u32),
+    /// A capacity of zero.
+    #[error("{0} must be at least 1")]
+    Capacity(&'static str),
+    /// A route path that does not start with `/`.
+    #[error("route path {0:?} must start with '/'")]
+    Path(String),
+    /// Two mounted routes claim the same method and path.
+    #[error("two routes claim {method} {path}")]
+    DuplicateRoute {
+        /// The HTTP method.
+        method: String,
+        /// The path.
+        path: String,
+    },
+}
+
+/// A store failure. Routes answer it with their protocol's "busy" error; the guard fails
+/// closed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store holds as many entries as it may; it refuses new work rather than evicting
+    /// live state.
+    #[error("store is full")]
+    Full,
+    /// The store could not be reached or answered with an error.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store did not answer in time.
+    #[error("store timed out")]
+    Timeout,
+}
+
+/// Why issuing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The client is over its issue rate limit.
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited {
+        /// When a new request may succeed.
+        retry_after: Duration,
+    },
+    /// The scope is not 1–32 characters of `A-Z a-z 0-9 _ - .`.
+    #[error("invalid scope")]
+    InvalidScope,
+    /// The requested picture size is outside 80x30 ..= 1000x400.
+    #[error("picture size {0}x{1} is outside 80x30 ..= 1000x400")]
+    InvalidSize(u32, u32),
+    /// The engine offers no challenge of the requested kind.
+    #[error("this kind of challenge is not offered")]
+    UnsupportedKind,
+    /// The picture could not be drawn (a bug or an exhausted machine; logged).
+    #[error("the picture could not be drawn")]
+    Draw,
+}
+
+/// Why verifying failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Wrong answer; the challenge stays valid while `attempts_left > 0`.
+    #[error("wrong answer ({attempts_left} attempts left)")]
+    Wrong {
+        /// Attempts left; at 0 the challenge is locked.
+        attempts_left: u32,
+    },
+    /// Not a challenge this engine (or one sharing its secret) issued: malformed, tampered,
+    /// sealed under another key, or of a kind this version does not know.
+    #[error("unknown challenge")]
+    Unknown,
+    /// The challenge's time ran out.
+    #[error("challenge expired")]
+    Expired,
+    /// Already solved.
+    #[error("challenge already used")]
+    Used,
+    /// Locked by too many wrong answers.
+    #[error("challenge locked after too many wrong answers")]
+    Locked,
+    /// The client is over its verify rate limit.
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited {
+        /// When a new request may succeed.
+        retry_after: Duration,
+    },
+    /// The store refused or failed.
+    #[error("server busy: {0}")]
+    Busy(#[source] StoreError),
+    /// The pass could not be signed (logged).
+    #[error("the pass could not be signed")]
+    Sign,
+}
+
+/// Why a credential (a pass token or a second-stage ticket) was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedeemError {
+    /// No credential was given.
+    #[error("captcha token missing")]
+    Missing,
+    /// Not a credential we issued: malformed, wrong algorithm, unknown key, tampered, or a
+    /// ticket we do not know.
+    #[error("invalid captcha token")]
+    Invalid,
+    /// Its lifetime has passed.
+    #[error("captcha token expired")]
+    Expired,
+    /// It was already redeemed.
+    #[error("captcha token already used")]
+    Used,
+    /// It was minted for another scope, or for none while one is required.
+    #[error("captcha token minted for another scope")]
+    ScopeMismatch,
+    /// The store could not be asked (fail closed).
+    #[error("server busy: {0}")]
+    Busy(#[source] StoreError),
+}

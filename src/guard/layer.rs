@@ -1,0 +1,61 @@
+//! [`RequireCaptchaLayer`], made by [`Captcha::require`] and [`Captcha::require_scope`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use tower_layer::Layer;
+
+use super::RequireCaptcha;
+use crate::Captcha;
+use crate::error::RedeemError;
+
+pub(super) type RejectFn = dyn Fn(&RedeemError) -> Response<Bytes> + Send + Sync;
+
+/// Layer that lets a request through only with a valid, unspent credential; see
+/// [`Captcha::require`] and [`Captcha::require_scope`].
+#[derive(Clone)]
+pub struct RequireCaptchaLayer {
+    pub(super) captcha: Captcha,
+    pub(super) scope: Option<Arc<str>>,
+    pub(super) on_rejection: Option<Arc<RejectFn>>,
+}
+
+impl RequireCaptchaLayer {
+    pub(super) fn new(captcha: Captcha, scope: Option<Arc<str>>) -> Self {
+        Self {
+            captcha,
+            scope,
+            on_rejection: None,
+        }
+    }
+
+    /// Answers rejected requests with `f`'s response instead of the default JSON. The
+    /// rejection reason is also put into the response's extensions as
+    /// [`Rejected`](super::Rejected).
+    pub fn on_rejection(
+        mut self,
+        f: impl Fn(&RedeemError) -> Response<Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_rejection = Some(Arc::new(f));
+        self
+    }
+}
+
+impl fmt::Debug for RequireCaptchaLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireCaptchaLayer")
+            .field("scope", &self.scope)
+            .field("custom_rejection", &self.on_rejection.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for RequireCaptchaLayer {
+    type Service = RequireCaptcha<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireCaptcha::new(inner, self.clone())
+    }
+}

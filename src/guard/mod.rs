@@ -1,0 +1,156 @@
+//! The guard: protects routes by redeeming the credential in the `x-captcha-token` header
+//! once, whichever protocol minted it (a pass token, or AJ's second-stage ticket).
+//!
+//! On success the verified claims go into the request extensions as [`VerifiedCaptcha`];
+//! otherwise the request never reaches the inner service and a JSON rejection is returned
+//! (pluggable with [`RequireCaptchaLayer::on_rejection`]).
+//!
+//! ```
+//! # #[cfg(feature = "axum")]
+//! # fn main() -> Result<(), tower_captcha::ConfigError> {
+//! use axum::{Router, routing::post};
+//! use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
+//!
+//! let captcha = Captcha::builder().secret([1u8; 32].to_vec()).build()?;
+//! let app: Router = Router::new()
+//!     .route("/login", post(|_pass: VerifiedCaptcha| async { "welcome" }))
+//!     .route_layer(captcha.require_scope("login"))
+//!     .layer(CaptchaLayer::new(captcha));
+//! # Ok(()) }
+//! # #[cfg(not(feature = "axum"))]
+//! # fn main() {}
+//! ```
+
+mod future;
+mod layer;
+mod service;
+
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
+
+pub use future::ResponseFuture;
+pub use layer::RequireCaptchaLayer;
+pub use service::RequireCaptcha;
+
+use crate::Captcha;
+use crate::error::RedeemError;
+use crate::protocol::driver::{ErrorBody, Lang, json};
+
+/// The header a credential travels in.
+pub const HEADER: &str = "x-captcha-token";
+
+impl Captcha {
+    /// A guard that accepts any valid credential (of any scope, or none).
+    pub fn require(&self) -> RequireCaptchaLayer {
+        RequireCaptchaLayer::new(self.clone(), None)
+    }
+
+    /// A guard that accepts only credentials minted for `scope` (issued with
+    /// `?scope=<scope>`).
+    pub fn require_scope(&self, scope: impl Into<String>) -> RequireCaptchaLayer {
+        RequireCaptchaLayer::new(self.clone(), Some(scope.into().into()))
+    }
+}
+
+/// Put into a rejection response's extensions by the guard: why the request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// The machine-readable code, e.g. `captcha_token_used`.
+    pub error: &'static str,
+}
+
+/// The credential from `x-captcha-token`: absent or blank is `Missing`, not text `Invalid`.
+pub(crate) fn token_from(headers: &HeaderMap) -> Result<String, RedeemError> {
+    match headers.get(HEADER) {
+        None => Err(RedeemError::Missing),
+        Some(v) => match v.to_str() {
+            Ok(s) if s.trim().is_empty() => Err(RedeemError::Missing),
+            Ok(s) => Ok(s.trim().to_owned()),
+            Err(_) => Err(RedeemError::Invalid),
+        },
+    }
+}
+
+/// How a rejection is answered: status, error, code and messages.
+pub(crate) struct Described {
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) code: u16,
+    en: &'static str,
+    zh: &'static str,
+}
+
+/// Status, error, code and messages for each rejection.
+pub(crate) fn describe(e: &RedeemError) -> Described {
+    let (status, error, code, en, zh) = match e {
+        RedeemError::Missing => (
+            StatusCode::UNAUTHORIZED,
+            "captcha_required",
+            4010,
+            "Captcha verification required: send the pass token in x-captcha-token",
+            "需要人机验证：请在 x-captcha-token 请求头中携带验证通过凭证",
+        ),
+        RedeemError::Invalid => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_captcha_token",
+            4011,
+            "Invalid captcha token",
+            "人机验证凭证无效",
+        ),
+        RedeemError::Expired => (
+            StatusCode::UNAUTHORIZED,
+            "captcha_token_expired",
+            4012,
+            "Captcha token expired, please verify again",
+            "人机验证凭证已过期，请重新验证",
+        ),
+        RedeemError::Used => (
+            StatusCode::UNAUTHORIZED,
+            "captcha_token_used",
+            4013,
+            "Captcha token already used, please verify again",
+            "人机验证凭证已使用，请重新验证",
+        ),
+        RedeemError::ScopeMismatch => (
+            StatusCode::FORBIDDEN,
+            "captcha_scope_mismatch",
+            4014,
+            "Captcha token was issued for another purpose",
+            "人机验证凭证不适用于此操作",
+        ),
+        RedeemError::Busy(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            5030,
+            "Server busy, please try again later",
+            "系统繁忙，请稍后再试",
+        ),
+    };
+    Described {
+        status,
+        error,
+        code,
+        en,
+        zh,
+    }
+}
+
+impl Described {
+    pub(crate) fn message(&self, lang: Lang) -> &'static str {
+        lang.pick(self.en, self.zh)
+    }
+}
+
+/// The default rejection: `{"error", "error_code", "error_description"}` with its status.
+pub(crate) fn rejection(e: &RedeemError, lang: Lang) -> Response<Bytes> {
+    let d = describe(e);
+    json(
+        d.status,
+        &ErrorBody {
+            error: d.error,
+            error_code: d.code,
+            error_description: d.message(lang).into(),
+            attempts_left: None,
+        },
+    )
+}

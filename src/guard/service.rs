@@ -1,0 +1,79 @@
+//! [`RequireCaptcha`], the guard's service.
+
+use std::fmt;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use super::{Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, token_from};
+use crate::layer::CaptchaBody;
+use crate::pass::VerifiedCaptcha;
+use crate::protocol::driver::Lang;
+
+/// The service made by [`RequireCaptchaLayer`].
+#[derive(Clone)]
+pub struct RequireCaptcha<S> {
+    inner: S,
+    layer: RequireCaptchaLayer,
+}
+
+impl<S> RequireCaptcha<S> {
+    pub(super) fn new(inner: S, layer: RequireCaptchaLayer) -> Self {
+        Self { inner, layer }
+    }
+}
+
+impl<S> fmt::Debug for RequireCaptcha<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireCaptcha")
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireCaptcha<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: 'static,
+{
+    type Response = Response<CaptchaBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // Take the service that was driven to readiness; leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        ResponseFuture::new(Box::pin(async move {
+            let result = match token_from(req.headers()) {
+                Ok(token) => layer.captcha.redeem(&token, layer.scope.as_deref()).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(claims) => {
+                    req.extensions_mut().insert(VerifiedCaptcha::new(claims));
+                    inner.call(req).await.map(|res| res.map(CaptchaBody::inner))
+                }
+                Err(e) => {
+                    let res = match &layer.on_rejection {
+                        Some(f) => f(&e),
+                        None => rejection(&e, Lang::from_headers(req.headers())),
+                    };
+                    let mut res = res.map(CaptchaBody::own);
+                    res.extensions_mut().insert(Rejected {
+                        error: describe(&e).error,
+                    });
+                    Ok(res)
+                }
+            }
+        }))
+    }
+}

@@ -1,0 +1,479 @@
+//! The one protocol driver: everything every wire format shares, written once.
+//!
+//! A request to a mounted route goes through [`serve`]: read the body (capped JSON or form)
+//! for `POST` routes, pick the language, let the protocol [parse](Adapter::parse) it into a
+//! [`Call`], run the call on the engine, map engine errors to a [`Fault`] (here, once), and
+//! let the protocol shape the success or the fault in its own envelope and code table.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Adapter;
+use crate::error::{IssueError, RedeemError, VerifyError};
+use crate::kind::{Kind, Size, Solution};
+use crate::pass::{Pass, PassClaims, Ticket};
+use crate::{Captcha, Challenge};
+
+/// Largest request body read by the captcha routes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// One route of a protocol: its method, path and which of the protocol's endpoints it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) endpoint: u8,
+}
+
+impl Route {
+    pub(crate) fn new(method: Method, path: &str, endpoint: u8) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            endpoint,
+        }
+    }
+}
+
+/// What a route asks the engine to do.
+#[derive(Debug)]
+#[allow(dead_code)] // `Check` and `Redeem` serve the ticket-minting protocols.
+pub(crate) enum Call {
+    /// Issue a challenge.
+    Issue {
+        kind: Kind,
+        scope: Option<String>,
+        size: Option<Size>,
+        secret_key: bool,
+    },
+    /// Verify a solution and mint a pass.
+    Verify { id: String, solution: Solution },
+    /// Verify a solution and mint a second-stage ticket.
+    Check { id: String, solution: Solution },
+    /// Redeem a credential (a pass or a ticket) once.
+    Redeem {
+        credential: String,
+        scope: Option<String>,
+    },
+}
+
+/// What the engine answered to a [`Call`].
+#[derive(Debug)]
+#[allow(dead_code)] // `Checked` and `Redeemed` serve the ticket-minting protocols.
+pub(crate) enum Done {
+    Issued(Challenge),
+    Passed(Pass),
+    Checked(Ticket),
+    Redeemed(PassClaims),
+}
+
+/// Every way a captcha request can fail, in protocol-neutral terms. Protocols map these to
+/// their own codes and messages.
+#[derive(Debug)]
+#[allow(dead_code)] // `Credential`'s reason serves the redeeming protocols.
+pub(crate) enum Fault {
+    /// The body could not be read as fields.
+    Body(BadBody),
+    /// A required field is missing, empty where it must not be, or of the wrong type.
+    Field(&'static str),
+    /// The path exists with other methods, listed in `allow`.
+    Method { allow: String },
+    /// The scope is not 1–32 characters of `A-Z a-z 0-9 _ - .`.
+    InvalidScope,
+    /// The protocol asked for something this engine does not offer (a kind, a size).
+    Unsupported,
+    /// A wrong solution; the challenge stays valid while `attempts_left > 0`.
+    Wrong { attempts_left: u32 },
+    /// Not a challenge we issued.
+    Unknown,
+    /// The challenge's time ran out.
+    Expired,
+    /// The challenge was already solved.
+    Used,
+    /// The challenge was locked by too many wrong answers.
+    Locked,
+    /// The client is over its rate limit.
+    RateLimited { retry_after: Duration },
+    /// The server cannot serve it now: store down or full, drawing or signing failed.
+    Busy,
+    /// A credential was refused (never `Busy`, which is [`Fault::Busy`]).
+    Credential(RedeemError),
+}
+
+impl From<IssueError> for Fault {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
+            IssueError::InvalidScope => Fault::InvalidScope,
+            IssueError::InvalidSize(..) | IssueError::UnsupportedKind => Fault::Unsupported,
+            IssueError::Draw => Fault::Busy,
+        }
+    }
+}
+
+impl From<VerifyError> for Fault {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Wrong { attempts_left } => Fault::Wrong { attempts_left },
+            VerifyError::Unknown => Fault::Unknown,
+            VerifyError::Expired => Fault::Expired,
+            VerifyError::Used => Fault::Used,
+            VerifyError::Locked => Fault::Locked,
+            VerifyError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
+            VerifyError::Busy(_) | VerifyError::Sign => Fault::Busy,
+        }
+    }
+}
+
+impl From<RedeemError> for Fault {
+    fn from(e: RedeemError) -> Self {
+        match e {
+            RedeemError::Busy(_) => Fault::Busy,
+            other => Fault::Credential(other),
+        }
+    }
+}
+
+/// Why a request body could not be read into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadBody {
+    TooLarge,
+    UnsupportedType,
+    Malformed,
+}
+
+/// A request as a protocol sees it: the head, and the body's fields for `POST` routes.
+#[derive(Debug)]
+pub(crate) struct Input {
+    pub(crate) parts: Parts,
+    fields: Map<String, Value>,
+}
+
+impl Input {
+    /// A field of the body that must be a string.
+    pub(crate) fn string(&self, name: &'static str) -> Result<&str, Fault> {
+        self.fields
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or(Fault::Field(name))
+    }
+
+    /// Query parameter `name`, percent-decoded.
+    pub(crate) fn query(&self, name: &str) -> Option<String> {
+        query_param(self.parts.uri.query(), name)
+    }
+}
+
+/// Serves one request to `endpoint` of `adapter`.
+pub(crate) async fn serve<B>(
+    adapter: &dyn Adapter,
+    route: &Route,
+    captcha: &Captcha,
+    req: Request<B>,
+    client: Option<IpAddr>,
+) -> Response<Bytes>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let lang = Lang::from_headers(req.headers());
+    let (parts, body) = req.into_parts();
+    let fields = if route.method == Method::POST {
+        match read_fields(&parts.headers, body).await {
+            Ok(fields) => fields,
+            Err(e) => return finish(adapter.failure(route.endpoint, &Fault::Body(e), lang), None),
+        }
+    } else {
+        Map::new()
+    };
+    let input = Input { parts, fields };
+    let result = match adapter.parse(route.endpoint, &input) {
+        Ok(call) => run(captcha, call, client).await,
+        Err(fault) => Err(fault),
+    };
+    match result {
+        Ok(done) => adapter.success(route.endpoint, done, &input, lang),
+        Err(fault) => finish(adapter.failure(route.endpoint, &fault, lang), Some(&fault)),
+    }
+}
+
+/// The answer to a request for a mounted path with a method it does not serve.
+pub(crate) fn method_not_allowed(
+    adapter: &dyn Adapter,
+    route: &Route,
+    headers: &HeaderMap,
+    allow: String,
+) -> Response<Bytes> {
+    let fault = Fault::Method { allow };
+    let res = adapter.failure(route.endpoint, &fault, Lang::from_headers(headers));
+    finish(res, Some(&fault))
+}
+
+/// Headers every protocol's fault response carries: `retry-after`, `allow`.
+fn finish(mut res: Response<Bytes>, fault: Option<&Fault>) -> Response<Bytes> {
+    match fault {
+        Some(Fault::RateLimited { retry_after }) => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        Some(Fault::Method { allow }) => {
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                res.headers_mut().insert(ALLOW, v);
+            }
+        }
+        _ => {}
+    }
+    res
+}
+
+async fn run(captcha: &Captcha, call: Call, client: Option<IpAddr>) -> Result<Done, Fault> {
+    Ok(match call {
+        Call::Issue {
+            kind,
+            scope,
+            size,
+            secret_key,
+        } => {
+            let mut issue = captcha
+                .issue(kind)
+                .scope(scope.as_deref())
+                .client(client)
+                .size(size);
+            if secret_key {
+                issue = issue.with_secret_key();
+            }
+            Done::Issued(issue.await?)
+        }
+        Call::Verify { id, solution } => Done::Passed(captcha.verify(&id, solution, client).await?),
+        Call::Check { id, solution } => Done::Checked(captcha.check(&id, solution, client).await?),
+        Call::Redeem { credential, scope } => {
+            Done::Redeemed(captcha.redeem(&credential, scope.as_deref()).await?)
+        }
+    })
+}
+
+/// The language error messages are given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// `X-L` if present, else the first `Accept-Language` entry; English by default.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        let pick = |name: &str| {
+            headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
+                v.trim_start()
+                    .get(..2)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("zh"))
+            })
+        };
+        match pick("x-l").or_else(|| pick("accept-language")) {
+            Some(true) => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    pub(crate) fn pick(self, en: &'static str, zh: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+/// Messages for faults every protocol words the same way.
+pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
+    let text = match fault {
+        Fault::Body(BadBody::TooLarge) => {
+            lang.pick("request body larger than 16 KiB", "请求体超过 16 KiB")
+        }
+        Fault::Body(BadBody::UnsupportedType) => lang.pick(
+            "body must be application/json or application/x-www-form-urlencoded",
+            "请求体须为 application/json 或 application/x-www-form-urlencoded",
+        ),
+        Fault::Body(BadBody::Malformed) => {
+            lang.pick("body must be a JSON object", "请求体须为 JSON 对象")
+        }
+        Fault::Field(name) => {
+            return match lang {
+                Lang::En => format!("field `{name}` is required and must be a string").into(),
+                Lang::Zh => format!("字段 {name} 必填且须为字符串").into(),
+            };
+        }
+        Fault::Method { .. } => {
+            lang.pick("method not allowed on this route", "此路由不支持该请求方法")
+        }
+        Fault::InvalidScope => lang.pick(
+            "scope must be 1-32 characters of A-Z a-z 0-9 _ - .",
+            "scope 须为 1-32 个字符（A-Z a-z 0-9 _ - .）",
+        ),
+        Fault::Unsupported => lang.pick(
+            "this kind of captcha is not offered here",
+            "此处不提供该类验证码",
+        ),
+        Fault::RateLimited { .. } => lang.pick(
+            "Too many requests, please try again later",
+            "请求过于频繁，请稍后再试",
+        ),
+        Fault::Busy => lang.pick(
+            "Server busy, please try again later",
+            "系统繁忙，请稍后再试",
+        ),
+        Fault::Wrong { .. } => lang.pick("Verification failed", "验证失败"),
+        Fault::Unknown | Fault::Expired => lang.pick(
+            "Verification code expired, please get new one",
+            "验证码已过期，请重新获取",
+        ),
+        Fault::Used => lang.pick(
+            "Verification code already used, please get new one",
+            "验证码已使用，请重新获取",
+        ),
+        Fault::Locked => lang.pick(
+            "Too many failed attempts, please get a new one",
+            "失败次数过多，请重新获取",
+        ),
+        Fault::Credential(_) => lang.pick("Invalid captcha token", "人机验证凭证无效"),
+    };
+    Cow::Borrowed(text)
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`] as JSON (content type JSON or none) or as
+/// `application/x-www-form-urlencoded`.
+async fn read_fields<B>(headers: &HeaderMap, body: B) -> Result<Map<String, Value>, BadBody>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(BadBody::TooLarge);
+    }
+    let mime = headers.get(CONTENT_TYPE).map(|v| {
+        v.to_str()
+            .unwrap_or("?")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let form = match mime.as_deref() {
+        None => false,
+        Some(m) if m == "application/json" || m.ends_with("+json") => false,
+        Some("application/x-www-form-urlencoded") => true,
+        Some(_) => return Err(BadBody::UnsupportedType),
+    };
+    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(BadBody::TooLarge),
+        Err(_) => return Err(BadBody::Malformed),
+    };
+    if form {
+        return Ok(form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(BadBody::Malformed),
+    }
+}
+
+/// The value of query parameter `name`, percent-decoded.
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A JSON response that no cache keeps.
+pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut res = Response::new(Bytes::from(bytes));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The error shape shared by Auth v1 and the guard:
+/// `{"error", "error_code", "error_description"}` plus optional extras.
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) error: &'static str,
+    pub(crate) error_code: u16,
+    pub(crate) error_description: Cow<'static, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attempts_left: Option<u32>,
+}
+
+/// `data:image/png;base64,...`
+pub(crate) fn png_data_url(png: &[u8]) -> String {
+    use base64::Engine as _;
+    let mut s = String::with_capacity(22 + png.len() * 4 / 3 + 4);
+    s.push_str("data:image/png;base64,");
+    base64::engine::general_purpose::STANDARD.encode_string(png, &mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_follows_x_l_then_accept_language() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("zh-CN,zh;q=0.9"),
+        );
+        assert_eq!(Lang::from_headers(&h), Lang::Zh);
+        h.insert("x-l", HeaderValue::from_static("en"));
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert("x-l", HeaderValue::from_static("z"));
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+    }
+
+    #[test]
+    fn query_params_are_decoded() {
+        assert_eq!(
+            query_param(Some("a=1&scope=log%69n"), "scope").as_deref(),
+            Some("login")
+        );
+        assert_eq!(query_param(Some("a=1"), "scope"), None);
+        assert_eq!(query_param(None, "scope"), None);
+    }
+
+    #[test]
+    fn engine_errors_map_to_faults_once() {
+        assert!(matches!(Fault::from(VerifyError::Sign), Fault::Busy));
+        assert!(matches!(Fault::from(IssueError::Draw), Fault::Busy));
+        assert!(matches!(
+            Fault::from(RedeemError::Busy(crate::error::StoreError::Timeout)),
+            Fault::Busy
+        ));
+        assert!(matches!(
+            Fault::from(RedeemError::Used),
+            Fault::Credential(RedeemError::Used)
+        ));
+    }
+}

@@ -1,0 +1,76 @@
+//! For tests (feature `test-util`): a clock that moves only when told to. Together with
+//! `CaptchaBuilder::insecure_seeded_rng` and `Captcha::answer_of`, it lets an app's tests
+//! solve challenges and test expiry without sleeping. Never enable `test-util` in a
+//! production build.
+
+#[cfg(feature = "test-util")]
+pub use manual::ManualClock;
+
+#[cfg(feature = "test-util")]
+mod manual {
+    use std::fmt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    use crate::clock::Clock;
+
+    /// A clock that moves only when told to: for tests of expiry.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_captcha::clock::Clock;
+    /// use tower_captcha::testing::ManualClock;
+    ///
+    /// let clock = ManualClock::new(1_000);
+    /// clock.advance(Duration::from_secs(2));
+    /// assert_eq!(clock.now_millis(), 3_000);
+    /// ```
+    #[derive(Clone, Default)]
+    pub struct ManualClock(Arc<AtomicU64>);
+
+    impl ManualClock {
+        /// A clock that reads `start_millis` until advanced.
+        pub fn new(start_millis: u64) -> Self {
+            Self(Arc::new(AtomicU64::new(start_millis)))
+        }
+
+        /// Moves the clock forward (every clone sees the change).
+        pub fn advance(&self, by: Duration) {
+            let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+            self.0.fetch_add(ms, Ordering::SeqCst);
+        }
+
+        /// Sets the clock to `millis`, forwards or backwards (a clock stepped by NTP).
+        pub fn set(&self, millis: u64) {
+            self.0.store(millis, Ordering::SeqCst);
+        }
+    }
+
+    impl Clock for ManualClock {
+        fn now_millis(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    impl fmt::Debug for ManualClock {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_tuple("ManualClock")
+                .field(&self.now_millis())
+                .finish()
+        }
+    }
+}
+
+/// Drives a future to completion on this thread, yielding between polls (unit tests).
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}

@@ -324,3 +324,47 @@ async fn chinese_messages_follow_accept_language() {
     assert_eq!(body["error_description"], "验证码已过期，请重新获取");
     assert_eq!(body["error"], "captcha_expired", "codes stay the same");
 }
+
+#[tokio::test]
+async fn the_route_table_refuses_clashes_and_serves_one_path_by_method() {
+    use tower_captcha::protocol::auth_v1::ISSUE_PATH;
+    use tower_captcha::{CaptchaLayer, ConfigError};
+    let h = Harness::new();
+    let clash = CaptchaLayer::builder(h.captcha.clone())
+        .mount(AuthV1::new())
+        .mount(AuthV1::new().paths(ISSUE_PATH, "/other"))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        clash,
+        ConfigError::DuplicateRoute {
+            method: "GET".into(),
+            path: ISSUE_PATH.into()
+        }
+    );
+    let relative = CaptchaLayer::builder(h.captcha.clone())
+        .mount(AuthV1::new().paths("captcha", "/v"))
+        .build()
+        .unwrap_err();
+    assert_eq!(relative, ConfigError::Path("captcha".into()));
+    // One path, two methods: GET issues, POST verifies, anything else is 405 listing both.
+    let app = axum::Router::new().layer(
+        CaptchaLayer::builder(h.captcha.clone())
+            .mount(AuthV1::new().paths("/c", "/c"))
+            .build()
+            .unwrap(),
+    );
+    let (status, _, body) = send(&app, get_req("/c")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().unwrap();
+    let (status, _, _) = send(
+        &app,
+        post_json("/c", &json!({"token": token, "key": h.answer(token)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, body) = send(&app, Request::put("/c").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["allow"], "GET, POST");
+    assert_eq!(error_code(&body), 4000);
+}

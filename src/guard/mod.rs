@@ -1,7 +1,7 @@
 //! The guard: protects routes by redeeming the credential in the `x-captcha-token` header
 //! once, whichever protocol minted it (a pass token, or AJ's second-stage ticket).
 //!
-//! On success the verified claims go into the request extensions as [`VerifiedCaptcha`];
+//! On success the verified claims go into the request extensions as [`VerifiedCaptcha`](crate::VerifiedCaptcha);
 //! otherwise the request never reaches the inner service and a JSON rejection is returned
 //! (pluggable with [`RequireCaptchaLayer::on_rejection`]).
 //!

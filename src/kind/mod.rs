@@ -3,7 +3,8 @@
 //! Each kind makes an [`Answer`] (kept server-side, sealed into the challenge id), draws a
 //! [`Puzzle`] for it (shown to the client), and checks a client's [`Solution`] against the
 //! answer. A kind's check is the only place where a tolerance or a case rule lives. A new
-//! kind is one module here (implementing [`ChallengeKind`]) and one in `render/`.
+//! kind is one module here (implementing the crate-private `ChallengeKind` trait) and one in
+//! `render/`.
 
 pub mod text;
 

@@ -1,7 +1,7 @@
 //! Wire protocols: each maps one wire format onto the engine, and nothing more.
 //!
 //! A protocol supplies only its routes, field names, envelope and code table (an
-//! [`Adapter`]); reading bodies, choosing the language, calling the engine and mapping its
+//! adapter); reading bodies, choosing the language, calling the engine and mapping its
 //! errors happen once, in the driver. Mount protocols on a
 //! [`CaptchaLayer`](crate::CaptchaLayer) with
 //! [`CaptchaLayerBuilder::mount`](crate::layer::CaptchaLayerBuilder::mount):

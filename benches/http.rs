@@ -127,12 +127,25 @@ fn main() {
         return;
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let captcha = Captcha::builder()
+    let builder = Captcha::builder()
         .secret([9u8; 32].to_vec())
         .issue_rate_limit(None)
-        .verify_rate_limit(None)
-        .build()
-        .unwrap();
+        .verify_rate_limit(None);
+    // With `REDIS_URL` set (and the `redis` feature), the engine runs on a Redis store.
+    #[cfg(feature = "redis")]
+    let builder = match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let store = rt
+                .block_on(tower_captcha::store::RedisStore::connect(&url))
+                .expect("REDIS_URL reachable");
+            std::mem::forget(rt); // the connection's driver task lives on this runtime
+            println!("store: Redis at {url}");
+            builder.store(store)
+        }
+        Err(_) => builder,
+    };
+    let captcha = builder.build().unwrap();
 
     // 1. Render-only rate, one thread per core.
     let drawn = Arc::new(AtomicU64::new(0));

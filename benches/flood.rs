@@ -1,0 +1,273 @@
+//! An issue flood from thousands of source addresses while a legitimate client keeps
+//! logging in: `cargo bench --bench flood` (loopback only, Linux).
+//!
+//! The server (axum, default rate limits and store) and the load run in this process on
+//! 127.0.0.1. `FLOOD_ADDRESSES` clients (default 5 050), each from its own 127.3.x.y
+//! address, send their whole per-address burst of issue requests (20) over one keep-alive
+//! connection, 64 addresses at a time — the attack that filled the old store of pending
+//! challenges in 15–26 s. Meanwhile one legitimate client from 127.4.0.z issues, solves
+//! (through the `test-util` answer helper) and logs in, every 100 ms. Reported: the
+//! flood's statuses and rate, every legitimate step's status and the legitimate flow's
+//! latency, `/health` p50/p99 under the flood, the store's entries, and the process's
+//! resident memory before and after.
+#![allow(missing_docs)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpSocket, TcpStream};
+use tower_captcha::{Answer, Captcha, CaptchaLayer, MemoryStore, VerifiedCaptcha};
+
+/// One keep-alive HTTP/1.1 connection from a chosen source address.
+struct Conn {
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    async fn open(from: IpAddr, to: SocketAddr) -> std::io::Result<Self> {
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        Ok(Self {
+            reader: BufReader::new(socket.connect(to).await?),
+        })
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<(u16, String)> {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        self.reader.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).await?;
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0 / 1048576.0)
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort_unstable();
+    samples
+        .get(((samples.len() as f64 * q) as usize).min(samples.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let addresses: usize = std::env::var("FLOOD_ADDRESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_050);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run(addresses));
+}
+
+async fn run(addresses: usize) {
+    let rss_start = resident_mib();
+    let store = Arc::new(MemoryStore::new());
+    let captcha = Captcha::builder()
+        .secret([5u8; 32].to_vec())
+        .shared_store(store.clone())
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/login", post(|_: VerifiedCaptcha| async { "welcome" }))
+        .route_layer(captcha.require_scope("login"))
+        .route("/health", get(|| async { "ok" }))
+        .layer(CaptchaLayer::new(captcha.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let to = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+
+    let done = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicUsize::new(0));
+    let counts: Arc<[AtomicUsize; 4]> = Arc::new(Default::default()); // 200, 429, 503, other
+    let start = Instant::now();
+    let flood: Vec<_> = (0..64)
+        .map(|_| {
+            let (next, counts) = (next.clone(), counts.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= addresses {
+                        break;
+                    }
+                    let from = IpAddr::from([127, 3, (i / 250) as u8, (i % 250 + 1) as u8]);
+                    let Ok(mut conn) = Conn::open(from, to).await else {
+                        counts[3].fetch_add(20, Ordering::Relaxed);
+                        continue;
+                    };
+                    for _ in 0..20 {
+                        let slot = match conn.send("GET", "/auth/v1/captcha/data", &[], "").await {
+                            Ok((200, _)) => 0,
+                            Ok((429, _)) => 1,
+                            Ok((503, _)) => 2,
+                            _ => 3,
+                        };
+                        counts[slot].fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // The legitimate client and the /health probe, while the flood runs.
+    let probe = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut conn = Conn::open(IpAddr::from([127, 4, 1, 1]), to).await.unwrap();
+            let mut samples = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let (status, _) = conn.send("GET", "/health", &[], "").await.unwrap();
+                assert_eq!(status, 200);
+                samples.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            samples
+        })
+    };
+    let legit = {
+        let (done, captcha) = (done.clone(), captcha.clone());
+        tokio::spawn(async move {
+            let mut flows = Vec::new();
+            let mut n = 0u8;
+            while !done.load(Ordering::Relaxed) {
+                n = n.wrapping_add(1).max(1);
+                let mut conn = Conn::open(IpAddr::from([127, 4, 0, n]), to).await.unwrap();
+                let t = Instant::now();
+                let (s1, body) = conn
+                    .send("GET", "/auth/v1/captcha/data?scope=login", &[], "")
+                    .await
+                    .unwrap();
+                let mut statuses = vec![s1];
+                if s1 == 200 {
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    let token = v["token"].as_str().unwrap();
+                    let Some(Answer::Text(key)) = captcha.answer_of(token) else {
+                        panic!("not a text challenge")
+                    };
+                    let verify = serde_json::json!({"token": token, "key": key}).to_string();
+                    let ct = [("content-type", "application/json")];
+                    let (s2, body) = conn
+                        .send("POST", "/auth/v1/captcha/data/verify", &ct, &verify)
+                        .await
+                        .unwrap();
+                    statuses.push(s2);
+                    if s2 == 200 {
+                        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        let pass = v["captcha_token"].as_str().unwrap();
+                        let (s3, _) = conn
+                            .send("POST", "/login", &[("x-captcha-token", pass)], "")
+                            .await
+                            .unwrap();
+                        statuses.push(s3);
+                    }
+                }
+                flows.push((statuses, t.elapsed()));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            flows
+        })
+    };
+
+    for f in flood {
+        f.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    let rss_end = resident_mib();
+    done.store(true, Ordering::Relaxed);
+    let mut health = probe.await.unwrap();
+    let flows = legit.await.unwrap();
+
+    let [ok, limited, busy, other] = [0, 1, 2, 3].map(|i| counts[i].load(Ordering::Relaxed));
+    println!(
+        "flood: {} issue requests from {addresses} addresses in {elapsed:.1?} ({:.0}/s): \
+         {ok} × 200, {limited} × 429, {busy} × 503, {other} other",
+        ok + limited + busy + other,
+        (ok + limited + busy + other) as f64 / elapsed.as_secs_f64()
+    );
+    let served = flows
+        .iter()
+        .filter(|(s, _)| s.as_slice() == [200, 200, 200])
+        .count();
+    let mut latencies: Vec<Duration> = flows.iter().map(|(_, d)| *d).collect();
+    let failed: Vec<_> = flows
+        .iter()
+        .filter(|(s, _)| s.as_slice() != [200, 200, 200])
+        .map(|(s, _)| s.clone())
+        .collect();
+    println!(
+        "legitimate client: {served} of {} flows (issue, verify, login) all 200; \
+         flow p50 {:.1?}, p99 {:.1?}; failures: {failed:?}",
+        flows.len(),
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.99)
+    );
+    println!(
+        "/health under the flood: p50 {:.1?}, p99 {:.1?} ({} probes)",
+        percentile(&mut health, 0.5),
+        percentile(&mut health, 0.99),
+        health.len()
+    );
+    println!(
+        "store entries: {} (answered challenges and spent passes of the legitimate client only)",
+        store.len()
+    );
+    println!("resident memory: {rss_start:.1} MiB before, {rss_end:.1} MiB after the flood");
+}

@@ -3,6 +3,11 @@
 //! - `render/text_png`: draw and PNG-encode one default text picture (160x60, 5 chars);
 //!   `render/reference_png`: the same size, the background alone, encoded the same way — a floor
 //!   measured in the same run, to quote ratios against on a noisy machine.
+//! - `render/slider`: one slider (landscape, jigsaw outline, real and decoy holes, both PNGs);
+//!   `render/slider_reference`: the same frame flat, a plain rectangular hole and piece, the
+//!   same encoder — the floor of the same output.
+//! - `render/click_word`: one click-word picture (landscape, four rotated glyphs, PNG);
+//!   `render/click_word_reference`: the same frame flat, no glyphs, the same encoder.
 //! - `engine/issue`: a whole issue (answer, sealed id, picture drawn on the drawing pool).
 //! - `engine/seal`: the sealed id alone (what replaced a store insert on issue).
 //! - `engine/verify`: a right answer against a memory store (open the seal, check, atomic
@@ -33,6 +38,45 @@ fn pending(captcha: &Captcha) -> String {
     captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None)
 }
 
+/// PNG of an RGB(A) buffer with the encoder settings the slider uses.
+fn png(bytes: &[u8], w: u32, h: u32, alpha: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut e = png::Encoder::new(&mut out, w, h);
+    e.set_color(if alpha {
+        png::ColorType::Rgba
+    } else {
+        png::ColorType::Rgb
+    });
+    e.set_compression(png::Compression::Balanced);
+    e.set_filter(png::Filter::Adaptive);
+    e.write_header().unwrap().write_image_data(bytes).unwrap();
+    out
+}
+
+/// The floor of a slider: a flat frame with a darkened rectangle, and the rectangle as the
+/// piece strip.
+fn flat_slider(x: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut bg = image::RgbImage::from_pixel(310, 155, image::Rgb([120, 160, 200]));
+    let mut piece = image::RgbaImage::new(47, 155);
+    for y in 60..100 {
+        for dx in 4..44 {
+            let p = *bg.get_pixel(x + dx, y);
+            piece.put_pixel(dx, y, image::Rgba([p[0], p[1], p[2], 255]));
+            bg.put_pixel(x + dx, y, image::Rgb([p[0] / 2, p[1] / 2, p[2] / 2]));
+        }
+    }
+    (
+        png(bg.as_raw(), 310, 155, false),
+        png(piece.as_raw(), 47, 155, true),
+    )
+}
+
+/// The floor of a click-word picture: the flat frame, encoded.
+fn flat_frame() -> Vec<u8> {
+    let bg = image::RgbImage::from_pixel(310, 155, image::Rgb([120, 160, 200]));
+    png(bg.as_raw(), 310, 155, false)
+}
+
 fn benches(c: &mut Criterion) {
     let store = std::sync::Arc::new(MemoryStore::with_capacity(10_000_000));
     let captcha = engine(store.clone());
@@ -45,6 +89,30 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("reference_png", |b| {
         b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&blank), None)));
+    });
+    let hole = Answer::Point(tower_captcha::Point::new(150, 5));
+    g.bench_function("slider", |b| {
+        b.iter(|| black_box(captcha.draw(Kind::Slider, black_box(&hole), None)))
+    });
+    g.bench_function("slider_reference", |b| {
+        b.iter(|| black_box(flat_slider(150)))
+    });
+    let words = Answer::Words(
+        [
+            ("山", 60, 40),
+            ("水", 150, 100),
+            ("火", 230, 60),
+            ("石", 100, 120),
+        ]
+        .iter()
+        .map(|&(w, x, y)| (w.to_string(), tower_captcha::Point::new(x, y)))
+        .collect(),
+    );
+    g.bench_function("click_word", |b| {
+        b.iter(|| black_box(captcha.draw(Kind::ClickWord, black_box(&words), None)))
+    });
+    g.bench_function("click_word_reference", |b| {
+        b.iter(|| black_box(flat_frame()))
     });
     g.finish();
 

@@ -1,17 +1,37 @@
-//! Writes sample text captchas as PNG files, for looking at what people will see:
-//! `cargo run --example sample -- DIR [COUNT]`.
+//! Writes sample challenges with their answers, for looking at what people will see and for
+//! the measurement scripts: `cargo run --example sample -- [--kind text|slider|click_word]
+//! DIR [COUNT]`.
 //!
-//! The answers go to `DIR/answers.txt` (one `file answer` per line), read from each sealed
-//! challenge with `Captcha::answer_of` — a `test-util` helper, which examples get through
-//! the crate's dev-dependencies; never enable it in production.
+//! - text: `sample-N.png`; `answers.txt` lines are `file answer`.
+//! - slider: `sample-N-bg.png`, `sample-N-piece.png` and `sample-N-clean.png` (a fresh
+//!   landscape like the backgrounds, for reference cuts); lines are `N hole_x y`.
+//! - click_word: `sample-N.png`; lines are `N word x y word x y ...` — the words to click in
+//!   order with their centres, then the decoys — plus `sample-N-clean.png`.
+//!
+//! Answers are read from each sealed challenge with `Captcha::answer_of`, a `test-util`
+//! helper that examples get through the crate's dev-dependencies; never enable it in
+//! production.
 
-use tower_captcha::{Answer, Captcha, Kind};
+use std::fmt::Write as _;
+
+use tower_captcha::{Answer, Captcha, Kind, Puzzle};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let dir = args.next().unwrap_or_else(|| "captcha-samples".into());
-    let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(8);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let kind = match args.iter().position(|a| a == "--kind") {
+        Some(i) => {
+            let name = args.get(i + 1).cloned().unwrap_or_default();
+            args.drain(i..=(i + 1).min(args.len() - 1));
+            Kind::from_name(&name).ok_or(format!("unknown kind {name:?}"))?
+        }
+        None => Kind::Text,
+    };
+    let dir = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "captcha-samples".into());
+    let count: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(8);
     std::fs::create_dir_all(&dir)?;
     let captcha = Captcha::builder()
         .secret([0u8; 32].to_vec())
@@ -19,14 +39,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut answers = String::new();
     for i in 0..count {
-        let c = captcha.issue(Kind::Text).await?;
-        let file = format!("sample-{i}.png");
-        let png = c.puzzle.image();
-        std::fs::write(format!("{dir}/{file}"), png)?;
-        if let Some(Answer::Text(answer)) = captcha.answer_of(&c.id) {
-            answers.push_str(&format!("{file} {answer}\n"));
+        let c = captcha.issue(kind).await?;
+        let answer = captcha
+            .answer_of(&c.id)
+            .ok_or("a challenge of this engine")?;
+        let clean = || tower_captcha::testing::landscape_png(310, 155, rand::random());
+        match (&c.puzzle, answer) {
+            (Puzzle::Image { png }, Answer::Text(text)) => {
+                std::fs::write(format!("{dir}/sample-{i}.png"), png)?;
+                writeln!(answers, "sample-{i}.png {text}")?;
+                println!("{dir}/sample-{i}.png ({} bytes)", png.len());
+            }
+            (Puzzle::Slider { background, piece }, Answer::Point(p)) => {
+                std::fs::write(format!("{dir}/sample-{i}-bg.png"), background)?;
+                std::fs::write(format!("{dir}/sample-{i}-piece.png"), piece)?;
+                std::fs::write(format!("{dir}/sample-{i}-clean.png"), clean())?;
+                writeln!(answers, "{i} {} {}", p.x, p.y)?;
+                println!(
+                    "{dir}/sample-{i}-bg.png ({} bytes), piece ({} bytes)",
+                    background.len(),
+                    piece.len()
+                );
+            }
+            (Puzzle::ClickWord { image, .. }, Answer::Words(words)) => {
+                std::fs::write(format!("{dir}/sample-{i}.png"), image)?;
+                std::fs::write(format!("{dir}/sample-{i}-clean.png"), clean())?;
+                let line: Vec<String> = words
+                    .iter()
+                    .map(|(w, p)| format!("{w} {} {}", p.x, p.y))
+                    .collect();
+                writeln!(answers, "{i} {}", line.join(" "))?;
+                println!("{dir}/sample-{i}.png ({} bytes)", image.len());
+            }
+            _ => return Err("unexpected puzzle".into()),
         }
-        println!("{dir}/{file} ({} bytes)", png.len());
     }
     std::fs::write(format!("{dir}/answers.txt"), answers)?;
     Ok(())

@@ -43,6 +43,21 @@ pub enum ConfigError {
     /// An attempt limit of zero or above 100.
     #[error("attempt limit must be 1 to 100, got {0}")]
     Attempts(u32),
+    /// A slider decoy count above 3.
+    #[error("decoys must be 0 to 3, got {0}")]
+    Decoys(usize),
+    /// A tolerance outside its kind's range.
+    #[error("tolerance {0} px is outside the allowed range")]
+    Tolerance(u32),
+    /// A background picture that is not a PNG (its index in the list).
+    #[error("background {0} is not a readable PNG")]
+    Background(usize),
+    /// A click-word character count outside 4–6.
+    #[error("click-word count must be 4 to 6, got {0}")]
+    Count(usize),
+    /// Fewer than 10 distinct click-word characters, or white space among them.
+    #[error("click-word characters must be at least 10 distinct, without white space")]
+    Characters,
     /// A capacity of zero.
     #[error("{0} must be at least 1")]
     Capacity(&'static str),

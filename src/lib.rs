@@ -61,6 +61,8 @@ pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError
 pub use extract::CaptchaRejection;
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
+pub use kind::click_word::ClickWordOptions;
+pub use kind::slider::SliderOptions;
 pub use kind::text::TextOptions;
 pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution};
 pub use layer::{CaptchaLayer, CaptchaService};

@@ -148,6 +148,14 @@ fn encode(s: &Sealed) -> Vec<u8> {
                 put_point(&mut out, *p);
             }
         }
+        Answer::Words(words) => {
+            out.push(3);
+            out.push(u8::try_from(words.len()).unwrap_or(u8::MAX));
+            for (word, p) in words.iter().take(usize::from(u8::MAX)) {
+                put_str(&mut out, word);
+                put_point(&mut out, *p);
+            }
+        }
     }
     out
 }
@@ -163,6 +171,14 @@ fn decode(mut b: &[u8]) -> Option<Sealed> {
         2 => {
             let n = take(&mut b, 1)?[0];
             Answer::Points((0..n).map(|_| take_point(&mut b)).collect::<Option<_>>()?)
+        }
+        3 => {
+            let n = take(&mut b, 1)?[0];
+            Answer::Words(
+                (0..n)
+                    .map(|_| Some((take_str(&mut b)?.to_owned(), take_point(&mut b)?)))
+                    .collect::<Option<_>>()?,
+            )
         }
         _ => return None,
     };
@@ -267,6 +283,12 @@ mod tests {
             Answer::Text("HWM3K".into()),
             Answer::Point(Point::new(187, 5)),
             Answer::Points(vec![Point::new(85, 34), Point::new(-3, 56)]),
+            Answer::Words(vec![
+                ("山".into(), Point::new(85, 34)),
+                ("水".into(), Point::new(129, 56)),
+                ("火".into(), Point::new(233, 27)),
+                ("石".into(), Point::new(40, 120)),
+            ]),
         ];
         for answer in shapes {
             let s = Sealed {
@@ -276,7 +298,7 @@ mod tests {
                 ..sample()
             };
             let (id, token) = sealer.seal(&s, &mut rng);
-            assert!(token.len() < 120, "{} chars", token.len());
+            assert!(token.len() < 150, "{} chars", token.len());
             let (opened_id, opened) = sealer.open(&token).unwrap();
             assert_eq!(opened_id, id);
             assert!(opened == s);

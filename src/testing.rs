@@ -62,6 +62,16 @@ mod manual {
     }
 }
 
+/// A generated landscape of `width` x `height` as PNG, the backgrounds the slider and
+/// click-word kinds draw on, from a seeded generator: for measurement scripts that build
+/// reference puzzles on the same backgrounds.
+#[cfg(feature = "test-util")]
+pub fn landscape_png(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let img = crate::render::scene::landscape(width, height, &mut rng);
+    crate::render::slider::encode(img.as_raw(), width, height, false)
+}
+
 /// Drives a future to completion on this thread, yielding between polls (unit tests).
 #[cfg(test)]
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {

@@ -8,6 +8,8 @@ use super::{Captcha, Inner, Randomness};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, MIN_SECRET_LEN};
 use crate::kind::ChallengeKind;
+use crate::kind::click_word::{ClickWordKind, ClickWordOptions};
+use crate::kind::slider::{SliderKind, SliderOptions};
 use crate::kind::text::{TextKind, TextOptions};
 use crate::pass::jwt::Signer;
 use crate::rate_limit::{Limiter, RateLimit};
@@ -36,6 +38,8 @@ pub struct CaptchaBuilder {
     key: Option<(Option<String>, Vec<u8>)>,
     accepted_keys: Vec<(String, Vec<u8>)>,
     text: TextOptions,
+    slider: SliderOptions,
+    click_word: ClickWordOptions,
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     #[cfg(feature = "test-util")]
@@ -54,6 +58,8 @@ impl Default for CaptchaBuilder {
             key: None,
             accepted_keys: Vec::new(),
             text: TextOptions::default(),
+            slider: SliderOptions::default(),
+            click_word: ClickWordOptions::default(),
             store: None,
             clock: Arc::new(SystemClock),
             #[cfg(feature = "test-util")]
@@ -109,6 +115,18 @@ impl CaptchaBuilder {
     /// Options of the text challenge.
     pub fn text(mut self, options: TextOptions) -> Self {
         self.text = options;
+        self
+    }
+
+    /// Options of the slider challenge.
+    pub fn slider(mut self, options: SliderOptions) -> Self {
+        self.slider = options;
+        self
+    }
+
+    /// Options of the click-word challenge.
+    pub fn click_word(mut self, options: ClickWordOptions) -> Self {
+        self.click_word = options;
         self
     }
 
@@ -197,8 +215,12 @@ impl CaptchaBuilder {
             }
             _ => {}
         }
-        let text = TextKind::new(self.text.clone().validated()?);
-        Ok(self.assemble(vec![Arc::new(text)]))
+        let kinds: Vec<Arc<dyn ChallengeKind>> = vec![
+            Arc::new(TextKind::new(self.text.clone().validated()?)),
+            Arc::new(SliderKind::new(self.slider.clone().validated()?)),
+            Arc::new(ClickWordKind::new(self.click_word.clone().validated()?)),
+        ];
+        Ok(self.assemble(kinds))
     }
 
     fn assemble(self, kinds: Vec<Arc<dyn ChallengeKind>>) -> Captcha {
@@ -251,6 +273,8 @@ impl fmt::Debug for CaptchaBuilder {
             .field("ticket_ttl", &self.ticket_ttl)
             .field("key", &self.key.as_ref().map(|(kid, _)| kid))
             .field("text", &self.text)
+            .field("slider", &self.slider)
+            .field("click_word", &self.click_word)
             .field("custom_store", &self.store.is_some())
             .finish_non_exhaustive()
     }

@@ -6,6 +6,8 @@
 //! kind is one module here (implementing the crate-private `ChallengeKind` trait) and one in
 //! `render/`.
 
+pub mod click_word;
+pub mod slider;
 pub mod text;
 
 use std::fmt;
@@ -19,6 +21,10 @@ use rand::RngCore;
 pub enum Kind {
     /// Type the 4–6 characters shown in a PNG.
     Text,
+    /// Drag a jigsaw piece into its hole (AJ-Captcha's `blockPuzzle`).
+    Slider,
+    /// Click characters in a given order (AJ-Captcha's `clickWord`).
+    ClickWord,
 }
 
 impl Kind {
@@ -26,6 +32,8 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Text => "text",
+            Kind::Slider => "slider",
+            Kind::ClickWord => "click_word",
         }
     }
 
@@ -34,6 +42,8 @@ impl Kind {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "text" => Some(Kind::Text),
+            "slider" => Some(Kind::Slider),
+            "click_word" => Some(Kind::ClickWord),
             _ => None,
         }
     }
@@ -102,6 +112,8 @@ pub enum Answer {
     Point(Point),
     /// Points to click, in order.
     Points(Vec<Point>),
+    /// Words drawn at their centres: the ones to click first, in click order, then decoys.
+    Words(Vec<(String, Point)>),
 }
 
 impl fmt::Debug for Answer {
@@ -270,9 +282,8 @@ mod tests {
     use super::*;
 
     #[test]
-    #[allow(clippy::single_element_loop)] // one kind per variant, as kinds are added
     fn kind_names_round_trip() {
-        for kind in [Kind::Text] {
+        for kind in [Kind::Text, Kind::Slider, Kind::ClickWord] {
             assert_eq!(Kind::from_name(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::from_name("hologram"), None);

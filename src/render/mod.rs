@@ -5,7 +5,11 @@
 //! ([`canvas::Canvas`]), which encodes straight to a small PNG.
 
 pub(crate) mod canvas;
+pub(crate) mod click_word;
+pub(crate) mod glyph;
 pub(crate) mod pool;
+pub(crate) mod scene;
+pub(crate) mod slider;
 pub(crate) mod text;
 
 use ab_glyph_rasterizer::{Point, Rasterizer, point};

@@ -1,0 +1,389 @@
+//! The click-word kind (AJ-Captcha's `clickWord`): click the listed characters in order.
+//!
+//! Four distinct characters (configurable) are drawn in AJ's fixed 310x155 frame, each at
+//! its own place, size, rotation (within ±45°) and colour; three of them are listed in the
+//! order to click (AJ's widgets check after exactly three clicks), the others are decoys.
+//! Positions, the click order and the decoys' places are independent and uniformly random;
+//! no two characters overlap and none lies under the widget's refresh button (the 35x35
+//! box in the top-right corner). A click passes when it is within the tolerance (default
+//! 25 px) of its character's centre on both axes, every click in order; one attempt by
+//! default.
+//!
+//! The default characters are common Chinese characters ([`DEFAULT_CHARACTERS`]), drawn
+//! with the bundled subset of Droid Sans Fallback (Apache-2.0; see
+//! `assets/fonts/README.md` for how it was made); [`ClickWordOptions::latin`] draws Latin
+//! capitals with the bundled DejaVu Sans Bold.
+
+use std::fmt;
+
+use ab_glyph::{Font as _, FontArc};
+use rand::seq::SliceRandom;
+use rand::{Rng, RngCore};
+
+use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
+use crate::error::ConfigError;
+use crate::render::click_word::{draw_glyph, ink_and_halo};
+use crate::render::glyph::{Glyph, flatten};
+use crate::render::slider::encode;
+
+/// The default characters: 153 common, visually distinct Chinese characters.
+pub const DEFAULT_CHARACTERS: &str = "山水火石花草树林森雨雪云风电星月光海河江湖春夏秋冬东西南北中左右前后高长红黄绿蓝白黑金银铁鱼鸟马牛羊猫狗虎龙龟象熊猪鸡鸭果米茶酒菜饭面肉蛋糖盐书画字笔纸桌椅床门窗房家车船路桥城村国人手足头心耳眼身父母男女老少爱笑歌舞跑飞走看听说读写学问答开关买卖新旧大小多快慢冷热好美明亮早晚年秒分时钟琴棋球灯伞帽鞋衣裙包";
+
+/// The bundled CJK font: Droid Sans Fallback (Apache-2.0), subset to
+/// [`DEFAULT_CHARACTERS`].
+pub static BUNDLED_CJK_FONT: &[u8] =
+    include_bytes!("../../assets/fonts/DroidSansFallback-subset.ttf");
+
+/// Latin capitals for [`ClickWordOptions::latin`], without look-alikes once rotated.
+pub const LATIN_CHARACTERS: &str = "ABCDEFGHJKLMPRTUVWY";
+
+/// How many characters are listed to click (AJ's widgets check after exactly three).
+const CLICKS: usize = 3;
+/// Half the space a character takes, rotated, at the largest size: centres are kept twice
+/// this apart, and this far inside the frame.
+const HALF: f32 = 22.0;
+
+/// Options of the click-word kind. Build with [`ClickWordOptions::default`] (Chinese) or
+/// [`ClickWordOptions::latin`], and the `with_*` setters.
+#[derive(Clone)]
+pub struct ClickWordOptions {
+    characters: Vec<char>,
+    font: Option<FontArc>,
+    count: usize,
+    tolerance: u32,
+    max_attempts: u32,
+}
+
+impl Default for ClickWordOptions {
+    fn default() -> Self {
+        Self {
+            characters: DEFAULT_CHARACTERS.chars().collect(),
+            font: None,
+            count: 4,
+            tolerance: 25,
+            max_attempts: 1,
+        }
+    }
+}
+
+impl ClickWordOptions {
+    /// Latin capitals ([`LATIN_CHARACTERS`]) drawn with the bundled DejaVu Sans Bold.
+    pub fn latin() -> Self {
+        Self {
+            characters: LATIN_CHARACTERS.chars().collect(),
+            font: FontArc::try_from_slice(crate::kind::text::BUNDLED_FONT).ok(),
+            ..Self::default()
+        }
+    }
+
+    /// The characters to draw from (at least 10 distinct), and a font with a glyph for
+    /// each.
+    pub fn with_characters(mut self, characters: &str, font: FontArc) -> Self {
+        self.characters = characters.chars().collect();
+        self.font = Some(font);
+        self
+    }
+
+    /// Characters drawn, 4 to 6 (default 4): three to click, the rest decoys.
+    pub fn with_count(mut self, count: usize) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// How far, in pixels of the 310x155 frame, a click may land from a character's centre
+    /// on each axis, 5 to 40 (default 25).
+    pub fn with_tolerance(mut self, pixels: u32) -> Self {
+        self.tolerance = pixels;
+        self
+    }
+
+    /// Wrong answers allowed before a challenge is locked, 1 to 100 (default 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+        if !(CLICKS + 1..=6).contains(&self.count) {
+            return Err(ConfigError::Count(self.count));
+        }
+        if !(5..=40).contains(&self.tolerance) {
+            return Err(ConfigError::Tolerance(self.tolerance));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(ConfigError::Attempts(self.max_attempts));
+        }
+        self.characters.sort_unstable();
+        self.characters.dedup();
+        if self.characters.len() < 10 || self.characters.iter().any(|c| c.is_whitespace()) {
+            return Err(ConfigError::Characters);
+        }
+        let font = match self.font.take() {
+            Some(font) => font,
+            None => FontArc::try_from_slice(BUNDLED_CJK_FONT).map_err(|_| ConfigError::Font)?,
+        };
+        if let Some(c) = self.characters.iter().find(|&&c| font.glyph_id(c).0 == 0) {
+            return Err(ConfigError::FontMissingGlyph(*c));
+        }
+        self.font = Some(font);
+        Ok(self)
+    }
+}
+
+impl fmt::Debug for ClickWordOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClickWordOptions")
+            .field("characters", &self.characters.len())
+            .field("count", &self.count)
+            .field("tolerance", &self.tolerance)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+/// The click-word kind, with its glyphs flattened once.
+pub(crate) struct ClickWordKind {
+    options: ClickWordOptions,
+    glyphs: Vec<(char, Glyph)>,
+}
+
+impl ClickWordKind {
+    /// The kind for validated `options`.
+    pub(crate) fn new(options: ClickWordOptions) -> Self {
+        let glyphs = match &options.font {
+            Some(font) => options
+                .characters
+                .iter()
+                .filter_map(|&c| Some((c, flatten(font, c)?)))
+                .collect(),
+            None => Vec::new(),
+        };
+        Self { options, glyphs }
+    }
+}
+
+/// Whether a character centred at `p` would reach under the refresh button (the 35x35 box
+/// in the frame's top-right corner).
+pub(crate) fn under_refresh(p: Point) -> bool {
+    p.x as f32 + HALF > 275.0 && p.y as f32 - HALF < 35.0
+}
+
+/// `n` centres inside the frame, at least two half-sizes apart, none under the refresh
+/// button, each uniformly random given the others.
+pub(crate) fn layout(n: usize, rng: &mut dyn RngCore) -> Vec<Point> {
+    let frame = Size::AJ_FRAME;
+    let (lo, hi_x, hi_y) = (
+        HALF as i32,
+        frame.width as i32 - HALF as i32,
+        frame.height as i32 - HALF as i32,
+    );
+    loop {
+        let mut points: Vec<Point> = Vec::with_capacity(n);
+        for _ in 0..200 {
+            if points.len() == n {
+                break;
+            }
+            let p = Point::new(rng.random_range(lo..=hi_x), rng.random_range(lo..=hi_y));
+            let apart = points.iter().all(|q| {
+                let (dx, dy) = ((p.x - q.x) as f32, (p.y - q.y) as f32);
+                (dx * dx + dy * dy).sqrt() >= 2.0 * HALF
+            });
+            if apart && !under_refresh(p) {
+                points.push(p);
+            }
+        }
+        if points.len() == n {
+            return points;
+        }
+    }
+}
+
+impl ChallengeKind for ClickWordKind {
+    fn kind(&self) -> Kind {
+        Kind::ClickWord
+    }
+
+    fn default_size(&self) -> Size {
+        Size::AJ_FRAME
+    }
+
+    fn max_attempts(&self) -> u32 {
+        self.options.max_attempts
+    }
+
+    /// All characters and places are chosen here; the answer keeps the ones to click, in
+    /// order, and the decoys go after them (they are never clicked).
+    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+        let mut chars = self.options.characters.clone();
+        chars.shuffle(rng);
+        chars.truncate(self.options.count);
+        let places = layout(self.options.count, rng);
+        Answer::Words(
+            chars
+                .into_iter()
+                .zip(places)
+                .map(|(c, p)| (c.to_string(), p))
+                .collect(),
+        )
+    }
+
+    /// The frame is AJ's and fixed: `size` is not used.
+    fn draw(&self, answer: &Answer, _size: Size, rng: &mut dyn RngCore) -> Puzzle {
+        let frame = Size::AJ_FRAME;
+        let mut img = crate::render::scene::landscape(frame.width, frame.height, rng);
+        let words = match answer {
+            Answer::Words(words) => words.as_slice(),
+            _ => &[],
+        };
+        for (word, at) in words {
+            let Some(glyph) = word
+                .chars()
+                .next()
+                .and_then(|c| self.glyphs.iter().find(|(g, _)| *g == c))
+                .map(|(_, g)| g)
+            else {
+                continue;
+            };
+            let px = rng.random_range(26.0..32.0_f32);
+            let angle = rng.random_range(-45.0..45.0_f32).to_radians();
+            let (ink, halo) = ink_and_halo(rng);
+            draw_glyph(
+                &mut img,
+                glyph,
+                (at.x as f32, at.y as f32),
+                px,
+                angle,
+                ink,
+                halo,
+            );
+        }
+        Puzzle::ClickWord {
+            image: encode(img.as_raw(), frame.width, frame.height, false),
+            words: words.iter().take(CLICKS).map(|(w, _)| w.clone()).collect(),
+        }
+    }
+
+    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+        let (Answer::Words(words), Solution::Points(clicks)) = (answer, solution) else {
+            return false;
+        };
+        let tolerance = i64::from(self.options.tolerance);
+        let near = |a: i32, b: i32| (i64::from(a) - i64::from(b)).abs() <= tolerance;
+        // Every click is compared (no early exit), then the count.
+        let targets = words.iter().take(CLICKS);
+        let hits = targets
+            .zip(clicks.iter())
+            .filter(|((_, at), click)| near(click.x, at.x) & near(click.y, at.y))
+            .count();
+        clicks.len() == CLICKS && hits == CLICKS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn kind() -> ClickWordKind {
+        ClickWordKind::new(ClickWordOptions::default().validated().unwrap())
+    }
+
+    fn answer_of(kind: &ClickWordKind, seed: u64) -> Vec<(String, Point)> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        match kind.answer(&mut rng) {
+            Answer::Words(w) => w,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn clicks_pass_within_tolerance_in_order_and_only_then() {
+        let k = kind();
+        let words = answer_of(&k, 1);
+        let answer = Answer::Words(words.clone());
+        let at = |i: usize, dx: i32, dy: i32| Point::new(words[i].1.x + dx, words[i].1.y + dy);
+        let clicks = |pts: Vec<Point>| Solution::Points(pts);
+        assert!(k.check(
+            &answer,
+            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0)])
+        ));
+        assert!(k.check(
+            &answer,
+            &clicks(vec![at(0, 25, -25), at(1, -25, 25), at(2, 25, 25)])
+        ));
+        assert!(!k.check(
+            &answer,
+            &clicks(vec![at(0, 26, 0), at(1, 0, 0), at(2, 0, 0)])
+        ));
+        assert!(!k.check(
+            &answer,
+            &clicks(vec![at(0, 0, 0), at(1, 0, -26), at(2, 0, 0)])
+        ));
+        assert!(
+            !k.check(
+                &answer,
+                &clicks(vec![at(1, 0, 0), at(0, 0, 0), at(2, 0, 0)])
+            ),
+            "order"
+        );
+        assert!(
+            !k.check(
+                &answer,
+                &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(3, 0, 0)])
+            ),
+            "the decoy"
+        );
+        assert!(
+            !k.check(&answer, &clicks(vec![at(0, 0, 0), at(1, 0, 0)])),
+            "two clicks"
+        );
+        assert!(!k.check(
+            &answer,
+            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0), at(3, 0, 0)])
+        ));
+        assert!(!k.check(&answer, &Solution::Point(at(0, 0, 0))));
+        assert!(!k.check(&answer, &Solution::from("山水火")));
+    }
+
+    #[test]
+    fn characters_are_distinct_apart_inside_the_frame_and_off_the_refresh_button() {
+        let k = kind();
+        for seed in 0..500 {
+            let words = answer_of(&k, seed);
+            assert_eq!(words.len(), 4);
+            let mut chars: Vec<&String> = words.iter().map(|(w, _)| w).collect();
+            chars.sort();
+            chars.dedup();
+            assert_eq!(chars.len(), 4, "distinct");
+            for (i, (_, p)) in words.iter().enumerate() {
+                assert!(!under_refresh(*p), "{p:?}");
+                assert!(p.x as f32 >= HALF && p.x as f32 <= 310.0 - HALF);
+                assert!(p.y as f32 >= HALF && p.y as f32 <= 155.0 - HALF);
+                for (_, q) in &words[i + 1..] {
+                    let d = (((p.x - q.x).pow(2) + (p.y - q.y).pow(2)) as f32).sqrt();
+                    assert!(d >= 2.0 * HALF, "overlap: {p:?} {q:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(matches!(
+            ClickWordOptions::default().with_count(3).validated(),
+            Err(ConfigError::Count(3))
+        ));
+        assert!(matches!(
+            ClickWordOptions::default().with_tolerance(50).validated(),
+            Err(ConfigError::Tolerance(50))
+        ));
+        let dejavu = FontArc::try_from_slice(crate::kind::text::BUNDLED_FONT).unwrap();
+        assert!(matches!(
+            ClickWordOptions::default()
+                .with_characters("ABCDEFGHJK山", dejavu)
+                .validated(),
+            Err(ConfigError::FontMissingGlyph('山'))
+        ));
+        assert!(ClickWordOptions::latin().validated().is_ok());
+    }
+}

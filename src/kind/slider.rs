@@ -1,0 +1,290 @@
+//! The slider kind (AJ-Captcha's `blockPuzzle`): drag a jigsaw piece into its hole.
+//!
+//! Geometry is AJ's fixed frame: a 310x155 background and a 47x155 full-height piece strip,
+//! so only x is secret (y is always 5 in AJ's widgets). The hole's left edge lies where
+//! every person can drag the piece with AJ's widget whatever the grab point (x ≤ 235), and
+//! clear of where the piece starts (x ≥ 48). Decoy holes with the same outline sit at the
+//! same height inside the same range, never overlapping the real one.
+//!
+//! A solution passes when its x is within the tolerance of the hole (default 5 px, both
+//! edges included) and its y is the answer's; one attempt by default, since a retry among
+//! a few candidates is a guess.
+
+use std::fmt;
+
+use image::RgbImage;
+use rand::{Rng, RngCore};
+
+use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
+use crate::error::ConfigError;
+use crate::render::slider::{PIECE_WIDTH, cut, encode, jigsaw};
+
+/// Leftmost hole position: clear of the piece's starting place (0..47).
+pub const MIN_X: i32 = 48;
+/// Rightmost hole position: reachable with AJ's widget whatever the grab point.
+pub const MAX_X: i32 = 235;
+/// The y every AJ widget sends.
+const Y: i32 = 5;
+/// Gap kept between two holes' strips (the shapes inside never fill a strip, so strips
+/// may touch). With 0, three decoys always fit beside any hole in the range.
+const GAP: i32 = 0;
+
+/// Options of the slider kind. Build with [`SliderOptions::default`] and the `with_*`
+/// setters.
+#[derive(Clone)]
+pub struct SliderOptions {
+    decoys: usize,
+    tolerance: u32,
+    max_attempts: u32,
+    backgrounds: Vec<Vec<u8>>,
+    decoded: Vec<RgbImage>,
+}
+
+impl Default for SliderOptions {
+    fn default() -> Self {
+        Self {
+            decoys: 3,
+            tolerance: 5,
+            max_attempts: 1,
+            backgrounds: Vec::new(),
+            decoded: Vec::new(),
+        }
+    }
+}
+
+impl SliderOptions {
+    /// Decoy holes beside the real one, 0 to 3 (default 3: a blind pick among the holes
+    /// wins one time in four).
+    pub fn with_decoys(mut self, decoys: usize) -> Self {
+        self.decoys = decoys;
+        self
+    }
+
+    /// How far, in pixels of the 310 px frame, a drop may land from the hole and still
+    /// pass, 1 to 20 (default 5).
+    pub fn with_tolerance(mut self, pixels: u32) -> Self {
+        self.tolerance = pixels;
+        self
+    }
+
+    /// Wrong answers allowed before a challenge is locked, 1 to 100 (default 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Backgrounds of your own (PNG bytes, each scaled and cropped to 310x155), used in
+    /// turn at random instead of the generated landscapes. Checked when the engine is
+    /// built.
+    pub fn with_backgrounds(mut self, pngs: Vec<Vec<u8>>) -> Self {
+        self.backgrounds = pngs;
+        self
+    }
+
+    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+        if self.decoys > 3 {
+            return Err(ConfigError::Decoys(self.decoys));
+        }
+        if !(1..=20).contains(&self.tolerance) {
+            return Err(ConfigError::Tolerance(self.tolerance));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(ConfigError::Attempts(self.max_attempts));
+        }
+        self.decoded = self
+            .backgrounds
+            .iter()
+            .enumerate()
+            .map(|(i, png)| {
+                let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+                    .map_err(|_| ConfigError::Background(i))?;
+                let (fw, fh) = (Size::AJ_FRAME.width, Size::AJ_FRAME.height);
+                Ok(img
+                    .resize_to_fill(fw, fh, image::imageops::FilterType::Triangle)
+                    .to_rgb8())
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+}
+
+impl fmt::Debug for SliderOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SliderOptions")
+            .field("decoys", &self.decoys)
+            .field("tolerance", &self.tolerance)
+            .field("max_attempts", &self.max_attempts)
+            .field("backgrounds", &self.backgrounds.len())
+            .finish()
+    }
+}
+
+/// The slider kind.
+pub(crate) struct SliderKind {
+    options: SliderOptions,
+}
+
+impl SliderKind {
+    pub(crate) fn new(options: SliderOptions) -> Self {
+        Self { options }
+    }
+}
+
+/// Decoy positions for a hole at `hole_x`: `count` left edges in the legal range, none
+/// within a hole's width (plus a gap) of the real one or of each other. Fewer when the
+/// range has no room.
+pub(crate) fn decoy_positions(hole_x: i32, count: usize, rng: &mut dyn RngCore) -> Vec<i32> {
+    let spacing = PIECE_WIDTH as i32 + GAP;
+    // The two free stretches beside the hole, as ranges of left edges.
+    let stretches = [(MIN_X, hole_x - spacing), (hole_x + spacing, MAX_X)];
+    let room = |(lo, hi): (i32, i32)| {
+        if hi < lo {
+            0
+        } else {
+            ((hi - lo) / spacing + 1) as usize
+        }
+    };
+    let (left_room, right_room) = (room(stretches[0]), room(stretches[1]));
+    let count = count.min(left_room + right_room);
+    // How many go left: any split both sides have room for, at random.
+    let splits: Vec<usize> = (0..=count)
+        .filter(|&l| l <= left_room && count - l <= right_room)
+        .collect();
+    let left = splits[rng.random_range(0..splits.len())];
+    let mut out = Vec::with_capacity(count);
+    for ((lo, hi), k) in stretches.into_iter().zip([left, count - left]) {
+        if k == 0 {
+            continue;
+        }
+        // k positions `spacing` apart: k sorted offsets in the slack, then spread.
+        let slack = hi - lo - spacing * (k as i32 - 1);
+        let mut offsets: Vec<i32> = (0..k).map(|_| rng.random_range(0..=slack)).collect();
+        offsets.sort_unstable();
+        out.extend(
+            offsets
+                .iter()
+                .enumerate()
+                .map(|(i, o)| lo + o + spacing * i as i32),
+        );
+    }
+    out
+}
+
+impl ChallengeKind for SliderKind {
+    fn kind(&self) -> Kind {
+        Kind::Slider
+    }
+
+    fn default_size(&self) -> Size {
+        Size::AJ_FRAME
+    }
+
+    fn max_attempts(&self) -> u32 {
+        self.options.max_attempts
+    }
+
+    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+        Answer::Point(Point::new(rng.random_range(MIN_X..=MAX_X), Y))
+    }
+
+    /// The frame is AJ's and fixed: `size` is not used.
+    fn draw(&self, answer: &Answer, _size: Size, rng: &mut dyn RngCore) -> Puzzle {
+        let hole_x = match answer {
+            Answer::Point(p) => p.x.clamp(MIN_X, MAX_X),
+            _ => MIN_X,
+        };
+        let (fw, fh) = (Size::AJ_FRAME.width, Size::AJ_FRAME.height);
+        let background = match self.options.decoded.len() {
+            0 => crate::render::scene::landscape(fw, fh, rng),
+            n => self.options.decoded[rng.random_range(0..n)].clone(),
+        };
+        let shape = jigsaw(fh, rng);
+        let decoys: Vec<u32> = decoy_positions(hole_x, self.options.decoys, rng)
+            .into_iter()
+            .map(|x| x as u32)
+            .collect();
+        let (background, piece) = cut(background, &shape, hole_x as u32, &decoys, rng);
+        Puzzle::Slider {
+            background: encode(background.as_raw(), fw, fh, false),
+            piece: encode(piece.as_raw(), PIECE_WIDTH, fh, true),
+        }
+    }
+
+    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+        match (answer, solution) {
+            (Answer::Point(hole), Solution::Point(drop)) => {
+                drop.y == hole.y
+                    && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs()
+                        <= u64::from(self.options.tolerance)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn kind() -> SliderKind {
+        SliderKind::new(SliderOptions::default().validated().unwrap())
+    }
+
+    #[test]
+    fn both_tolerance_edges_pass_and_one_pixel_beyond_fails() {
+        let k = kind();
+        let hole = Answer::Point(Point::new(150, 5));
+        let at = |x| Solution::Point(Point::new(x, 5));
+        for x in [145, 146, 150, 154, 155] {
+            assert!(k.check(&hole, &at(x)), "{x}");
+        }
+        for x in [144, 156, -150, 0, i32::MAX, i32::MIN] {
+            assert!(!k.check(&hole, &at(x)), "{x}");
+        }
+        assert!(
+            !k.check(&hole, &Solution::Point(Point::new(150, 6))),
+            "y is checked"
+        );
+        assert!(!k.check(&hole, &Solution::from("150")));
+        assert!(!k.check(&hole, &Solution::Points(vec![Point::new(150, 5)])));
+        assert!(!k.check(&Answer::Text("x".into()), &at(150)));
+    }
+
+    #[test]
+    fn decoys_stay_in_range_and_never_overlap_the_hole_or_each_other() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        for _ in 0..2_000 {
+            let hole = rng.random_range(MIN_X..=MAX_X);
+            let decoys = decoy_positions(hole, 3, &mut rng);
+            assert_eq!(decoys.len(), 3, "room for three decoys at {hole}");
+            let mut all = decoys.clone();
+            all.push(hole);
+            for (i, a) in all.iter().enumerate() {
+                assert!((MIN_X..=MAX_X).contains(a));
+                for b in &all[i + 1..] {
+                    assert!((a - b).abs() >= PIECE_WIDTH as i32 + GAP, "{all:?}");
+                }
+            }
+        }
+        assert!(decoy_positions(100, 0, &mut rng).is_empty());
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(matches!(
+            SliderOptions::default().with_decoys(4).validated(),
+            Err(ConfigError::Decoys(4))
+        ));
+        assert!(matches!(
+            SliderOptions::default().with_tolerance(0).validated(),
+            Err(ConfigError::Tolerance(0))
+        ));
+        assert!(matches!(
+            SliderOptions::default()
+                .with_backgrounds(vec![b"not a png".to_vec()])
+                .validated(),
+            Err(ConfigError::Background(0))
+        ));
+    }
+}

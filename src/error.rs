@@ -172,6 +172,12 @@ pub enum RedeemError {
     /// It was minted for another scope, or for none while one is required.
     #[error("captcha token minted for another scope")]
     ScopeMismatch,
+    /// The client is over its redeem rate limit (routes that redeem only, never the guard).
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited {
+        /// When a new request may succeed.
+        retry_after: Duration,
+    },
     /// The store could not be asked (fail closed).
     #[error("server busy: {0}")]
     Busy(#[source] StoreError),

@@ -35,6 +35,9 @@ impl RateLimit {
 pub(crate) enum Action {
     Issue,
     Verify,
+    /// Redeeming a credential through a route (AJ's `/captcha/verify`, siteverify); the
+    /// guard is not limited here.
+    Redeem,
 }
 
 #[derive(Debug)]
@@ -48,6 +51,7 @@ struct Bucket {
 pub(crate) struct Limiter {
     issue: Option<RateLimit>,
     verify: Option<RateLimit>,
+    redeem: Option<RateLimit>,
     buckets: DashMap<(Action, Client), Bucket>,
     max_clients: usize,
     last_sweep: AtomicU64,
@@ -70,11 +74,13 @@ impl Limiter {
     pub(crate) fn new(
         issue: Option<RateLimit>,
         verify: Option<RateLimit>,
+        redeem: Option<RateLimit>,
         max_clients: usize,
     ) -> Self {
         Self {
             issue,
             verify,
+            redeem,
             buckets: DashMap::new(),
             max_clients,
             last_sweep: AtomicU64::new(0),
@@ -91,6 +97,7 @@ impl Limiter {
         let limit = match action {
             Action::Issue => self.issue,
             Action::Verify => self.verify,
+            Action::Redeem => self.redeem,
         };
         let Some(limit) = limit else {
             return Ok(());
@@ -140,6 +147,7 @@ impl Limiter {
             let limit = match action {
                 Action::Issue => self.issue,
                 Action::Verify => self.verify,
+                Action::Redeem => self.redeem,
             };
             matches!(client, Client::Overflow | Client::Anonymous)
                 || limit.is_some_and(|l| {
@@ -171,7 +179,12 @@ mod tests {
 
     #[test]
     fn bucket_allows_burst_then_refills() {
-        let l = Limiter::new(Some(RateLimit::new(3, Duration::from_secs(2))), None, 10);
+        let l = Limiter::new(
+            Some(RateLimit::new(3, Duration::from_secs(2))),
+            None,
+            None,
+            10,
+        );
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
             assert!(l.check(Action::Issue, Some(ip), 1_000).is_ok());
@@ -190,7 +203,12 @@ mod tests {
 
     #[test]
     fn requests_without_an_address_share_one_bucket() {
-        let l = Limiter::new(Some(RateLimit::new(2, Duration::from_secs(60))), None, 10);
+        let l = Limiter::new(
+            Some(RateLimit::new(2, Duration::from_secs(60))),
+            None,
+            None,
+            10,
+        );
         assert!(l.check(Action::Issue, None, 0).is_ok());
         assert!(l.check(Action::Issue, None, 0).is_ok());
         assert!(
@@ -206,7 +224,12 @@ mod tests {
 
     #[test]
     fn ipv6_counts_per_64_and_table_is_bounded() {
-        let l = Limiter::new(Some(RateLimit::new(1, Duration::from_secs(60))), None, 2);
+        let l = Limiter::new(
+            Some(RateLimit::new(1, Duration::from_secs(60))),
+            None,
+            None,
+            2,
+        );
         let a: IpAddr = "2001:db8::1".parse().unwrap();
         let b: IpAddr = "2001:db8::ffff:2".parse().unwrap();
         assert!(l.check(Action::Issue, Some(a), 0).is_ok());
@@ -242,7 +265,12 @@ mod tests {
                 .contains_key(&(Action::Issue, Client::Addr("192.0.2.11".parse().unwrap())))
         );
         // Loopback IPv6 (whose /64 is `::`) is an ordinary client, not the overflow bucket.
-        let fresh = Limiter::new(Some(RateLimit::new(1, Duration::from_secs(60))), None, 10);
+        let fresh = Limiter::new(
+            Some(RateLimit::new(1, Duration::from_secs(60))),
+            None,
+            None,
+            10,
+        );
         assert!(
             fresh
                 .check(Action::Issue, Some("::1".parse().unwrap()), 0)

@@ -46,6 +46,7 @@ pub struct CaptchaBuilder {
     seed: Option<u64>,
     issue_limit: Option<RateLimit>,
     verify_limit: Option<RateLimit>,
+    redeem_limit: Option<RateLimit>,
     max_clients: usize,
 }
 
@@ -66,6 +67,7 @@ impl Default for CaptchaBuilder {
             seed: None,
             issue_limit: Some(RateLimit::new(20, Duration::from_secs(2))),
             verify_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
+            redeem_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
             max_clients: 100_000,
         }
     }
@@ -173,6 +175,14 @@ impl CaptchaBuilder {
         self
     }
 
+    /// Per-client limit on redeeming through a route (AJ-Captcha's `/captcha/verify`,
+    /// siteverify; default: bursts of 20, then one a second); `None` turns it off. The
+    /// guard is never limited by it.
+    pub fn redeem_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.redeem_limit = limit;
+        self
+    }
+
     /// How many clients the rate limiter tracks at most (default 100 000).
     pub fn max_tracked_clients(mut self, clients: usize) -> Self {
         self.max_clients = clients;
@@ -258,7 +268,12 @@ impl CaptchaBuilder {
                 signer: Signer::new(kid, &secret, &self.accepted_keys),
                 sealer,
                 randomness,
-                limiter: Limiter::new(self.issue_limit, self.verify_limit, self.max_clients),
+                limiter: Limiter::new(
+                    self.issue_limit,
+                    self.verify_limit,
+                    self.redeem_limit,
+                    self.max_clients,
+                ),
                 pool: RenderPool::new(),
             }),
         }

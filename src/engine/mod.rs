@@ -464,10 +464,26 @@ impl Captcha {
             Err(RedeemError::Expired) => "expired",
             Err(RedeemError::Used) => "used",
             Err(RedeemError::ScopeMismatch) => "scope_mismatch",
+            Err(RedeemError::RateLimited { .. }) => "rate_limited",
             Err(RedeemError::Busy(_)) => "busy",
         };
         tracing::debug!(outcome, "captcha redeem");
         result
+    }
+
+    /// Like [`redeem`](Self::redeem), on behalf of `client`, which the redeem rate limit
+    /// counts against: for routes that redeem (AJ-Captcha's `/captcha/verify`, siteverify).
+    pub async fn redeem_from(
+        &self,
+        credential: &str,
+        scope: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<PassClaims, RedeemError> {
+        self.inner
+            .limiter
+            .check(Action::Redeem, client, self.now())
+            .map_err(|retry_after| RedeemError::RateLimited { retry_after })?;
+        self.redeem(credential, scope).await
     }
 
     async fn redeem_inner(

@@ -118,6 +118,13 @@ pub(crate) fn describe(e: &RedeemError) -> Described {
             "Captcha token was issued for another purpose",
             "人机验证凭证不适用于此操作",
         ),
+        RedeemError::RateLimited { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            4029,
+            "Too many requests, please try again later",
+            "请求过于频繁，请稍后再试",
+        ),
         RedeemError::Busy(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "server_busy",

@@ -96,6 +96,7 @@ impl Adapter for AuthV1 {
             Done::Passed(pass) => {
                 json!({"captcha_token": pass.token, "expires_in": pass.expires_in.as_secs()})
             }
+            Done::Cached(reply) => return reply,
             Done::Checked(_) | Done::Redeemed(_) => json!({}),
         };
         json(StatusCode::OK, &body)
@@ -143,6 +144,8 @@ impl Adapter for AuthV1 {
             | Fault::Field(_)
             | Fault::InvalidScope
             | Fault::Unsupported
+            | Fault::UnknownClient
+            | Fault::Forbidden
             | Fault::Credential(_) => (
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

@@ -47,7 +47,6 @@ impl Route {
 
 /// What a route asks the engine to do.
 #[derive(Debug)]
-#[allow(dead_code)] // `Check` and `Redeem` serve the ticket-minting protocols.
 pub(crate) enum Call {
     /// Issue a challenge.
     Issue {
@@ -65,22 +64,23 @@ pub(crate) enum Call {
         credential: String,
         scope: Option<String>,
     },
+    /// No engine call: a protocol's own remembered answer (siteverify's idempotency).
+    Cached(Response<Bytes>),
 }
 
 /// What the engine answered to a [`Call`].
 #[derive(Debug)]
-#[allow(dead_code)] // `Checked` and `Redeemed` serve the ticket-minting protocols.
 pub(crate) enum Done {
     Issued(Challenge),
     Passed(Pass),
     Checked(Ticket),
     Redeemed(PassClaims),
+    Cached(Response<Bytes>),
 }
 
 /// Every way a captcha request can fail, in protocol-neutral terms. Protocols map these to
 /// their own codes and messages.
 #[derive(Debug)]
-#[allow(dead_code)] // `Credential`'s reason serves the redeeming protocols.
 pub(crate) enum Fault {
     /// The body could not be read as fields.
     Body(BadBody),
@@ -92,6 +92,10 @@ pub(crate) enum Fault {
     InvalidScope,
     /// The protocol asked for something this engine does not offer (a kind, a size).
     Unsupported,
+    /// A client id that is not registered (IDaaS).
+    UnknownClient,
+    /// The caller's own credentials are wrong (siteverify's secret).
+    Forbidden,
     /// A wrong solution; the challenge stays valid while `attempts_left > 0`.
     Wrong { attempts_left: u32 },
     /// Not a challenge we issued.
@@ -139,6 +143,7 @@ impl From<RedeemError> for Fault {
     fn from(e: RedeemError) -> Self {
         match e {
             RedeemError::Busy(_) => Fault::Busy,
+            RedeemError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
             other => Fault::Credential(other),
         }
     }
@@ -166,6 +171,11 @@ impl Input {
             .get(name)
             .and_then(Value::as_str)
             .ok_or(Fault::Field(name))
+    }
+
+    /// Header `name` as text (`None` when absent or not visible ASCII).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Query parameter `name`, percent-decoded.
@@ -257,9 +267,12 @@ async fn run(captcha: &Captcha, call: Call, client: Option<IpAddr>) -> Result<Do
         }
         Call::Verify { id, solution } => Done::Passed(captcha.verify(&id, solution, client).await?),
         Call::Check { id, solution } => Done::Checked(captcha.check(&id, solution, client).await?),
-        Call::Redeem { credential, scope } => {
-            Done::Redeemed(captcha.redeem(&credential, scope.as_deref()).await?)
-        }
+        Call::Cached(reply) => Done::Cached(reply),
+        Call::Redeem { credential, scope } => Done::Redeemed(
+            captcha
+                .redeem_from(&credential, scope.as_deref(), client)
+                .await?,
+        ),
     })
 }
 
@@ -324,6 +337,8 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
             "this kind of captcha is not offered here",
             "此处不提供该类验证码",
         ),
+        Fault::UnknownClient => lang.pick("unknown client", "未知客户端"),
+        Fault::Forbidden => lang.pick("forbidden", "禁止访问"),
         Fault::RateLimited { .. } => lang.pick(
             "Too many requests, please try again later",
             "请求过于频繁，请稍后再试",

@@ -1,5 +1,13 @@
 //! Wire protocols: each maps one wire format onto the engine, and nothing more.
 //!
+//! | protocol | routes (default paths) | kinds |
+//! |---|---|---|
+//! | [`AuthV1`] (native) | `GET /auth/v1/captcha/data`, `POST /auth/v1/captcha/data/verify` | text |
+//! | [`AnQiCms`] | `GET /api/captcha`, `POST /api/captcha/verify` | text (240x76) |
+//! | [`AjCaptcha`] | `POST /captcha/get`, `/captcha/check`, `/captcha/verify` | slider, click-word |
+//! | [`Idaas`] | `GET /api/v2/sdk/captcha`, `POST /api/v2/sdk/captcha/verify` | slider |
+//! | [`Siteverify`] | `POST /siteverify` | redeems any pass or ticket |
+//!
 //! A protocol supplies only its routes, field names, envelope and code table (an
 //! adapter); reading bodies, choosing the language, calling the engine and mapping its
 //! errors happen once, in the driver. Mount protocols on a
@@ -16,8 +24,12 @@
 //! # Ok::<(), tower_captcha::ConfigError>(())
 //! ```
 
+mod aj;
+mod anqicms;
 pub mod auth_v1;
 pub(crate) mod driver;
+mod idaas;
+mod siteverify;
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,9 +37,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Response;
 
+pub use aj::AjCaptcha;
+pub use anqicms::AnQiCms;
 pub use auth_v1::AuthV1;
 pub use driver::MAX_BODY_BYTES;
 use driver::{Call, Done, Fault, Input, Lang, Route};
+pub use idaas::Idaas;
+pub use siteverify::Siteverify;
 
 /// A protocol ready to be mounted: made from a protocol's settings, such as [`AuthV1`].
 #[derive(Clone)]

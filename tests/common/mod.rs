@@ -100,7 +100,8 @@ impl Harness {
             .shared_store(store.clone())
             .clock(clock.clone())
             .issue_rate_limit(None)
-            .verify_rate_limit(None);
+            .verify_rate_limit(None)
+            .redeem_rate_limit(None);
         Self {
             captcha: f(builder).build().expect("valid config"),
             store,

@@ -1,0 +1,195 @@
+//! The IDaaS SDK captcha API (Huawei OneAccess, EIAM and CIAM): `GET /api/v2/sdk/captcha`
+//! with device headers → a bare AJ `CaptchaVO` (the slider kind, 15 fields in order, unused
+//! ones `null`), and `POST /api/v2/sdk/captcha/verify` `{"point_json", "token",
+//! "sender"?}` → `{"captcha_token"}` (our pass). Errors are HTTP 400
+//! `{"error_code", "error_msg"}`, in English or Chinese as `X-L` asks.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use serde::Serialize;
+
+use super::aj::CaptchaVo;
+use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
+use super::{Adapter, Protocol};
+use crate::kind::{Kind, Size, Solution};
+
+const ISSUE: u8 = 0;
+const VERIFY: u8 = 1;
+
+/// The device headers every issue request must carry (besides `X-client-id`).
+const DEVICE_HEADERS: [&str; 3] = ["x-operating-sys-version", "x-device-fingerprint", "x-agent"];
+
+/// The IDaaS SDK routes, at `/api/v2/sdk/captcha` and `/api/v2/sdk/captcha/verify` unless
+/// moved with [`Idaas::paths`]. `X-device-ip` and `X-tenant-id` are accepted and not
+/// required.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Idaas {
+    issue: String,
+    verify: String,
+    clients: Option<Arc<HashSet<String>>>,
+    eiam: bool,
+}
+
+impl Default for Idaas {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Idaas {
+    /// The IDaaS SDK API at its default paths, any client id accepted.
+    pub fn new() -> Self {
+        Self {
+            issue: "/api/v2/sdk/captcha".into(),
+            verify: "/api/v2/sdk/captcha/verify".into(),
+            clients: None,
+            eiam: false,
+        }
+    }
+
+    /// At other paths.
+    pub fn paths(mut self, issue: impl Into<String>, verify: impl Into<String>) -> Self {
+        self.issue = issue.into();
+        self.verify = verify.into();
+        self
+    }
+
+    /// Only these client ids may ask for a captcha; others get `IDAAS.SDK.PARAM.0003`
+    /// ("The app is not registered").
+    pub fn registered_clients<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.clients = Some(Arc::new(ids.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// The EIAM spelling for a missing client id: `SDK.COMMON.1001` "Parameter
+    /// X-client-id cannot be left blank." instead of `IDAAS.SDK.PARAM.0002`.
+    pub fn eiam_spelling(mut self) -> Self {
+        self.eiam = true;
+        self
+    }
+}
+
+impl From<Idaas> for Protocol {
+    fn from(p: Idaas) -> Self {
+        Protocol(Arc::new(p))
+    }
+}
+
+#[derive(Serialize)]
+struct IdaasError {
+    error_code: &'static str,
+    error_msg: &'static str,
+}
+
+#[derive(Serialize)]
+struct Token {
+    captcha_token: String,
+}
+
+fn present(input: &Input, header: &str) -> bool {
+    input.header(header).is_some_and(|v| !v.trim().is_empty())
+}
+
+impl Adapter for Idaas {
+    fn routes(&self) -> Vec<Route> {
+        vec![
+            Route::new(Method::GET, &self.issue, ISSUE),
+            Route::new(Method::POST, &self.verify, VERIFY),
+        ]
+    }
+
+    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+        if endpoint == ISSUE {
+            if !present(input, "x-client-id") {
+                return Err(Fault::Field("X-client-id"));
+            }
+            if !DEVICE_HEADERS.iter().all(|h| present(input, h)) {
+                return Err(Fault::Field("device"));
+            }
+            let client = input.header("x-client-id").unwrap_or_default().trim();
+            if self
+                .clients
+                .as_ref()
+                .is_some_and(|ids| !ids.contains(client))
+            {
+                return Err(Fault::UnknownClient);
+            }
+            return Ok(Call::Issue {
+                kind: Kind::Slider,
+                scope: None,
+                size: Some(Size::AJ_FRAME),
+                secret_key: true,
+            });
+        }
+        let id = input.string("token")?.to_owned();
+        let point_json = input.string("point_json")?.to_owned();
+        Ok(Call::Verify {
+            id,
+            solution: Solution::PointJson(point_json),
+        })
+    }
+
+    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+        match done {
+            Done::Issued(c) => json(StatusCode::OK, &CaptchaVo::issued(c)),
+            Done::Passed(pass) => json(
+                StatusCode::OK,
+                &Token {
+                    captcha_token: pass.token,
+                },
+            ),
+            Done::Cached(reply) => reply,
+            Done::Checked(_) | Done::Redeemed(_) => json(StatusCode::OK, &()),
+        }
+    }
+
+    fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        let (error_code, en, zh) = match fault {
+            Fault::Field("X-client-id") if self.eiam => (
+                "SDK.COMMON.1001",
+                "Parameter X-client-id cannot be left blank.",
+                "参数X-client-id不能为空。",
+            ),
+            Fault::Field("X-client-id") => (
+                "IDAAS.SDK.PARAM.0002",
+                "clientId cannot be empty",
+                "clientId不能为空",
+            ),
+            Fault::UnknownClient => (
+                "IDAAS.SDK.PARAM.0003",
+                "The app is not registered, please register the app first",
+                "应用未注册，请先注册应用",
+            ),
+            Fault::Busy | Fault::RateLimited { .. } => (
+                "IDAAS.SDK.COM.0002",
+                "System busy, please try again later",
+                "系统繁忙，请稍后再试",
+            ),
+            _ if endpoint == ISSUE => (
+                "IDAAS.SDK.PARAM.0001",
+                "Device information is incomplete",
+                "设备信息不完整",
+            ),
+            _ => (
+                "IDAAS.SDK.CAPTCHA.0002",
+                "Graphic verification code verification failed",
+                "图形验证码校验失败",
+            ),
+        };
+        json(
+            StatusCode::BAD_REQUEST,
+            &IdaasError {
+                error_code,
+                error_msg: lang.pick(en, zh),
+            },
+        )
+    }
+}

@@ -1,0 +1,216 @@
+//! siteverify: the server-side contract of Cloudflare Turnstile, hCaptcha and reCAPTCHA, so
+//! that backends in any language that already verify those tokens work with this crate by
+//! changing one URL and one secret.
+//!
+//! `POST /siteverify`, form or JSON: `secret` (required; compared in constant time with the
+//! configured one, which is not the signing secret), `response` (required; a pass or an AJ
+//! ticket, spent exactly as the guard spends it), `remoteip` (accepted, not checked),
+//! `idempotency_key` (a repeat of a successful call with the same key and response, within
+//! the pass lifetime, gets the same answer instead of `timeout-or-duplicate`; remembered by
+//! this instance). Always HTTP 200 with `{"success", "challenge_ts", "hostname", "action",
+//! "error-codes"}`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use serde::Serialize;
+use sha2::Digest as _;
+use subtle::ConstantTimeEq;
+
+use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
+use super::{Adapter, Protocol};
+use crate::error::RedeemError;
+
+/// How long a successful answer is replayed for its idempotency key.
+const REPLAY_FOR: Duration = Duration::from_secs(300);
+/// Most answers remembered for replay.
+const REPLAY_CAPACITY: usize = 10_000;
+
+/// The siteverify route, at `/siteverify` unless moved with [`Siteverify::path`].
+#[derive(Clone)]
+#[must_use]
+pub struct Siteverify {
+    path: String,
+    secret: Arc<[u8]>,
+    replies: Arc<Mutex<Replies>>,
+}
+
+/// Successful answers by idempotency key (hashed with the response), with when they were
+/// given.
+type Replies = HashMap<[u8; 32], (Instant, Response<Bytes>)>;
+
+impl std::fmt::Debug for Siteverify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Siteverify")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Siteverify {
+    /// siteverify at `/siteverify`, accepting calls that present `secret` (a secret of its
+    /// own: give it to the backends that verify, not the signing secret).
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            path: "/siteverify".into(),
+            secret: secret.into().into(),
+            replies: Arc::default(),
+        }
+    }
+
+    /// At another path.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    fn replay_key(input: &Input) -> Option<[u8; 32]> {
+        let key = input.string("idempotency_key").ok()?;
+        let response = input.string("response").ok()?;
+        let mut h = sha2::Sha256::new();
+        h.update(key.as_bytes());
+        h.update([0]);
+        h.update(response.as_bytes());
+        Some(h.finalize().into())
+    }
+}
+
+impl From<Siteverify> for Protocol {
+    fn from(p: Siteverify) -> Self {
+        Protocol(Arc::new(p))
+    }
+}
+
+#[derive(Serialize)]
+struct Reply {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge_ts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<String>,
+    #[serde(rename = "error-codes")]
+    error_codes: Vec<&'static str>,
+}
+
+/// `secs` since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl Adapter for Siteverify {
+    fn routes(&self) -> Vec<Route> {
+        vec![Route::new(Method::POST, &self.path, 0)]
+    }
+
+    fn parse(&self, _: u8, input: &Input) -> Result<Call, Fault> {
+        let secret = match input.string("secret") {
+            Ok(s) if !s.is_empty() => s,
+            _ => return Err(Fault::Field("secret")),
+        };
+        if !bool::from(secret.as_bytes().ct_eq(&self.secret)) {
+            return Err(Fault::Forbidden);
+        }
+        let response = match input.string("response") {
+            Ok(r) if !r.trim().is_empty() => r,
+            _ => return Err(Fault::Field("response")),
+        };
+        if let Some(key) = Self::replay_key(input) {
+            let replies = self.replies.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, reply)) = replies.get(&key)
+                && at.elapsed() < REPLAY_FOR
+            {
+                return Ok(Call::Cached(reply.clone()));
+            }
+        }
+        Ok(Call::Redeem {
+            credential: response.to_owned(),
+            scope: None,
+        })
+    }
+
+    fn success(&self, _: u8, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
+        let claims = match done {
+            Done::Redeemed(claims) => claims,
+            Done::Cached(reply) => return reply,
+            _ => return self.failure(0, &Fault::Busy, Lang::En),
+        };
+        let reply = json(
+            StatusCode::OK,
+            &Reply {
+                success: true,
+                challenge_ts: Some(rfc3339(claims.iat)),
+                hostname: Some(input.header("host").unwrap_or_default().to_owned()),
+                action: Some(claims.scope.unwrap_or_default()),
+                error_codes: Vec::new(),
+            },
+        );
+        if let Some(key) = Self::replay_key(input) {
+            let mut replies = self.replies.lock().unwrap_or_else(|p| p.into_inner());
+            if replies.len() >= REPLAY_CAPACITY {
+                replies.retain(|_, (at, _)| at.elapsed() < REPLAY_FOR);
+            }
+            if replies.len() < REPLAY_CAPACITY {
+                replies.insert(key, (Instant::now(), reply.clone()));
+            }
+        }
+        reply
+    }
+
+    fn failure(&self, _: u8, fault: &Fault, _: Lang) -> Response<Bytes> {
+        let code = match fault {
+            Fault::Field("secret") => "missing-input-secret",
+            Fault::Forbidden => "invalid-input-secret",
+            Fault::Field(_) => "missing-input-response",
+            Fault::Credential(RedeemError::Expired | RedeemError::Used) => "timeout-or-duplicate",
+            Fault::Credential(_) => "invalid-input-response",
+            Fault::Busy | Fault::RateLimited { .. } => "internal-error",
+            Fault::Body(BadBody::TooLarge | BadBody::UnsupportedType | BadBody::Malformed)
+            | Fault::Method { .. } => "bad-request",
+            _ => "bad-request",
+        };
+        json(
+            StatusCode::OK,
+            &Reply {
+                success: false,
+                challenge_ts: None,
+                hostname: None,
+                action: None,
+                error_codes: vec![code],
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

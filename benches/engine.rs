@@ -90,7 +90,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("reference_png", |b| {
         b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&blank), None)));
     });
-    let hole = Answer::Point(tower_captcha::Point::new(150, 5));
+    let hole = Answer::Hole {
+        at: tower_captcha::Point::new(150, 5),
+        decoys: vec![
+            tower_captcha::Point::new(48, 5),
+            tower_captcha::Point::new(200, 5),
+        ],
+    };
     g.bench_function("slider", |b| {
         b.iter(|| black_box(captcha.draw(Kind::Slider, black_box(&hole), None)))
     });

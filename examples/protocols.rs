@@ -61,7 +61,7 @@ struct TokenQuery {
 /// The answer of a challenge, for test clients only.
 async fn answer(captcha: Captcha, Query(q): Query<TokenQuery>) -> impl IntoResponse {
     match captcha.answer_of(&q.token) {
-        Some(Answer::Point(p)) => Json(json!({"x": p.x, "y": p.y})),
+        Some(Answer::Hole { at: p, .. }) => Json(json!({"x": p.x, "y": p.y})),
         Some(Answer::Words(words)) => Json(json!({
             "points": words.iter().take(3).map(|(_, p)| json!({"x": p.x, "y": p.y})).collect::<Vec<_>>()
         })),

@@ -4,7 +4,7 @@
 //!
 //! - text: `sample-N.png`; `answers.txt` lines are `file answer`.
 //! - slider: `sample-N-bg.png`, `sample-N-piece.png` and `sample-N-clean.png` (a fresh
-//!   landscape like the backgrounds, for reference cuts); lines are `N hole_x y`.
+//!   landscape like the backgrounds, for reference cuts); lines are `N hole_x y decoy_x...`.
 //! - click_word: `sample-N.png`; lines are `N word x y word x y ...` — the words to click in
 //!   order with their centres, then the decoys — plus `sample-N-clean.png`.
 //!
@@ -50,11 +50,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 writeln!(answers, "sample-{i}.png {text}")?;
                 println!("{dir}/sample-{i}.png ({} bytes)", png.len());
             }
-            (Puzzle::Slider { background, piece }, Answer::Point(p)) => {
+            (Puzzle::Slider { background, piece }, Answer::Hole { at: p, decoys }) => {
                 std::fs::write(format!("{dir}/sample-{i}-bg.png"), background)?;
                 std::fs::write(format!("{dir}/sample-{i}-piece.png"), piece)?;
                 std::fs::write(format!("{dir}/sample-{i}-clean.png"), clean())?;
-                writeln!(answers, "{i} {} {}", p.x, p.y)?;
+                let decoys: Vec<String> = decoys.iter().map(|d| d.x.to_string()).collect();
+                writeln!(answers, "{i} {} {} {}", p.x, p.y, decoys.join(" "))?;
                 println!(
                     "{dir}/sample-{i}-bg.png ({} bytes), piece ({} bytes)",
                     background.len(),

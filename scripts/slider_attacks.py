@@ -14,7 +14,9 @@ of the same generator, and attacks both with:
   2. ddddocr's slide_match, both its edge mode and its plain template mode;
   3. border matching: for every x, compare the piece's pixels just inside its outline with
      the background's pixels just outside the same outline at x (how a person tells the
-     real hole from a decoy); raw colour and blurred variants, rings 1-3 px, best reported;
+     real hole from a decoy): mean colours by bands (raw and blurred, rings 1-3 px), and the
+     normalised correlation of the intensity profile along the outline (rings at the edge
+     and past a seam, raw and blurred), best reported;
   4. a blind pick among the holes (the floor: 1 / (decoys + 1)).
 
 A solve is a predicted left edge within 5 px of the hole's. Needs numpy, opencv-python-headless,
@@ -43,7 +45,7 @@ def render(directory):
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     answers = {}
     for line in open(os.path.join(directory, "answers.txt")):
-        i, x, _y = line.split()
+        i, x = line.split()[:2]
         answers[int(i)] = int(x)
     return answers
 
@@ -131,13 +133,19 @@ def ddddocr_match(slide, bg, piece, simple):
     return r["target"][0] - PIECE_W // 2
 
 
-def rings(alpha, width):
-    """Inner ring (inside the outline, within `width` px of it) and the outer ring."""
+def rings(alpha, width, skip=0):
+    """Inner ring (inside the outline, `skip` to `width` px from it) and the outer ring
+    (likewise outside): with `skip`, the attacker looks past a seam drawn along the outline."""
     inside = alpha >= 128
-    k = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
-    grown = cv2.dilate(inside.astype(np.uint8), k).astype(bool)
-    shrunk = cv2.erode(inside.astype(np.uint8), k).astype(bool)
-    return inside & ~shrunk, grown & ~inside
+    def grow(n):
+        k = np.ones((2 * n + 1, 2 * n + 1), np.uint8)
+        return cv2.dilate(inside.astype(np.uint8), k).astype(bool)
+    def shrink(n):
+        k = np.ones((2 * n + 1, 2 * n + 1), np.uint8)
+        return cv2.erode(inside.astype(np.uint8), k).astype(bool)
+    inner = shrink(skip) & ~shrink(width) if skip else inside & ~shrink(width)
+    outer = grow(width) & ~grow(skip) if skip else grow(width) & ~inside
+    return inner, outer
 
 
 def border_match(bg, piece, width, blur):
@@ -166,7 +174,7 @@ def border_match(bg, piece, width, blur):
     return best_x
 
 
-def profile_match(bg, piece, width, sigma):
+def profile_match(bg, piece, width, sigma, skip=0):
     """Structure, not colour: the zero-mean, normalised correlation of the intensity just
     inside the outline with the intensity just outside it, point by point along the outline
     (each inner point paired with its nearest outer point). Insensitive to a change of the
@@ -177,7 +185,7 @@ def profile_match(bg, piece, width, sigma):
     if sigma:
         g = cv2.GaussianBlur(g, (0, 0), sigma)
         p = cv2.GaussianBlur(p, (0, 0), sigma)
-    inner, outer = rings(alpha, width)
+    inner, outer = rings(alpha, width, skip)
     iy, ix = np.nonzero(inner)
     oy, ox = np.nonzero(outer)
     if not len(iy) or not len(oy):
@@ -228,6 +236,10 @@ def main():
             for sigma in (0, 1.5):
                 attacks.append((f"outline profile correlation, ring {width} px, blur {sigma}",
                                 "border", lambda b, p, w=width, s=sigma: profile_match(b, p, w, s)))
+        for skip, width in ((2, 5), (3, 7)):
+            for sigma in (0, 1.5):
+                attacks.append((f"outline profile correlation past a seam, {skip}-{width} px, blur {sigma}",
+                                "border", lambda b, p, w=width, s=sigma, k=skip: profile_match(b, p, w, s, k)))
         for name, family, attack in attacks:
             row = []
             for label, items in sets.items():

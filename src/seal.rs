@@ -148,6 +148,14 @@ fn encode(s: &Sealed) -> Vec<u8> {
                 put_point(&mut out, *p);
             }
         }
+        Answer::Hole { at, decoys } => {
+            out.push(4);
+            put_point(&mut out, *at);
+            out.push(u8::try_from(decoys.len()).unwrap_or(u8::MAX));
+            for p in decoys.iter().take(usize::from(u8::MAX)) {
+                put_point(&mut out, *p);
+            }
+        }
         Answer::Words(words) => {
             out.push(3);
             out.push(u8::try_from(words.len()).unwrap_or(u8::MAX));
@@ -171,6 +179,12 @@ fn decode(mut b: &[u8]) -> Option<Sealed> {
         2 => {
             let n = take(&mut b, 1)?[0];
             Answer::Points((0..n).map(|_| take_point(&mut b)).collect::<Option<_>>()?)
+        }
+        4 => {
+            let at = take_point(&mut b)?;
+            let n = take(&mut b, 1)?[0];
+            let decoys = (0..n).map(|_| take_point(&mut b)).collect::<Option<_>>()?;
+            Answer::Hole { at, decoys }
         }
         3 => {
             let n = take(&mut b, 1)?[0];
@@ -282,6 +296,10 @@ mod tests {
         let shapes = [
             Answer::Text("HWM3K".into()),
             Answer::Point(Point::new(187, 5)),
+            Answer::Hole {
+                at: Point::new(187, 5),
+                decoys: vec![Point::new(48, 5), Point::new(95, 5), Point::new(235, 5)],
+            },
             Answer::Points(vec![Point::new(85, 34), Point::new(-3, 56)]),
             Answer::Words(vec![
                 ("山".into(), Point::new(85, 34)),

@@ -24,7 +24,7 @@ async fn a_slider_is_a_310x155_background_and_a_47x155_piece() {
         };
         assert_eq!(png_size(background), (310, 155));
         assert_eq!(png_size(piece), (47, 155));
-        let Some(Answer::Point(p)) = h.captcha.answer_of(&c.id) else {
+        let Some(Answer::Hole { at: p, .. }) = h.captcha.answer_of(&c.id) else {
             panic!()
         };
         assert!((48..=235).contains(&p.x), "reachable: {}", p.x);
@@ -36,7 +36,7 @@ async fn a_slider_is_a_310x155_background_and_a_47x155_piece() {
 async fn a_slider_allows_one_attempt_and_takes_every_solution_shape() {
     let h = Harness::new();
     let c = h.captcha.issue(Kind::Slider).await.unwrap();
-    let Some(Answer::Point(p)) = h.captcha.answer_of(&c.id) else {
+    let Some(Answer::Hole { at: p, .. }) = h.captcha.answer_of(&c.id) else {
         panic!()
     };
     // A drop 6 px off is wrong, and the one attempt is gone.
@@ -51,7 +51,7 @@ async fn a_slider_allows_one_attempt_and_takes_every_solution_shape() {
     ));
     // Fractional and negative numbers are truncated; point JSON works plain.
     let c = h.captcha.issue(Kind::Slider).await.unwrap();
-    let Some(Answer::Point(p)) = h.captcha.answer_of(&c.id) else {
+    let Some(Answer::Hole { at: p, .. }) = h.captcha.answer_of(&c.id) else {
         panic!()
     };
     let json = format!(r#"{{"x":{}.975,"y":5.0}}"#, p.x + 5);

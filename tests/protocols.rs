@@ -120,7 +120,7 @@ async fn aj_get(app: &Router, kind: &str) -> Value {
 
 fn aj_point_json(h: &Harness, token: &str) -> String {
     match h.captcha.answer_of(token).unwrap() {
-        Answer::Point(p) => format!(r#"{{"x":{}.275,"y":5}}"#, p.x),
+        Answer::Hole { at: p, .. } => format!(r#"{{"x":{}.275,"y":5}}"#, p.x),
         Answer::Words(w) => format!(
             "[{}]",
             w.iter()

@@ -114,6 +114,13 @@ pub enum Answer {
     Points(Vec<Point>),
     /// Words drawn at their centres: the ones to click first, in click order, then decoys.
     Words(Vec<(String, Point)>),
+    /// Where a piece must be dropped (`at`), and where decoy holes are drawn.
+    Hole {
+        /// The real hole.
+        at: Point,
+        /// The decoys.
+        decoys: Vec<Point>,
+    },
 }
 
 impl fmt::Debug for Answer {

@@ -13,10 +13,12 @@
 use std::fmt;
 
 use image::RgbImage;
+use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
 use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
 use crate::error::ConfigError;
+use crate::render::scene::{LANDMARKS, landmark};
 use crate::render::slider::{PIECE_WIDTH, cut, encode, jigsaw};
 
 /// Leftmost hole position: clear of the piece's starting place (0..47).
@@ -130,44 +132,20 @@ impl SliderKind {
     }
 }
 
-/// Decoy positions for a hole at `hole_x`: `count` left edges in the legal range, none
-/// within a hole's width (plus a gap) of the real one or of each other. Fewer when the
-/// range has no room.
-pub(crate) fn decoy_positions(hole_x: i32, count: usize, rng: &mut dyn RngCore) -> Vec<i32> {
+/// `count` hole positions (left edges) in the legal range, a hole's width apart: a
+/// uniformly random arrangement (sorted offsets spread over the slack), so that where the
+/// real one falls among them says nothing.
+pub(crate) fn hole_positions(count: usize, rng: &mut dyn RngCore) -> Vec<i32> {
     let spacing = PIECE_WIDTH as i32 + GAP;
-    // The two free stretches beside the hole, as ranges of left edges.
-    let stretches = [(MIN_X, hole_x - spacing), (hole_x + spacing, MAX_X)];
-    let room = |(lo, hi): (i32, i32)| {
-        if hi < lo {
-            0
-        } else {
-            ((hi - lo) / spacing + 1) as usize
-        }
-    };
-    let (left_room, right_room) = (room(stretches[0]), room(stretches[1]));
-    let count = count.min(left_room + right_room);
-    // How many go left: any split both sides have room for, at random.
-    let splits: Vec<usize> = (0..=count)
-        .filter(|&l| l <= left_room && count - l <= right_room)
-        .collect();
-    let left = splits[rng.random_range(0..splits.len())];
-    let mut out = Vec::with_capacity(count);
-    for ((lo, hi), k) in stretches.into_iter().zip([left, count - left]) {
-        if k == 0 {
-            continue;
-        }
-        // k positions `spacing` apart: k sorted offsets in the slack, then spread.
-        let slack = hi - lo - spacing * (k as i32 - 1);
-        let mut offsets: Vec<i32> = (0..k).map(|_| rng.random_range(0..=slack)).collect();
-        offsets.sort_unstable();
-        out.extend(
-            offsets
-                .iter()
-                .enumerate()
-                .map(|(i, o)| lo + o + spacing * i as i32),
-        );
-    }
-    out
+    let count = count.clamp(1, 4) as i32;
+    let slack = MAX_X - MIN_X - spacing * (count - 1);
+    let mut offsets: Vec<i32> = (0..count).map(|_| rng.random_range(0..=slack)).collect();
+    offsets.sort_unstable();
+    offsets
+        .iter()
+        .enumerate()
+        .map(|(i, o)| MIN_X + o + spacing * i as i32)
+        .collect()
 }
 
 impl ChallengeKind for SliderKind {
@@ -183,26 +161,67 @@ impl ChallengeKind for SliderKind {
         self.options.max_attempts
     }
 
+    /// The real hole and the decoys are placed together, and the real one is any of them.
     fn answer(&self, rng: &mut dyn RngCore) -> Answer {
-        Answer::Point(Point::new(rng.random_range(MIN_X..=MAX_X), Y))
+        let mut xs = hole_positions(self.options.decoys + 1, rng);
+        let real = xs.remove(rng.random_range(0..xs.len()));
+        Answer::Hole {
+            at: Point::new(real, Y),
+            decoys: xs.into_iter().map(|x| Point::new(x, Y)).collect(),
+        }
     }
 
     /// The frame is AJ's and fixed: `size` is not used.
     fn draw(&self, answer: &Answer, _size: Size, rng: &mut dyn RngCore) -> Puzzle {
-        let hole_x = match answer {
-            Answer::Point(p) => p.x.clamp(MIN_X, MAX_X),
-            _ => MIN_X,
+        let (hole_x, decoys) = match answer {
+            Answer::Hole { at, decoys } => (
+                at.x.clamp(MIN_X, MAX_X),
+                decoys
+                    .iter()
+                    .map(|p| p.x.clamp(MIN_X, MAX_X) as u32)
+                    .collect(),
+            ),
+            _ => (MIN_X, Vec::new()),
         };
         let (fw, fh) = (Size::AJ_FRAME.width, Size::AJ_FRAME.height);
-        let background = match self.options.decoded.len() {
+        let mut background = match self.options.decoded.len() {
             0 => crate::render::scene::landscape(fw, fh, rng),
             n => self.options.decoded[rng.random_range(0..n)].clone(),
         };
-        let shape = jigsaw(fh, rng);
-        let decoys: Vec<u32> = decoy_positions(hole_x, self.options.decoys, rng)
-            .into_iter()
-            .map(|x| x as u32)
+        let shape = jigsaw(fh, rng, |range, _, pick| {
+            range.start + pick(range.end - range.start)
+        });
+        let rows: Vec<u32> = (0..fh)
+            .filter(|&y| (0..PIECE_WIDTH).any(|x| shape.mask[(y * PIECE_WIDTH + x) as usize] > 0.0))
             .collect();
+        let (top, bottom) = match (rows.first(), rows.last()) {
+            (Some(&a), Some(&b)) => (a as f32, b as f32),
+            _ => (0.0, fh as f32),
+        };
+        // Under every hole something a person can recognise, cut by the outline: the piece
+        // shows part of one of them, and only the real hole's matches.
+        let mut holes: Vec<u32> = decoys.clone();
+        holes.push(hole_x as u32);
+        holes.shuffle(rng);
+        // A different object, and a hue well apart, under each hole.
+        let mut kinds: Vec<usize> = (0..LANDMARKS).collect();
+        kinds.shuffle(rng);
+        let hue0 = rng.random_range(0.0..360.0_f32);
+        for (i, x) in holes.into_iter().enumerate() {
+            let hue =
+                hue0 + i as f32 * 360.0 / (decoys.len() + 1) as f32 + rng.random_range(-15.0..15.0);
+            let size = rng.random_range(56.0..76.0_f32);
+            let side = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+            let cx = x as f32 + PIECE_WIDTH as f32 / 2.0 + side * rng.random_range(8.0..20.0);
+            let cy = (top + bottom) / 2.0 + rng.random_range(-14.0..14.0);
+            landmark(
+                &mut background,
+                (cx, cy),
+                size,
+                (kinds[i % LANDMARKS], hue),
+                rng,
+            );
+        }
         let (background, piece) = cut(background, &shape, hole_x as u32, &decoys, rng);
         Puzzle::Slider {
             background: encode(background.as_raw(), fw, fh, false),
@@ -212,7 +231,7 @@ impl ChallengeKind for SliderKind {
 
     fn check(&self, answer: &Answer, solution: &Solution) -> bool {
         match (answer, solution) {
-            (Answer::Point(hole), Solution::Point(drop)) => {
+            (Answer::Hole { at: hole, .. }, Solution::Point(drop)) => {
                 drop.y == hole.y
                     && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs()
                         <= u64::from(self.options.tolerance)
@@ -234,7 +253,10 @@ mod tests {
     #[test]
     fn both_tolerance_edges_pass_and_one_pixel_beyond_fails() {
         let k = kind();
-        let hole = Answer::Point(Point::new(150, 5));
+        let hole = Answer::Hole {
+            at: Point::new(150, 5),
+            decoys: vec![Point::new(48, 5), Point::new(200, 5)],
+        };
         let at = |x| Solution::Point(Point::new(x, 5));
         for x in [145, 146, 150, 154, 155] {
             assert!(k.check(&hole, &at(x)), "{x}");
@@ -252,22 +274,38 @@ mod tests {
     }
 
     #[test]
-    fn decoys_stay_in_range_and_never_overlap_the_hole_or_each_other() {
+    fn holes_stay_in_range_apart_and_the_real_one_is_any_of_them() {
+        let k = kind();
         let mut rng = rand::rngs::StdRng::seed_from_u64(8);
-        for _ in 0..2_000 {
-            let hole = rng.random_range(MIN_X..=MAX_X);
-            let decoys = decoy_positions(hole, 3, &mut rng);
-            assert_eq!(decoys.len(), 3, "room for three decoys at {hole}");
-            let mut all = decoys.clone();
-            all.push(hole);
+        let mut rank = [0usize; 4];
+        for _ in 0..4_000 {
+            let Answer::Hole { at, decoys } = k.answer(&mut rng) else {
+                panic!()
+            };
+            assert_eq!(decoys.len(), 3);
+            let mut all: Vec<i32> = decoys.iter().map(|p| p.x).collect();
+            all.push(at.x);
+            all.sort_unstable();
             for (i, a) in all.iter().enumerate() {
                 assert!((MIN_X..=MAX_X).contains(a));
                 for b in &all[i + 1..] {
                     assert!((a - b).abs() >= PIECE_WIDTH as i32 + GAP, "{all:?}");
                 }
             }
+            // Decoys are never accepted: each is farther than the tolerance.
+            for d in &decoys {
+                assert!(!k.check(
+                    &Answer::Hole {
+                        at,
+                        decoys: decoys.clone()
+                    },
+                    &Solution::Point(*d)
+                ));
+            }
+            rank[all.iter().position(|&x| x == at.x).unwrap()] += 1;
         }
-        assert!(decoy_positions(100, 0, &mut rng).is_empty());
+        // The real hole's place among the holes is uniform (1 000 expected each).
+        assert!(rank.iter().all(|&n| (880..=1120).contains(&n)), "{rank:?}");
     }
 
     #[test]

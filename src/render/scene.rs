@@ -216,3 +216,188 @@ pub(crate) fn landscape(width: u32, height: u32, rng: &mut (impl Rng + ?Sized)) 
     }
     img
 }
+
+/// How many kinds of landmark there are.
+pub(crate) const LANDMARKS: usize = 6;
+
+/// One distinctive object (`kind` of [`LANDMARKS`], of main hue `hue`) centred near (`cx`, `cy`), about `size` px across: a house, a
+/// balloon, a round tree, a tent, a flower or a kite, in colours of its own. The slider
+/// puts one under every hole, so that the piece shows part of something a person can match.
+pub(crate) fn landmark(
+    img: &mut RgbImage,
+    (cx, cy): (f32, f32),
+    size: f32,
+    (kind, hue): (usize, f32),
+    rng: &mut (impl Rng + ?Sized),
+) {
+    let mut coverage = Coverage::new();
+    let main = hsl(
+        hue,
+        rng.random_range(0.55..0.9),
+        rng.random_range(0.4..0.62),
+    );
+    let second = hsl(
+        hue + rng.random_range(90.0..270.0),
+        rng.random_range(0.5..0.9),
+        rng.random_range(0.3..0.7),
+    );
+    let dark = hsl(hue, 0.3, 0.18);
+    let light = hsl(hue, 0.4, 0.92);
+    let s = size / 2.0;
+    let rect = |x0: f32, y0: f32, x1: f32, y1: f32| {
+        vec![point(x0, y0), point(x1, y0), point(x1, y1), point(x0, y1)]
+    };
+    match kind % LANDMARKS {
+        0 => {
+            // A house: body, roof, door and window.
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.8, cy - s * 0.1, cx + s * 0.8, cy + s),
+                main,
+                1.0,
+            );
+            let roof = [
+                point(cx - s, cy - s * 0.05),
+                point(cx, cy - s),
+                point(cx + s, cy - s * 0.05),
+            ];
+            fill(img, &mut coverage, &roof, second, 1.0);
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.2, cy + s * 0.35, cx + s * 0.15, cy + s),
+                dark,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx + s * 0.3, cy + s * 0.15, cx + s * 0.6, cy + s * 0.45),
+                light,
+                1.0,
+            );
+        }
+        1 => {
+            // A balloon on a string, with a basket.
+            fill(
+                img,
+                &mut coverage,
+                &ellipse(cx, cy - s * 0.25, s * 0.75, s * 0.8),
+                main,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &ellipse(cx, cy - s * 0.25, s * 0.3, s * 0.8),
+                second,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.05, cy + s * 0.5, cx + s * 0.05, cy + s * 0.75),
+                dark,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.2, cy + s * 0.75, cx + s * 0.2, cy + s),
+                dark,
+                1.0,
+            );
+        }
+        2 => {
+            // A round tree: trunk and crown.
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.12, cy, cx + s * 0.12, cy + s),
+                dark,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &ellipse(cx, cy - s * 0.2, s * 0.75, s * 0.7),
+                main,
+                1.0,
+            );
+            fill(
+                img,
+                &mut coverage,
+                &ellipse(cx - s * 0.25, cy - s * 0.35, s * 0.25, s * 0.2),
+                light,
+                0.6,
+            );
+        }
+        3 => {
+            // A striped tent.
+            let tent = [
+                point(cx - s, cy + s),
+                point(cx, cy - s),
+                point(cx + s, cy + s),
+            ];
+            fill(img, &mut coverage, &tent, main, 1.0);
+            let stripe = [
+                point(cx - s * 0.25, cy + s),
+                point(cx, cy - s),
+                point(cx + s * 0.25, cy + s),
+            ];
+            fill(img, &mut coverage, &stripe, second, 1.0);
+        }
+        4 => {
+            // A flower: petals round a heart, on a stem.
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.06, cy, cx + s * 0.06, cy + s),
+                dark,
+                1.0,
+            );
+            for k in 0..6 {
+                let a = k as f32 / 6.0 * std::f32::consts::TAU;
+                let (px, py) = (cx + a.cos() * s * 0.45, cy - s * 0.3 + a.sin() * s * 0.45);
+                fill(
+                    img,
+                    &mut coverage,
+                    &ellipse(px, py, s * 0.3, s * 0.3),
+                    main,
+                    1.0,
+                );
+            }
+            fill(
+                img,
+                &mut coverage,
+                &ellipse(cx, cy - s * 0.3, s * 0.25, s * 0.25),
+                second,
+                1.0,
+            );
+        }
+        _ => {
+            // A kite with a tail.
+            let kite = [
+                point(cx, cy - s),
+                point(cx + s * 0.6, cy - s * 0.2),
+                point(cx, cy + s * 0.6),
+                point(cx - s * 0.6, cy - s * 0.2),
+            ];
+            fill(img, &mut coverage, &kite, main, 1.0);
+            let half = [
+                point(cx, cy - s),
+                point(cx + s * 0.6, cy - s * 0.2),
+                point(cx, cy + s * 0.6),
+            ];
+            fill(img, &mut coverage, &half, second, 1.0);
+            fill(
+                img,
+                &mut coverage,
+                &rect(cx - s * 0.04, cy + s * 0.6, cx + s * 0.04, cy + s),
+                dark,
+                1.0,
+            );
+        }
+    }
+}

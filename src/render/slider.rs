@@ -4,15 +4,19 @@
 //! What makes a hole hard to find by machine while a person sees it:
 //! - the outline is generated per challenge: a body of varying size and rounded corners,
 //!   with tabs and blanks of varying number, position, size and neck on its four sides;
-//! - every hole (the real one and the decoys) is filled with the same softened copy of the
-//!   piece's content, shaded with a tone and strength drawn per hole, its edge feathered:
-//!   no constant outline or darkening to key on, and template matching of the piece finds
-//!   the same content in every hole;
-//! - decoys lie at the piece's own height, inside the reachable range;
-//! - the background is a busy landscape (see `scene`), with edges everywhere.
+//! - every hole (the real one and the decoys, placed together and the real one drawn at
+//!   random among them) is filled flat with the colour under it, shaded with a tone and
+//!   strength of its own; nothing of the piece's picture is inside any hole, so template
+//!   and edge matching of the piece find no hole better than another;
+//! - a grainy seam of a random tone runs just outside every outline and a grainy rim just
+//!   inside the piece's, so the pixels touching the outline say nothing of the picture;
+//! - where the piece is partly transparent its colour is the rim's: no ring of the
+//!   background hides in the fringe of the piece for a reader that drops alpha.
 //!
-//! What tells the real hole apart is what a person looks at: only there does the picture
-//! around the hole continue into the piece.
+//! What tells the real hole apart is what a person looks at: under every hole sits a
+//! different object (see `scene::landmark`), and the piece shows part of the real hole's.
+//! A matcher that compares the picture a few pixels either side of the outline can use the
+//! same cue; `scripts/slider_attacks.py` measures how often.
 
 use ab_glyph_rasterizer::{Point, point};
 use image::{Rgb, RgbImage, RgbaImage};
@@ -44,8 +48,13 @@ enum Feature {
 }
 
 /// A fresh outline for a strip of `height`: the body, then per side a tab, a blank or
-/// nothing (at least two features in all).
-pub(crate) fn jigsaw(height: u32, rng: &mut (impl Rng + ?Sized)) -> Jigsaw {
+/// nothing (at least two features in all). `place` picks the body's top from the range of
+/// tops that fit, given the body's height.
+pub(crate) fn jigsaw(
+    height: u32,
+    rng: &mut (impl Rng + ?Sized),
+    place: impl FnOnce(std::ops::Range<f32>, f32, &mut dyn FnMut(f32) -> f32) -> f32,
+) -> Jigsaw {
     let features: [Feature; 4] = loop {
         let f: [Feature; 4] = std::array::from_fn(|_| match rng.random_range(0..20) {
             0..5 => Feature::Flat,
@@ -73,7 +82,8 @@ pub(crate) fn jigsaw(height: u32, rng: &mut (impl Rng + ?Sized)) -> Jigsaw {
     let h = height as f32;
     let top_min = 6.0 + reach(0);
     let top_max = (h - 6.0 - reach(2) - body_h).max(top_min + 1.0);
-    let top = rng.random_range(top_min..top_max);
+    let mut uniform = |hi: f32| rng.random_range(0.0..hi.max(f32::EPSILON));
+    let top = place(top_min..top_max, body_h, &mut uniform).clamp(top_min, top_max);
     let corner = rng.random_range(1.5..4.0_f32);
     let corners = [
         point(left, top),
@@ -164,36 +174,6 @@ pub(crate) fn jigsaw(height: u32, rng: &mut (impl Rng + ?Sized)) -> Jigsaw {
     Jigsaw { mask, height }
 }
 
-/// A box blur of radius `r` over an RGB strip of `w` x `h`, edges clamped (applied twice,
-/// close to a Gaussian).
-fn soften(pixels: &[[f32; 3]], w: usize, h: usize, r: usize) -> Vec<[f32; 3]> {
-    let pass = |src: &[[f32; 3]], horizontal: bool| -> Vec<[f32; 3]> {
-        let mut out = vec![[0.0; 3]; src.len()];
-        for y in 0..h {
-            for x in 0..w {
-                let mut sum = [0.0f32; 3];
-                let mut n = 0.0;
-                for d in -(r as isize)..=(r as isize) {
-                    let (sx, sy) = if horizontal {
-                        ((x as isize + d).clamp(0, w as isize - 1) as usize, y)
-                    } else {
-                        (x, (y as isize + d).clamp(0, h as isize - 1) as usize)
-                    };
-                    let p = src[sy * w + sx];
-                    sum[0] += p[0];
-                    sum[1] += p[1];
-                    sum[2] += p[2];
-                    n += 1.0;
-                }
-                out[y * w + x] = [sum[0] / n, sum[1] / n, sum[2] / n];
-            }
-        }
-        out
-    };
-    let once = pass(&pass(pixels, true), false);
-    pass(&pass(&once, true), false)
-}
-
 /// Cuts the piece at `hole_x` out of `background`, and shades a hole at `hole_x` and at
 /// every decoy position. Returns the background with its holes and the piece (RGBA,
 /// transparent around the shape).
@@ -212,14 +192,14 @@ pub(crate) fn cut(
             [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]
         })
         .collect();
-    // The piece: the strip's pixels inside the outline under a light of its own (a random
-    // gain, so colours do not simply carry on across the outline), with a light rim.
-    let gain = if rng.random_bool(0.5) {
-        rng.random_range(0.8..0.92)
-    } else {
-        rng.random_range(1.08..1.2)
-    };
-    let lit = |v: f32| (v * gain).clamp(0.0, 255.0) as u8;
+    // Distance of every strip pixel to the outline (within a few pixels), inside or out.
+    let depth = distances(jigsaw);
+    // The piece: the strip's pixels inside the outline, with a grainy light rim.
+    let rim_tone = Rgb([
+        rng.random_range(225..=255),
+        rng.random_range(225..=255),
+        rng.random_range(225..=255),
+    ]);
     let mut piece = RgbaImage::new(PIECE_WIDTH, jigsaw.height);
     for y in 0..jigsaw.height {
         for x in 0..PIECE_WIDTH {
@@ -227,18 +207,14 @@ pub(crate) fn cut(
             if a <= 0.0 {
                 continue;
             }
-            let inner = if x > 0 && x + 1 < PIECE_WIDTH && y > 0 && y + 1 < jigsaw.height {
-                [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)]
-                    .iter()
-                    .map(|&(i, j)| jigsaw.at(i, j))
-                    .fold(1.0f32, f32::min)
-            } else {
-                0.0
-            };
-            let rim = (a - inner).clamp(0.0, 1.0);
-            let p = strip[y as usize * w + x as usize];
-            let base = Rgb([lit(p[0]), lit(p[1]), lit(p[2])]);
-            let c = mix(base, Rgb([255, 255, 255]), rim * 0.6);
+            let i = y as usize * w + x as usize;
+            let p = strip[i];
+            let base = Rgb([p[0] as u8, p[1] as u8, p[2] as u8]);
+            let rim = band(depth[i].0) * rng.random_range(0.8..1.0);
+            // Where the piece is partly transparent its colour fades to the rim's, so that
+            // no pixel carries the picture around the outline (a reader that drops alpha
+            // would otherwise get a ring of the background to match against).
+            let c = mix(mix(base, rim_tone, rim), rim_tone, 1.0 - a);
             piece.put_pixel(
                 x,
                 y,
@@ -246,24 +222,6 @@ pub(crate) fn cut(
             );
         }
     }
-    // Every hole shows the same softened copy of the piece, shaded per hole, and a seam
-    // along its outline of a tone, width and strength of its own.
-    let soft = soften(&strip, w, h, 4);
-    let seam: Vec<f32> = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x as u32, y as u32)))
-        .map(|(x, y)| {
-            let a = jigsaw.at(x, y);
-            let around = [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)]
-                .iter()
-                .filter_map(|&(dx, dy)| {
-                    let (i, j) = (x as i32 + dx, y as i32 + dy);
-                    (i >= 0 && j >= 0 && i < PIECE_WIDTH as i32 && j < h as i32)
-                        .then(|| jigsaw.at(i as u32, j as u32))
-                })
-                .fold(a, f32::max);
-            (around - a).clamp(0.0, 1.0).max(a * (1.0 - a) * 4.0)
-        })
-        .collect();
     let mut holes: Vec<u32> = decoys.to_vec();
     holes.push(hole_x);
     for x0 in holes {
@@ -286,7 +244,7 @@ pub(crate) fn cut(
         } else {
             Rgb([0, 0, 0])
         };
-        let seam_strength = rng.random_range(0.25..0.6);
+        let seam_strength = rng.random_range(0.85..1.0);
         // The local colour under this hole: its fill, so that no hole carries the piece's
         // picture (template matching then finds no hole better than another).
         let mut local = [0f32; 3];
@@ -313,21 +271,55 @@ pub(crate) fn cut(
                 let a = jigsaw.at(x, y);
                 let px = background.get_pixel_mut(x0 + x, y);
                 if a > 0.0 {
-                    let p = soft[i];
-                    let softened = Rgb([p[0] as u8, p[1] as u8, p[2] as u8]);
-                    let fill = mix(mix(local, softened, 0.25), tone, strength);
-                    *px = mix(*px, fill, a);
+                    *px = mix(*px, mix(local, tone, strength), a);
                 }
-                if seam[i] > 0.0 {
-                    // Uneven along the outline, so that where the edge shows says nothing
-                    // about the picture underneath.
-                    let grain = rng.random_range(0.2..1.6_f32);
-                    *px = mix(*px, seam_tone, (seam[i] * seam_strength * grain).min(1.0));
+                let seam = band(depth[i].1);
+                if seam > 0.0 {
+                    // Grainy, so that nothing of the picture under it carries across.
+                    let grain = rng.random_range(0.85..1.0);
+                    *px = mix(*px, seam_tone, (seam * seam_strength * grain).min(1.0));
                 }
             }
         }
     }
     (background, piece)
+}
+
+/// How far the rim and the seam reach from the outline, in pixels.
+const BAND: f32 = 2.0;
+
+/// The weight of the rim or the seam at `distance` px from the outline: full within one
+/// pixel, fading out at `BAND` + 1.
+fn band(distance: f32) -> f32 {
+    ((BAND + 1.0 - distance) / BAND).clamp(0.0, 1.0)
+}
+
+/// Per strip pixel, its distance to the outline from inside (`.0`) and from outside (`.1`),
+/// each capped at 4 px (and 4 on the other side).
+fn distances(jigsaw: &Jigsaw) -> Vec<(f32, f32)> {
+    const R: i32 = 4;
+    let (w, h) = (PIECE_WIDTH as i32, jigsaw.height as i32);
+    let inside =
+        |x: i32, y: i32| x >= 0 && y >= 0 && x < w && y < h && jigsaw.at(x as u32, y as u32) >= 0.5;
+    (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let me = inside(x, y);
+            let mut nearest = R as f32;
+            for dy in -R..=R {
+                for dx in -R..=R {
+                    if inside(x + dx, y + dy) != me {
+                        nearest = nearest.min(((dx * dx + dy * dy) as f32).sqrt());
+                    }
+                }
+            }
+            if me {
+                (nearest, R as f32)
+            } else {
+                (R as f32, nearest)
+            }
+        })
+        .collect()
 }
 
 /// PNG of an RGB or RGBA buffer (adaptive filters, default compression).
@@ -357,7 +349,9 @@ mod tests {
     fn piece_and_holes_share_the_outline_and_nothing_else_changes() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for _ in 0..20 {
-            let shape = jigsaw(155, &mut rng);
+            let shape = jigsaw(155, &mut rng, |range, _, pick| {
+                range.start + pick(range.end - range.start)
+            });
             // The shape fits the strip with a margin and varies in size.
             let covered: Vec<(u32, u32)> = (0..155)
                 .flat_map(|y| (0..PIECE_WIDTH).map(move |x| (x, y)))
@@ -387,21 +381,14 @@ mod tests {
                     }
                 }
             }
-            // Each hole changes the pixels under the outline (and its seam), nowhere else.
+            // Each hole changes the pixels under the outline and its seam, nowhere else.
+            let depth = distances(&shape);
             for s in [60, 120, 180] {
                 let mut changed_inside = 0;
                 for y in 0..155 {
                     for x in 0..PIECE_WIDTH {
-                        let near = [(0i32, 0i32), (-1, 0), (1, 0), (0, -1), (0, 1)].iter().any(
-                            |&(dx, dy)| {
-                                let (i, j) = (x as i32 + dx, y as i32 + dy);
-                                i >= 0
-                                    && j >= 0
-                                    && i < PIECE_WIDTH as i32
-                                    && j < 155
-                                    && shape.at(i as u32, j as u32) > 0.0
-                            },
-                        );
+                        let (_, outside) = depth[(y * PIECE_WIDTH + x) as usize];
+                        let near = shape.at(x, y) > 0.0 || outside < BAND + 1.0;
                         let same = holes.get_pixel(s + x, y) == background.get_pixel(s + x, y);
                         if !near {
                             assert!(same, "changed outside the outline at {s}+{x},{y}");

@@ -81,6 +81,21 @@ def png(img):
     return out.getvalue()
 
 
+def dehatch(crop, how):
+    """Undo hatching before reading: a median filter, or a morphological closing of the
+    darker ink (what an attacker tries first against striped glyphs)."""
+    import cv2
+    import numpy as np
+    a = np.array(crop.convert("RGB"))
+    if how == "median":
+        a = cv2.medianBlur(a, 3)
+    elif how == "close":
+        a = cv2.morphologyEx(a, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    elif how == "open":
+        a = cv2.morphologyEx(a, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return Image.fromarray(a)
+
+
 def solve(det, ocr, img, words, strategy, rng):
     boxes = det.detection(png(img))
     centres = [((x0 + x1) / 2, (y0 + y1) / 2, (x0, y0, x1, y1)) for x0, y0, x1, y1 in boxes]
@@ -93,6 +108,8 @@ def solve(det, ocr, img, words, strategy, rng):
         reads = []
         for x, y, (x0, y0, x1, y1) in centres:
             crop = img.crop((max(0, x0 - 2), max(0, y0 - 2), x1 + 2, y1 + 2))
+            if strategy != "read":
+                crop = dehatch(crop, strategy)
             reads.append((x, y, ocr.classification(png(crop))))
         clicks, used = [], set()
         for word in words:
@@ -126,6 +143,9 @@ def main():
         print("| attack | ours | AJ-style reference |\n|---|---|---|")
         found = {}
         for strategy, name in [("read", "ddddocr detect + classify"),
+                               ("median", "ddddocr detect + median 3x3 + classify"),
+                               ("close", "ddddocr detect + closing 3x3 + classify"),
+                               ("open", "ddddocr detect + opening 3x3 + classify"),
                                ("layout", "ddddocr detect, first three left to right"),
                                ("blind", "ddddocr detect, three boxes at random")]:
             row = []

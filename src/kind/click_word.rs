@@ -1,7 +1,7 @@
 //! The click-word kind (AJ-Captcha's `clickWord`): click the listed characters in order.
 //!
 //! Four distinct characters (configurable) are drawn in AJ's fixed 310x155 frame, each at
-//! its own place, size, rotation (within ±45°) and colour; three of them are listed in the
+//! its own place, size, rotation (within ±45°), colour and hatching; three of them are listed in the
 //! order to click (AJ's widgets check after exactly three clicks), the others are decoys.
 //! Positions, the click order and the decoys' places are independent and uniformly random;
 //! no two characters overlap and none lies under the widget's refresh button (the 35x35
@@ -22,7 +22,7 @@ use rand::{Rng, RngCore};
 
 use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
 use crate::error::ConfigError;
-use crate::render::click_word::{draw_glyph, ink_and_halo};
+use crate::render::click_word::{Style, draw_glyph};
 use crate::render::glyph::{Glyph, flatten};
 use crate::render::slider::encode;
 
@@ -39,9 +39,9 @@ pub const LATIN_CHARACTERS: &str = "ABCDEFGHJKLMPRTUVWY";
 
 /// How many characters are listed to click (AJ's widgets check after exactly three).
 const CLICKS: usize = 3;
-/// Half the space a character takes, rotated, at the largest size: centres are kept twice
-/// this apart, and this far inside the frame.
-const HALF: f32 = 22.0;
+/// Half the space a character takes, rotated, at the largest size (36 px): centres are kept
+/// twice this apart, and this far inside the frame.
+const HALF: f32 = 24.0;
 
 /// Options of the click-word kind. Build with [`ClickWordOptions::default`] (Chinese) or
 /// [`ClickWordOptions::latin`], and the `with_*` setters.
@@ -244,18 +244,8 @@ impl ChallengeKind for ClickWordKind {
             else {
                 continue;
             };
-            let px = rng.random_range(26.0..32.0_f32);
-            let angle = rng.random_range(-45.0..45.0_f32).to_radians();
-            let (ink, halo) = ink_and_halo(rng);
-            draw_glyph(
-                &mut img,
-                glyph,
-                (at.x as f32, at.y as f32),
-                px,
-                angle,
-                ink,
-                halo,
-            );
+            let style = Style::random(rng);
+            draw_glyph(&mut img, glyph, (at.x as f32, at.y as f32), &style);
         }
         Puzzle::ClickWord {
             image: encode(img.as_raw(), frame.width, frame.height, false),

@@ -1,5 +1,10 @@
 //! The click-word picture: characters drawn over a landscape, each at its own place, size,
-//! rotation (±45°) and colour, with a halo so that people read them on a busy background.
+//! rotation (±45°) and colour, with a halo so that people find them on a busy background.
+//!
+//! The ink is hatched: thin stripes of the halo's colour, at an angle of each character's
+//! own, cross every stroke. A person looking for a given character still sees its shape;
+//! a character classifier trained on solid glyphs reads it rarely (measured with
+//! `scripts/click_word_attacks.py`).
 
 use ab_glyph_rasterizer::point;
 use image::{Rgb, RgbImage};
@@ -9,17 +14,45 @@ use super::Coverage;
 use super::glyph::Glyph;
 use super::scene::{blend, hsl};
 
-/// Draws `glyph` centred at (`cx`, `cy`), `px` pixels per em, turned by `angle` radians, in
-/// `ink` with a halo of `halo`.
-pub(crate) fn draw_glyph(
-    img: &mut RgbImage,
-    glyph: &Glyph,
-    (cx, cy): (f32, f32),
-    px: f32,
-    angle: f32,
-    ink: Rgb<u8>,
-    halo: Rgb<u8>,
-) {
+/// How a character is drawn: size, turn, colours and hatching.
+pub(crate) struct Style {
+    /// Pixels per em.
+    pub(crate) px: f32,
+    /// Turn, in radians.
+    pub(crate) angle: f32,
+    pub(crate) ink: Rgb<u8>,
+    pub(crate) halo: Rgb<u8>,
+    /// Direction of the hatching, in radians.
+    pub(crate) hatch_angle: f32,
+    /// Distance between two hatch lines, in pixels.
+    pub(crate) hatch_period: f32,
+}
+
+impl Style {
+    /// A random style: 31–36 px, within ±45°, contrasting colours, hatched.
+    pub(crate) fn random(rng: &mut (impl Rng + ?Sized)) -> Self {
+        let (ink, halo) = ink_and_halo(rng);
+        Self {
+            px: rng.random_range(31.0..36.0),
+            angle: rng.random_range(-45.0..45.0_f32).to_radians(),
+            ink,
+            halo,
+            hatch_angle: rng.random_range(0.0..std::f32::consts::PI),
+            hatch_period: rng.random_range(4.0..5.0),
+        }
+    }
+}
+
+/// Draws `glyph` centred at (`cx`, `cy`) in `style`.
+pub(crate) fn draw_glyph(img: &mut RgbImage, glyph: &Glyph, (cx, cy): (f32, f32), style: &Style) {
+    let Style {
+        px,
+        angle,
+        ink,
+        halo,
+        hatch_angle,
+        hatch_period,
+    } = *style;
     let (sin, cos) = angle.sin_cos();
     let place = |dx: f32, dy: f32| {
         move |p: ab_glyph_rasterizer::Point| {
@@ -44,8 +77,13 @@ pub(crate) fn draw_glyph(
             blend(img, x, y, halo, a * 0.55);
         });
     }
+    // The ink, hatched: every third of a period across the hatch direction is halo.
+    let (hs, hc) = hatch_angle.sin_cos();
     coverage.fill(&glyph.segments(place(0.0, 0.0)), w, h, |x, y, a| {
-        blend(img, x, y, ink, a);
+        let across = (x as f32 - cx) * hc + (y as f32 - cy) * hs;
+        let phase = (across / hatch_period).rem_euclid(1.0);
+        let colour = if phase < 1.0 / 3.0 { halo } else { ink };
+        blend(img, x, y, colour, a);
     });
 }
 

@@ -24,7 +24,7 @@ use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
 use crate::error::ConfigError;
 use crate::render::click_word::{Style, draw_glyph};
 use crate::render::glyph::{Glyph, flatten};
-use crate::render::slider::encode;
+use crate::render::slider::encode_indexed;
 
 /// The default characters: 153 common, visually distinct Chinese characters.
 pub const DEFAULT_CHARACTERS: &str = "山水火石花草树林森雨雪云风电星月光海河江湖春夏秋冬东西南北中左右前后高长红黄绿蓝白黑金银铁鱼鸟马牛羊猫狗虎龙龟象熊猪鸡鸭果米茶酒菜饭面肉蛋糖盐书画字笔纸桌椅床门窗房家车船路桥城村国人手足头心耳眼身父母男女老少爱笑歌舞跑飞走看听说读写学问答开关买卖新旧大小多快慢冷热好美明亮早晚年秒分时钟琴棋球灯伞帽鞋衣裙包";
@@ -248,7 +248,7 @@ impl ChallengeKind for ClickWordKind {
             draw_glyph(&mut img, glyph, (at.x as f32, at.y as f32), &style);
         }
         Puzzle::ClickWord {
-            image: encode(img.as_raw(), frame.width, frame.height, false),
+            image: encode_indexed(&img),
             words: words.iter().take(CLICKS).map(|(w, _)| w.clone()).collect(),
         }
     }

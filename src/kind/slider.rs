@@ -19,7 +19,7 @@ use rand::{Rng, RngCore};
 use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
 use crate::error::ConfigError;
 use crate::render::scene::{LANDMARKS, landmark};
-use crate::render::slider::{PIECE_WIDTH, cut, encode, jigsaw};
+use crate::render::slider::{PIECE_WIDTH, cut, encode, encode_indexed, jigsaw};
 
 /// Leftmost hole position: clear of the piece's starting place (0..47).
 pub const MIN_X: i32 = 48;
@@ -224,7 +224,7 @@ impl ChallengeKind for SliderKind {
         }
         let (background, piece) = cut(background, &shape, hole_x as u32, &decoys, rng);
         Puzzle::Slider {
-            background: encode(background.as_raw(), fw, fh, false),
+            background: encode_indexed(&background),
             piece: encode(piece.as_raw(), PIECE_WIDTH, fh, true),
         }
     }

@@ -15,7 +15,12 @@ use super::Coverage;
 #[inline]
 pub(crate) fn blend(img: &mut RgbImage, x: u32, y: u32, colour: Rgb<u8>, alpha: f32) {
     let p = img.get_pixel_mut(x, y);
-    *p = super::mix(*p, colour, alpha);
+    // Most covered pixels are covered fully: no blending to do.
+    *p = if alpha >= 0.998 {
+        colour
+    } else {
+        super::mix(*p, colour, alpha)
+    };
 }
 
 /// Fills the closed polygon `ring` with `colour` at `alpha`.

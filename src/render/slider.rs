@@ -294,32 +294,157 @@ fn band(distance: f32) -> f32 {
     ((BAND + 1.0 - distance) / BAND).clamp(0.0, 1.0)
 }
 
-/// Per strip pixel, its distance to the outline from inside (`.0`) and from outside (`.1`),
-/// each capped at 4 px (and 4 on the other side).
+/// Per strip pixel, its distance to the outline from inside (`.0`) and from outside (`.1`):
+/// a chamfer distance (steps of 1 and √2), each capped at 4 px (and 4 on the other side).
 fn distances(jigsaw: &Jigsaw) -> Vec<(f32, f32)> {
-    const R: i32 = 4;
-    let (w, h) = (PIECE_WIDTH as i32, jigsaw.height as i32);
-    let inside =
-        |x: i32, y: i32| x >= 0 && y >= 0 && x < w && y < h && jigsaw.at(x as u32, y as u32) >= 0.5;
-    (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let me = inside(x, y);
-            let mut nearest = R as f32;
-            for dy in -R..=R {
-                for dx in -R..=R {
-                    if inside(x + dx, y + dy) != me {
-                        nearest = nearest.min(((dx * dx + dy * dy) as f32).sqrt());
-                    }
+    const CAP: f32 = 4.0;
+    let (w, h) = (PIECE_WIDTH as usize, jigsaw.height as usize);
+    let inside: Vec<bool> = jigsaw.mask.iter().map(|&a| a >= 0.5).collect();
+    // Distance to the nearest pixel on the other side, for the pixels of one side.
+    let chamfer = |of_inside: bool| -> Vec<f32> {
+        let mut d: Vec<f32> = inside
+            .iter()
+            .map(|&i| if i == of_inside { f32::MAX } else { 0.0 })
+            .collect();
+        let diag = std::f32::consts::SQRT_2;
+        let relax = |d: &mut Vec<f32>, x: usize, y: usize, dx: isize, dy: isize, step: f32| {
+            let (nx, ny) = (x as isize + dx, y as isize + dy);
+            if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                let n = d[ny as usize * w + nx as usize] + step;
+                let here = &mut d[y * w + x];
+                if n < *here {
+                    *here = n;
                 }
             }
+        };
+        for y in 0..h {
+            for x in 0..w {
+                relax(&mut d, x, y, -1, 0, 1.0);
+                relax(&mut d, x, y, 0, -1, 1.0);
+                relax(&mut d, x, y, -1, -1, diag);
+                relax(&mut d, x, y, 1, -1, diag);
+            }
+        }
+        for y in (0..h).rev() {
+            for x in (0..w).rev() {
+                relax(&mut d, x, y, 1, 0, 1.0);
+                relax(&mut d, x, y, 0, 1, 1.0);
+                relax(&mut d, x, y, 1, 1, diag);
+                relax(&mut d, x, y, -1, 1, diag);
+            }
+        }
+        d.into_iter().map(|v| v.min(CAP)).collect()
+    };
+    let (from_inside, from_outside) = (chamfer(true), chamfer(false));
+    inside
+        .iter()
+        .enumerate()
+        .map(|(i, &me)| {
             if me {
-                (nearest, R as f32)
+                (from_inside[i], CAP)
             } else {
-                (R as f32, nearest)
+                (CAP, from_outside[i])
             }
         })
         .collect()
+}
+
+/// An 8-bit palette PNG of an RGB picture: its 256 most frequent colours, every other
+/// colour drawn as the nearest of them (the landscapes are flat colours but for
+/// anti-aliased edges and grain, so little changes and the file is a third of an RGB one).
+pub(crate) fn encode_indexed(img: &RgbImage) -> Vec<u8> {
+    let key = |p: &Rgb<u8>| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]);
+    let rgb = |c: u32| {
+        [
+            (c >> 16) as i32,
+            ((c >> 8) & 0xff) as i32,
+            (c & 0xff) as i32,
+        ]
+    };
+    // Distinct colours with their counts, by sorting (no hashing in this hot path).
+    let mut keys: Vec<u32> = img.pixels().map(key).collect();
+    keys.sort_unstable();
+    let mut colours: Vec<(u32, u32)> = Vec::new();
+    for &k in &keys {
+        match colours.last_mut() {
+            Some((c, n)) if *c == k => *n += 1,
+            _ => colours.push((k, 1)),
+        }
+    }
+    let mut by_count = colours.clone();
+    by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let palette: Vec<u32> = by_count.iter().take(256).map(|&(c, _)| c).collect();
+    // Palette entries by cell of a coarse 8x8x8 grid, so that a colour's nearest entry is
+    // looked for among the few in its own and the neighbouring cells.
+    let cell = |[r, g, b]: [i32; 3]| (r >> 5, g >> 5, b >> 5);
+    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); 512];
+    for (i, &c) in palette.iter().enumerate() {
+        let (r, g, b) = cell(rgb(c));
+        cells[(r * 64 + g * 8 + b) as usize].push(i as u8);
+    }
+    let distance = |a: [i32; 3], i: u8| {
+        let p = rgb(palette[usize::from(i)]);
+        (a[0] - p[0]).pow(2) + (a[1] - p[1]).pow(2) + (a[2] - p[2]).pow(2)
+    };
+    let nearest = |c: u32| -> u8 {
+        let a = rgb(c);
+        let (cr, cg, cb) = cell(a);
+        let mut best: Option<(i32, u8)> = None;
+        for r in (cr - 1).max(0)..=(cr + 1).min(7) {
+            for g in (cg - 1).max(0)..=(cg + 1).min(7) {
+                for b in (cb - 1).max(0)..=(cb + 1).min(7) {
+                    for &i in &cells[(r * 64 + g * 8 + b) as usize] {
+                        let d = distance(a, i);
+                        if best.is_none_or(|(bd, _)| d < bd) {
+                            best = Some((d, i));
+                        }
+                    }
+                }
+            }
+        }
+        match best {
+            Some((_, i)) => i,
+            None => (0..=u8::try_from(palette.len().saturating_sub(1)).unwrap_or(u8::MAX))
+                .min_by_key(|&i| distance(a, i))
+                .unwrap_or(0),
+        }
+    };
+    // Each distinct colour's entry, in the order of `colours`; pixels find theirs by search.
+    let entries: Vec<u8> = colours.iter().map(|&(c, _)| nearest(c)).collect();
+    // Neighbours mostly share a colour: look each run up once.
+    let mut last: Option<(u32, u8)> = None;
+    let pixels: Vec<u8> = img
+        .pixels()
+        .map(|p| {
+            let k = key(p);
+            match last {
+                Some((c, i)) if c == k => i,
+                _ => {
+                    let i = colours
+                        .binary_search_by_key(&k, |&(c, _)| c)
+                        .map_or(0, |i| entries[i]);
+                    last = Some((k, i));
+                    i
+                }
+            }
+        })
+        .collect();
+    let mut out = Vec::with_capacity(12 * 1024);
+    let mut encoder = png::Encoder::new(&mut out, img.width(), img.height());
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_palette(
+        palette
+            .iter()
+            .flat_map(|&c| rgb(c).map(|v| v as u8))
+            .collect::<Vec<u8>>(),
+    );
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::Adaptive);
+    if let Ok(mut writer) = encoder.write_header() {
+        let _ = writer.write_image_data(&pixels);
+    }
+    out
 }
 
 /// PNG of an RGB or RGBA buffer (adaptive filters, default compression).

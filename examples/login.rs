@@ -1,11 +1,15 @@
 //! A login page protected by a captcha: `cargo run --example login`, then open
 //! <http://127.0.0.1:3000> (port from `PORT`).
 //!
-//! - `GET /` — the login page: captcha picture with a refresh control, username, password.
-//!   The page verifies the answer (`POST /auth/v1/captcha/data/verify`), then posts the
-//!   credentials as JSON to `POST /login` with the pass token in `x-captcha-token`.
+//! - `GET /` — the login page: the crate's widget (pick the kind: text, slider or
+//!   click-word), username, password. When the captcha is solved the widget holds a pass;
+//!   the page posts the credentials as JSON to `POST /login` with it in `x-captcha-token`.
 //! - `GET /reset` — the same for `POST /password-reset`, protected with another scope: a
 //!   pass minted for login is refused there.
+//!
+//! The widget is two tags and one element; the captcha routes (Auth v1 for text,
+//! AJ-Captcha's for slider and click-word) and the widget's files are mounted by
+//! `CaptchaLayer`.
 //!
 //! Demo credentials: `demo` / `demo`. Set `CAPTCHA_SECRET` (32+ bytes) to keep passes
 //! valid across restarts and instances.
@@ -18,6 +22,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use tower_captcha::protocol::{AjCaptcha, AuthV1};
+use tower_captcha::widget::Widget;
 use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 
 #[derive(Deserialize)]
@@ -52,8 +58,17 @@ async fn password_reset(_pass: VerifiedCaptcha, Json(form): Json<Reset>) -> impl
     )
 }
 
-/// The whole app: pages, protected routes, and the captcha routes.
+/// The whole app: pages, protected routes, the captcha routes and the widget.
 pub fn app(captcha: Captcha) -> Router {
+    let widget = Widget::new();
+    let head = widget.tags();
+    let layer = CaptchaLayer::builder(captcha.clone())
+        .mount(AuthV1::new())
+        .mount(AjCaptcha::new())
+        .mount(widget)
+        .build()
+        .expect("the default paths do not clash");
+    let (login_page, reset_page) = (page(LOGIN, &head), page(RESET, &head));
     Router::new()
         .route("/login", post(login))
         .route_layer(captcha.require_scope("login"))
@@ -62,9 +77,9 @@ pub fn app(captcha: Captcha) -> Router {
                 .route("/password-reset", post(password_reset))
                 .route_layer(captcha.require_scope("password_reset")),
         )
-        .route("/", get(|| async { Html(page(LOGIN)) }))
-        .route("/reset", get(|| async { Html(page(RESET)) }))
-        .layer(CaptchaLayer::new(captcha))
+        .route("/", get(move || async move { Html(login_page) }))
+        .route("/reset", get(move || async move { Html(reset_page) }))
+        .layer(layer)
 }
 
 #[tokio::main]
@@ -118,8 +133,9 @@ const RESET: Page = Page {
     other: r#"<a href="/">Back to sign in</a>"#,
 };
 
-fn page(p: Page) -> String {
+fn page(p: Page, head: &str) -> String {
     TEMPLATE
+        .replace("{head}", head)
         .replace("{title}", p.title)
         .replace("{scope}", p.scope)
         .replace("{action}", p.action)
@@ -127,88 +143,76 @@ fn page(p: Page) -> String {
         .replace("{other}", p.other)
 }
 
-const TEMPLATE: &str = r#"<!doctype html>
+const TEMPLATE: &str = r##"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · tower-captcha</title>
+{head}
 <style>
-  body { font: 16px/1.4 system-ui, sans-serif; background: #f3f4f6; display: grid; place-items: center; min-height: 100vh; margin: 0; }
-  form { background: #fff; padding: 2rem; border-radius: 12px; box-shadow: 0 2px 12px #0002; width: 20rem; display: grid; gap: .8rem; }
-  h1 { margin: 0 0 .5rem; font-size: 1.4rem; }
-  label { display: grid; gap: .25rem; font-size: .9rem; color: #374151; }
-  input { font: inherit; padding: .5rem; border: 1px solid #d1d5db; border-radius: 6px; }
-  .captcha { display: flex; gap: .5rem; align-items: center; }
-  .captcha img { width: 160px; height: 60px; border-radius: 6px; border: 1px solid #d1d5db; }
-  button { font: inherit; padding: .6rem; border: 0; border-radius: 6px; background: #2563eb; color: #fff; cursor: pointer; }
-  button.refresh { background: #e5e7eb; color: #111; padding: .4rem .6rem; }
+  :root { color-scheme: light dark; }
+  body { font: 16px/1.4 system-ui, sans-serif; background: #f3f4f6; color: #111827; display: grid; place-items: center; min-height: 100vh; margin: 0; }
+  form { background: #fff; padding: 1.5rem; border-radius: 12px; box-shadow: 0 2px 12px #0002; width: min(22rem, 94vw); display: grid; gap: .8rem; box-sizing: border-box; }
+  h1 { margin: 0 0 .3rem; font-size: 1.4rem; }
+  label { display: grid; gap: .25rem; font-size: .9rem; }
+  input, select { font: inherit; padding: .5rem; border: 1px solid #d1d5db; border-radius: 6px; background: inherit; color: inherit; }
+  button[type=submit] { font: inherit; padding: .6rem; border: 0; border-radius: 6px; background: #2563eb; color: #fff; cursor: pointer; }
   #message { min-height: 1.4em; margin: 0; }
   .ok { color: #047857; } .err { color: #b91c1c; }
+  @media (prefers-color-scheme: dark) {
+    body { background: #030712; color: #e5e7eb; } form { background: #1f2937; }
+    input, select { border-color: #4b5563; } .ok { color: #34d399; } .err { color: #f87171; }
+  }
 </style>
 </head>
 <body>
 <form id="form" novalidate>
   <h1>{title}</h1>
   {fields}
-  <div class="captcha">
-    <img id="captcha-image" alt="captcha: type the characters you see">
-    <button type="button" class="refresh" id="refresh" title="Show another picture" aria-label="Show another picture">&#x21bb;</button>
-  </div>
-  <label>Characters in the picture <input id="captcha-key" name="captcha" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="6"></label>
+  <label>Kind of captcha
+    <select id="kind">
+      <option value="slider">Slider</option>
+      <option value="click-word">Click the characters</option>
+      <option value="text">Type the characters</option>
+    </select>
+  </label>
+  <div id="captcha" data-captcha="slider" data-scope="{scope}" data-trail="on"></div>
   <button type="submit" id="submit">{title}</button>
   <p id="message" role="status"></p>
   {other}
 </form>
 <script>
-const scope = "{scope}";
-let token = null;
 const $ = (id) => document.getElementById(id);
 function say(text, ok) { $("message").textContent = text; $("message").className = ok ? "ok" : "err"; }
 
-async function refresh() {
-  const res = await fetch("/auth/v1/captcha/data?scope=" + scope);
-  const body = await res.json();
-  if (!res.ok) { say(body.error_description, false); return; }
-  token = body.token;
-  $("captcha-image").src = body.image;
-  $("captcha-key").value = "";
-}
+// Pick another kind: a fresh widget of that kind.
+$("kind").addEventListener("change", () => {
+  const old = $("captcha");
+  const fresh = document.createElement("div");
+  fresh.id = "captcha";
+  fresh.dataset.scope = old.dataset.scope;
+  fresh.dataset.trail = "on";
+  old.replaceWith(fresh);
+  TowerCaptcha.render(fresh, { kind: $("kind").value });
+});
 
-$("refresh").addEventListener("click", refresh);
 $("form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  // 1. Trade the typed characters for a single-use pass token.
-  const verify = await fetch("/auth/v1/captcha/data/verify", {
+  if (!TowerCaptcha.pass()) { say("Please complete the captcha first.", false); return; }
+  const data = Object.fromEntries(new FormData($("form")));
+  delete data.captcha_token;
+  // The widget adds the pass as x-captcha-token.
+  const res = await TowerCaptcha.fetch("{action}", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, key: $("captcha-key").value }),
-  });
-  const pass = await verify.json();
-  if (!verify.ok) {
-    if (pass.error === "invalid_captcha" && pass.attempts_left > 0) {
-      say("Those characters don't match, try again (" + pass.attempts_left + " attempts left).", false);
-      $("captcha-key").value = "";
-    } else {
-      say(pass.error_description, false);
-      await refresh();
-    }
-    return;
-  }
-  // 2. Call the protected route with the pass in x-captcha-token.
-  const data = Object.fromEntries(new FormData($("form")));
-  delete data.captcha;
-  const res = await fetch("{action}", {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-captcha-token": pass.captcha_token },
     body: JSON.stringify(data),
   });
   const body = await res.json();
   say(body.message || body.error_description, res.ok);
-  await refresh();
+  TowerCaptcha.reset("#captcha");
 });
-refresh();
 </script>
 </body>
 </html>
-"#;
+"##;

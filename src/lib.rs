@@ -54,6 +54,7 @@ mod seal;
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
+pub mod widget;
 
 pub use engine::{Captcha, CaptchaBuilder, Challenge, Issue};
 pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
@@ -62,9 +63,9 @@ pub use extract::CaptchaRejection;
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
 pub use kind::click_word::ClickWordOptions;
-pub use kind::slider::SliderOptions;
+pub use kind::slider::{SliderOptions, TrailCheck};
 pub use kind::text::TextOptions;
-pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution};
+pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution, TrailPoint};
 pub use layer::{CaptchaLayer, CaptchaService};
 pub use pass::{Pass, PassClaims, Ticket, VerifiedCaptcha};
 pub use protocol::MAX_BODY_BYTES;

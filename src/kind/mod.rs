@@ -144,6 +144,26 @@ pub enum Solution {
     /// AES-128-ECB-PKCS7 under the challenge's secret key. Numbers are truncated to whole
     /// pixels; anything that does not decrypt or parse is a wrong answer.
     PointJson(String),
+    /// A drag: where it ended (a point or point JSON) and the pointer's trail on the way,
+    /// sampled (`t` in ms from the start, `x` and `y` in frame pixels). Sent by this crate's
+    /// widget; a slider can refuse drags no hand makes.
+    Drag {
+        /// Where the drag ended.
+        end: Box<Solution>,
+        /// The trail, at most 64 samples.
+        trail: Vec<TrailPoint>,
+    },
+}
+
+/// One sample of a drag's trail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrailPoint {
+    /// Milliseconds since the drag started.
+    pub t: f32,
+    /// Horizontal position, in frame pixels.
+    pub x: f32,
+    /// Vertical position, in frame pixels.
+    pub y: f32,
 }
 
 impl From<&str> for Solution {
@@ -175,6 +195,16 @@ impl Solution {
     /// JSON; the other forms are returned as they are. Also returns the JSON plaintext
     /// exactly as received (AJ builds its ticket from it). `None` if it cannot be read.
     pub(crate) fn open(self, key: Option<&str>) -> Option<(Solution, Option<String>)> {
+        if let Solution::Drag { end, trail } = self {
+            let (end, plain) = end.open(key)?;
+            return Some((
+                Solution::Drag {
+                    end: Box::new(end),
+                    trail,
+                },
+                plain,
+            ));
+        }
         let Solution::PointJson(text) = self else {
             return Some((self, None));
         };

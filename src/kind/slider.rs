@@ -16,7 +16,7 @@ use image::RgbImage;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
+use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution, TrailPoint};
 use crate::error::ConfigError;
 use crate::render::scene::{LANDMARKS, landmark};
 use crate::render::slider::{PIECE_WIDTH, cut, encode, encode_indexed, jigsaw};
@@ -31,10 +31,25 @@ const Y: i32 = 5;
 /// may touch). With 0, three decoys always fit beside any hole in the range.
 const GAP: i32 = 0;
 
+/// Whether a drag's trail is looked at (see [`SliderOptions::with_trail_check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrailCheck {
+    /// Never.
+    Off,
+    /// When the client sends one (this crate's widget does after a pointer drag; AJ-Captcha's
+    /// widgets and keyboard drops send none and are not affected). The default.
+    IfPresent,
+    /// Always: a drop without a trail is refused. Only for apps whose every client is this
+    /// crate's widget driven by a pointer (keyboard drops send no trail).
+    Required,
+}
+
 /// Options of the slider kind. Build with [`SliderOptions::default`] and the `with_*`
 /// setters.
 #[derive(Clone)]
 pub struct SliderOptions {
+    trail: TrailCheck,
     decoys: usize,
     tolerance: u32,
     max_attempts: u32,
@@ -45,6 +60,7 @@ pub struct SliderOptions {
 impl Default for SliderOptions {
     fn default() -> Self {
         Self {
+            trail: TrailCheck::IfPresent,
             decoys: 3,
             tolerance: 5,
             max_attempts: 1,
@@ -72,6 +88,15 @@ impl SliderOptions {
     /// Wrong answers allowed before a challenge is locked, 1 to 100 (default 1).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Whether to refuse drags no hand makes, from the pointer trail a client sends with
+    /// its drop: a straight line at constant speed, a teleport, no vertical jitter at all,
+    /// a drag faster than 120 ms, a trail that does not end where the piece was dropped
+    /// (default [`TrailCheck::IfPresent`]).
+    pub fn with_trail_check(mut self, check: TrailCheck) -> Self {
+        self.trail = check;
         self
     }
 
@@ -113,6 +138,7 @@ impl SliderOptions {
 impl fmt::Debug for SliderOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SliderOptions")
+            .field("trail", &self.trail)
             .field("decoys", &self.decoys)
             .field("tolerance", &self.tolerance)
             .field("max_attempts", &self.max_attempts)
@@ -230,15 +256,71 @@ impl ChallengeKind for SliderKind {
     }
 
     fn check(&self, answer: &Answer, solution: &Solution) -> bool {
-        match (answer, solution) {
-            (Answer::Hole { at: hole, .. }, Solution::Point(drop)) => {
-                drop.y == hole.y
-                    && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs()
-                        <= u64::from(self.options.tolerance)
-            }
-            _ => false,
+        let Answer::Hole { at: hole, .. } = answer else {
+            return false;
+        };
+        let (drop, trail) = match solution {
+            Solution::Point(p) => (*p, None),
+            Solution::Drag { end, trail } => match **end {
+                Solution::Point(p) => (p, Some(trail.as_slice())),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        let near = drop.y == hole.y
+            && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs()
+                <= u64::from(self.options.tolerance);
+        let hand = match (self.options.trail, trail) {
+            (TrailCheck::Off, _) | (TrailCheck::IfPresent, None) => true,
+            (TrailCheck::Required, None) => false,
+            (_, Some(trail)) => looks_like_a_hand(trail, drop),
+        };
+        near & hand
+    }
+}
+
+/// Whether a drag trail ending at `drop` looks like a person's: enough samples over more
+/// than 120 ms, no jump of more than 60 px between two samples, some vertical wobble, a
+/// speed that varies, and an end where the piece was dropped.
+pub(crate) fn looks_like_a_hand(trail: &[TrailPoint], drop: Point) -> bool {
+    let (Some(first), Some(last)) = (trail.first(), trail.last()) else {
+        return false;
+    };
+    if trail.len() < 5 || last.t - first.t < 120.0 || (last.x - drop.x as f32).abs() > 3.0 {
+        return false;
+    }
+    let steps: Vec<(f32, f32)> = trail
+        .windows(2)
+        .map(|w| {
+            (
+                (w[1].x - w[0].x).hypot(w[1].y - w[0].y),
+                (w[1].t - w[0].t).max(1.0),
+            )
+        })
+        .collect();
+    if steps.iter().any(|&(d, _)| d > 60.0) {
+        return false;
+    }
+    let (y_min, y_max) = trail.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+        (lo.min(p.y), hi.max(p.y))
+    });
+    if y_max - y_min < 0.5 {
+        return false;
+    }
+    // Speeds along the way: a script moving at one constant speed varies by almost nothing.
+    let speeds: Vec<f32> = steps
+        .iter()
+        .filter(|s| s.0 > 0.0)
+        .map(|&(d, t)| d / t)
+        .collect();
+    if speeds.len() >= 4 {
+        let mean = speeds.iter().sum::<f32>() / speeds.len() as f32;
+        let var = speeds.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / speeds.len() as f32;
+        if mean <= 0.0 || var.sqrt() / mean < 0.1 {
+            return false;
         }
     }
+    true
 }
 
 #[cfg(test)]
@@ -306,6 +388,113 @@ mod tests {
         }
         // The real hole's place among the holes is uniform (1 000 expected each).
         assert!(rank.iter().all(|&n| (880..=1120).contains(&n)), "{rank:?}");
+    }
+
+    /// A person's drag to `to`: a minimum-jerk speed profile, the hand's wobble, uneven
+    /// sampling.
+    pub(crate) fn human_trail(to: f32, seed: u64) -> Vec<TrailPoint> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let duration = rng.random_range(450.0..1200.0_f32);
+        let mut t = 0.0;
+        let mut out = Vec::new();
+        while t < duration {
+            let s = t / duration;
+            let eased = 10.0 * s.powi(3) - 15.0 * s.powi(4) + 6.0 * s.powi(5);
+            out.push(TrailPoint {
+                t,
+                x: to * eased + rng.random_range(-0.6..0.6),
+                y: 80.0 + (s * 3.0).sin() * 2.0 + rng.random_range(-0.8..0.8),
+            });
+            t += rng.random_range(12.0..22.0);
+        }
+        out.push(TrailPoint {
+            t: duration,
+            x: to,
+            y: 80.0,
+        });
+        out
+    }
+
+    #[test]
+    fn trails_no_hand_makes_are_refused_and_human_ones_pass() {
+        let drop = Point::new(150, 5);
+        for seed in 0..50 {
+            assert!(
+                looks_like_a_hand(&human_trail(150.0, seed), drop),
+                "seed {seed}"
+            );
+        }
+        // A script's straight line at constant speed.
+        let straight: Vec<TrailPoint> = (0..=30)
+            .map(|i| TrailPoint {
+                t: i as f32 * 16.0,
+                x: i as f32 * 5.0,
+                y: 80.0,
+            })
+            .collect();
+        assert!(!looks_like_a_hand(&straight, drop));
+        // Constant speed with a fake wobble: still constant speed.
+        let wobbly: Vec<TrailPoint> = (0..=30)
+            .map(|i| TrailPoint {
+                t: i as f32 * 16.0,
+                x: i as f32 * 5.0,
+                y: 80.0 + (i % 2) as f32,
+            })
+            .collect();
+        assert!(!looks_like_a_hand(&wobbly, drop));
+        // A teleport, a trail that ends elsewhere, one too fast, one too short.
+        let mut teleport = human_trail(150.0, 1);
+        let mid = teleport.len() / 2;
+        teleport[mid].x += 90.0;
+        assert!(!looks_like_a_hand(&teleport, drop));
+        assert!(!looks_like_a_hand(&human_trail(120.0, 2), drop));
+        let fast: Vec<TrailPoint> = human_trail(150.0, 3)
+            .into_iter()
+            .map(|p| TrailPoint { t: p.t / 20.0, ..p })
+            .collect();
+        assert!(!looks_like_a_hand(&fast, drop));
+        assert!(!looks_like_a_hand(&human_trail(150.0, 4)[..3], drop));
+        assert!(!looks_like_a_hand(&[], drop));
+    }
+
+    #[test]
+    fn the_trail_check_follows_its_setting() {
+        let hole = Answer::Hole {
+            at: Point::new(150, 5),
+            decoys: vec![],
+        };
+        let bare = Solution::Point(Point::new(150, 5));
+        let straight = Solution::Drag {
+            end: Box::new(bare.clone()),
+            trail: (0..=30)
+                .map(|i| TrailPoint {
+                    t: i as f32 * 16.0,
+                    x: i as f32 * 5.0,
+                    y: 80.0,
+                })
+                .collect(),
+        };
+        let human = Solution::Drag {
+            end: Box::new(bare.clone()),
+            trail: human_trail(150.0, 9),
+        };
+        let with = |check| {
+            SliderKind::new(
+                SliderOptions::default()
+                    .with_trail_check(check)
+                    .validated()
+                    .unwrap(),
+            )
+        };
+        let (off, if_present, required) = (
+            with(TrailCheck::Off),
+            with(TrailCheck::IfPresent),
+            with(TrailCheck::Required),
+        );
+        assert!(off.check(&hole, &straight) && off.check(&hole, &bare));
+        assert!(!if_present.check(&hole, &straight));
+        assert!(if_present.check(&hole, &bare) && if_present.check(&hole, &human));
+        assert!(!required.check(&hole, &bare) && required.check(&hole, &human));
     }
 
     #[test]

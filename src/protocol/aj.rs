@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
 use super::{Adapter, Protocol};
-use crate::kind::{Kind, Puzzle, Size, Solution};
+use crate::kind::{Kind, Puzzle, Size, Solution, TrailPoint};
 
 const GET: u8 = 0;
 const CHECK: u8 = 1;
@@ -141,6 +141,32 @@ fn kind_of(name: &str) -> Option<Kind> {
     }
 }
 
+/// A trail as sent: `[[t, x, y], ...]`, at most 64 samples; anything else is an empty trail
+/// (which no hand makes).
+fn trail_of(value: &serde_json::Value) -> Vec<TrailPoint> {
+    let Some(items) = value.as_array().filter(|a| a.len() <= 64) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|s| {
+            let s = s.as_array()?;
+            let n = |i: usize| {
+                s.get(i)?
+                    .as_f64()
+                    .filter(|v| v.is_finite())
+                    .map(|v| v as f32)
+            };
+            Some(TrailPoint {
+                t: n(0)?,
+                x: n(1)?,
+                y: n(2)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default()
+}
+
 fn required<'a>(input: &'a Input, name: &'static str) -> Result<&'a str, Fault> {
     match input.string(name) {
         Ok(value) if !value.trim().is_empty() => Ok(value),
@@ -161,9 +187,14 @@ impl Adapter for AjCaptcha {
         match endpoint {
             GET => {
                 let kind = kind_of(required(input, "captchaType")?).ok_or(Fault::Unsupported)?;
+                // Ours: an optional `scope`, which this crate's widget sends; AJ's do not.
+                let scope = match input.field("scope") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(_) => Some(input.string("scope")?.to_owned()),
+                };
                 Ok(Call::Issue {
                     kind,
-                    scope: None,
+                    scope,
                     size: Some(Size::AJ_FRAME),
                     secret_key: true,
                 })
@@ -171,11 +202,16 @@ impl Adapter for AjCaptcha {
             CHECK => {
                 kind_of(required(input, "captchaType")?).ok_or(Fault::Unsupported)?;
                 let id = required(input, "token")?.to_owned();
-                let point_json = required(input, "pointJson")?.to_owned();
-                Ok(Call::Check {
-                    id,
-                    solution: Solution::PointJson(point_json),
-                })
+                let point_json = Solution::PointJson(required(input, "pointJson")?.to_owned());
+                // Ours: the drag's trail, which this crate's widget sends; AJ's do not.
+                let solution = match input.field("trail") {
+                    None | Some(serde_json::Value::Null) => point_json,
+                    Some(trail) => Solution::Drag {
+                        end: Box::new(point_json),
+                        trail: trail_of(trail),
+                    },
+                };
+                Ok(Call::Check { id, solution })
             }
             _ => Ok(Call::Redeem {
                 credential: required(input, "captchaVerification")?.to_owned(),

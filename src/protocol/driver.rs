@@ -178,6 +178,11 @@ impl Input {
         self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// A field of the body, whatever its type (`None` when absent).
+    pub(crate) fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+
     /// Query parameter `name`, percent-decoded.
     pub(crate) fn query(&self, name: &str) -> Option<String> {
         query_param(self.parts.uri.query(), name)

@@ -16,21 +16,23 @@ pub fn find(program: &str, test: &str) -> Option<PathBuf> {
 /// missing program fails the test).
 pub fn find_any(names: &[&str], test: &str) -> Option<PathBuf> {
     find_any_in(names, test, std::env::var("CI").is_ok_and(|v| v == "true"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`find_any`] with the CI setting given.
-pub fn find_any_in(names: &[&str], test: &str, ci: bool) -> Option<PathBuf> {
+/// [`find_any`] with the CI setting given, and the failure it calls for under CI as an
+/// error instead of a panic.
+pub fn find_any_in(names: &[&str], test: &str, ci: bool) -> Result<Option<PathBuf>, String> {
     let found = names.iter().find_map(|name| on_path(name));
     if found.is_none() {
         let names = names.join("` or `");
         if ci {
-            panic!(
+            return Err(format!(
                 "{test}: `{names}` is not on PATH, and CI=true requires it (.ci/run installs it)"
-            );
+            ));
         }
         eprintln!("SKIPPED {test}: `{names}` is not on PATH (install it to run this test)");
     }
-    found
+    Ok(found)
 }
 
 fn on_path(program: &str) -> Option<PathBuf> {

@@ -1,0 +1,330 @@
+/* tower-captcha widget: text, slider and click-word captchas in one small script.
+ *
+ *   <link rel="stylesheet" href=".../captcha.css">
+ *   <script src=".../captcha.js" defer></script>
+ *   <div data-captcha="slider" data-scope="login"></div>
+ *
+ * Every [data-captcha] element is rendered when the page loads. Options (data-* attributes
+ * or the second argument of TowerCaptcha.render): kind ("text" | "slider" | "click-word"),
+ * scope, kinds (the kinds a person may switch to, comma-separated), lang ("en" | "zh"),
+ * field (the hidden input's name, default "captcha_token"), authV1 (default
+ * "/auth/v1/captcha/data"), aj (default "/captcha"), trail ("on" sends the drag trail),
+ * onPass, onError. On success the pass is given to onPass, in a "captcha:pass" event
+ * (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as x-captcha-token.
+ */
+(function () {
+  "use strict";
+  var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64;
+  var KINDS = ["text", "slider", "click-word"];
+  var TEXT = {
+    en: {
+      label: "Human check", text: "Type the characters in the picture", slider: "Drag the piece into the hole that matches it",
+      clickWord: "Click in order:", refresh: "New challenge", switchKind: "Try another kind",
+      verify: "Verify", undo: "Undo last click", knob: "Slide the piece; arrow keys move it, Enter drops it",
+      image: "Captcha picture", loading: "Loading…", wrong: "Not quite, here is a new one. Try again.",
+      wrongLeft: "Not quite, try again ({n} left).", expired: "That one expired, here is a new one.",
+      passed: "Verified, thank you.", busy: "The captcha service is busy; try again in a moment.",
+      input: "Characters"
+    },
+    zh: {
+      label: "人机验证", text: "请输入图中的字符", slider: "拖动拼图块到与它吻合的缺口",
+      clickWord: "请依次点击：", refresh: "换一张", switchKind: "换一种验证方式",
+      verify: "验证", undo: "撤销上一次点击", knob: "拖动拼图块；方向键移动，回车确定",
+      image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
+      wrongLeft: "验证失败，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
+      passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符"
+    }
+  };
+  var lastPass = null;
+
+  function pickLang(el, opts) {
+    var l = opts.lang || el.getAttribute("data-lang") || document.documentElement.lang || navigator.language || "en";
+    return /^zh/i.test(l) ? "zh" : "en";
+  }
+
+  function h(tag, attrs, children) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+
+  function json(url, body) {
+    var init = body === undefined ? {} : {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body)
+    };
+    return fetch(url, init).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
+    });
+  }
+
+  function Captcha(el, opts) {
+    opts = opts || {};
+    var data = el.dataset || {};
+    this.el = el;
+    this.opts = opts;
+    this.kind = opts.kind || data.captcha || "text";
+    if (KINDS.indexOf(this.kind) < 0) this.kind = "text";
+    this.kinds = (opts.kinds || data.kinds || KINDS.join(",")).split(",").filter(function (k) { return KINDS.indexOf(k) >= 0; });
+    this.scope = opts.scope || data.scope || "";
+    this.field = opts.field || data.field || "captcha_token";
+    this.authV1 = opts.authV1 || data.authV1 || "/auth/v1/captcha/data";
+    this.aj = opts.aj || data.aj || "/captcha";
+    this.trailOn = (opts.trail || data.trail) === "on";
+    this.t = TEXT[pickLang(el, opts)];
+    this.build();
+    this.load();
+  }
+
+  Captcha.prototype.build = function () {
+    var self = this, t = this.t;
+    this.el.classList.add("tc");
+    this.el.setAttribute("role", "group");
+    this.el.setAttribute("aria-label", t.label);
+    this.el.textContent = "";
+    this.prompt = h("div", { class: "tc-prompt", id: uid("tc-prompt") });
+    this.body = h("div", { class: "tc-body" });
+    this.status = h("div", { class: "tc-status", role: "status", "aria-live": "polite" });
+    this.hidden = h("input", { type: "hidden", name: this.field });
+    var refresh = h("button", { type: "button", class: "tc-refresh", "aria-label": t.refresh, title: t.refresh, text: "\u21bb", onclick: function () { self.load(); } });
+    var tools = [refresh];
+    if (this.kinds.length > 1) {
+      tools.push(h("button", { type: "button", class: "tc-switch", text: t.switchKind, onclick: function () { self.switchKind(); } }));
+    }
+    this.el.appendChild(this.prompt);
+    this.el.appendChild(this.body);
+    this.el.appendChild(h("div", { class: "tc-foot" }, [this.status, h("div", { class: "tc-tools" }, tools)]));
+    this.el.appendChild(this.hidden);
+  };
+
+  Captcha.prototype.say = function (text, state) {
+    this.status.textContent = text || "";
+    this.el.setAttribute("data-state", state || "");
+  };
+
+  Captcha.prototype.switchKind = function () {
+    var i = this.kinds.indexOf(this.kind);
+    this.kind = this.kinds[(i + 1) % this.kinds.length];
+    this.load();
+    var knob = this.body.querySelector("[tabindex], input, button");
+    if (knob) knob.focus();
+  };
+
+  Captcha.prototype.reset = function () {
+    this.hidden.value = "";
+    this.pass = null;
+    this.load();
+  };
+
+  Captcha.prototype.load = function () {
+    var self = this;
+    clearTimeout(this.timer);
+    this.challenge = null;
+    this.el.setAttribute("data-kind", this.kind);
+    this.el.removeAttribute("data-token");
+    this.say(this.t.loading, "loading");
+    var req = this.kind === "text"
+      ? json(this.authV1 + (this.scope ? "?scope=" + encodeURIComponent(this.scope) : ""))
+      : json(this.aj + "/get", { captchaType: this.kind === "slider" ? "blockPuzzle" : "clickWord", scope: this.scope || undefined });
+    return req.then(function (r) {
+      var c = self.kind === "text" ? (r.ok ? r.body : null) : (r.body.repCode === "0000" ? r.body.repData : null);
+      if (!c) return self.fail(r);
+      self.challenge = c;
+      self.el.setAttribute("data-token", c.token);
+      self.say("", "ready");
+      self["draw_" + self.kind.replace("-", "_")](c);
+      if (window.performance && performance.mark) performance.mark("tc:drawn");
+      // Challenges last five minutes: fetch a fresh one a little before.
+      self.timer = setTimeout(function () { self.load(); }, 280000);
+    }, function () { self.say(self.t.busy, "error"); });
+  };
+
+  Captcha.prototype.frame = function (children) {
+    return h("div", { class: "tc-frame" }, children);
+  };
+
+  Captcha.prototype.draw_text = function (c) {
+    var self = this, t = this.t;
+    this.prompt.textContent = t.text;
+    var input = h("input", { class: "tc-input", "aria-label": t.input, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "6", enterkeyhint: "done" });
+    var go = function () { self.submit({ token: c.token, key: input.value }); };
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); go(); } });
+    this.body.textContent = "";
+    this.body.appendChild(h("div", { class: "tc-text" }, [
+      h("img", { class: "tc-text-img", src: c.image, alt: t.image + ": " + t.text, width: "160", height: "60" }),
+      input,
+      h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
+    ]));
+  };
+
+  Captcha.prototype.draw_slider = function (c) {
+    var self = this, t = this.t, x = 0, start = 0, dragging = false, trail = [];
+    this.prompt.textContent = t.slider;
+    var bg = h("img", { class: "tc-bg", src: "data:image/png;base64," + c.originalImageBase64, alt: t.image, draggable: "false" });
+    var piece = h("img", { class: "tc-piece", src: "data:image/png;base64," + c.jigsawImageBase64, alt: "", draggable: "false" });
+    var frame = this.frame([bg, piece]);
+    var knob = h("div", { class: "tc-knob", role: "slider", tabindex: "0", "aria-label": t.knob, "aria-valuemin": "0", "aria-valuemax": String(MAX_X), "aria-valuenow": "0", text: "\u2192" });
+    var track = h("div", { class: "tc-track" }, [knob]);
+    function scale() { return W / (frame.clientWidth || W); }
+    function place(nx) {
+      x = Math.max(0, Math.min(MAX_X, nx));
+      var share = (x / W) * 100;
+      piece.style.left = share + "%";
+      knob.style.left = share + "%";
+      knob.setAttribute("aria-valuenow", String(Math.round(x)));
+    }
+    function record(e) {
+      if (trail.length < TRAIL_MAX) trail.push([Math.round(performance.now() - start), Math.round(x * 100) / 100, Math.round((e ? e.clientY : 0) * scale() * 100) / 100]);
+    }
+    function down(e) {
+      if (self.busy) return;
+      dragging = true; start = performance.now(); trail = [];
+      self.grab = e.clientX - x / scale();
+      (e.target.setPointerCapture ? e.target : knob).setPointerCapture(e.pointerId);
+      record(e);
+      e.preventDefault();
+    }
+    function move(e) {
+      if (!dragging) return;
+      place((e.clientX - self.grab) * scale());
+      record(e);
+    }
+    function up(e) {
+      if (!dragging) return;
+      dragging = false;
+      record(e);
+      drop();
+    }
+    function drop() {
+      var point = JSON.stringify({ x: Math.round(x * 1000) / 1000, y: 5 });
+      var body = { captchaType: "blockPuzzle", token: c.token, pointJson: point };
+      if (self.trailOn && trail.length) body.trail = trail;
+      self.submit(body);
+    }
+    [knob, piece].forEach(function (el) {
+      el.addEventListener("pointerdown", down);
+      el.addEventListener("pointermove", move);
+      el.addEventListener("pointerup", up);
+      el.addEventListener("pointercancel", up);
+    });
+    knob.addEventListener("keydown", function (e) {
+      var step = e.shiftKey ? 10 : 1;
+      if (e.key === "ArrowRight" || e.key === "ArrowUp") place(x + step);
+      else if (e.key === "ArrowLeft" || e.key === "ArrowDown") place(x - step);
+      else if (e.key === "Home") place(0);
+      else if (e.key === "End") place(MAX_X);
+      else if (e.key === "Enter" || e.key === " ") { trail = []; drop(); }
+      else return;
+      e.preventDefault();
+    });
+    this.body.textContent = "";
+    this.body.appendChild(frame);
+    this.body.appendChild(track);
+    place(0);
+  };
+
+  Captcha.prototype.draw_click_word = function (c) {
+    var self = this, t = this.t, clicks = [];
+    this.prompt.textContent = t.clickWord + " " + c.wordList.join(" ");
+    var img = h("img", { class: "tc-bg", src: "data:image/png;base64," + c.originalImageBase64, alt: t.image + ". " + t.clickWord + " " + c.wordList.join(" ") });
+    var frame = this.frame([img]);
+    var undo = h("button", { type: "button", class: "tc-undo", text: t.undo, onclick: function () {
+      var last = clicks.pop();
+      if (last) frame.removeChild(last.mark);
+    } });
+    frame.addEventListener("click", function (e) {
+      if (self.busy || clicks.length >= 3 || e.target === undo) return;
+      var r = frame.getBoundingClientRect();
+      var p = { x: Math.round((e.clientX - r.left) * W / r.width), y: Math.round((e.clientY - r.top) * H / r.height) };
+      var mark = h("span", { class: "tc-mark", text: String(clicks.length + 1), style: "left:" + (p.x / W * 100) + "%;top:" + (p.y / H * 100) + "%" });
+      frame.appendChild(mark);
+      clicks.push({ x: p.x, y: p.y, mark: mark });
+      if (clicks.length === 3) {
+        self.submit({ captchaType: "clickWord", token: c.token, pointJson: JSON.stringify(clicks.map(function (k) { return { x: k.x, y: k.y }; })) });
+      }
+    });
+    this.body.textContent = "";
+    this.body.appendChild(frame);
+    this.body.appendChild(h("div", { class: "tc-row" }, [undo]));
+  };
+
+  Captcha.prototype.submit = function (body) {
+    var self = this, t = this.t;
+    if (this.busy) return;
+    this.busy = true;
+    var req = this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
+    req.then(function (r) {
+      self.busy = false;
+      var pass = self.kind === "text"
+        ? (r.ok ? r.body.captcha_token : null)
+        : (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null);
+      if (pass) return self.passed(pass);
+      self.fail(r);
+    }, function () { self.busy = false; self.say(t.busy, "error"); });
+  };
+
+  Captcha.prototype.passed = function (pass) {
+    clearTimeout(this.timer);
+    this.pass = pass;
+    lastPass = pass;
+    this.hidden.value = pass;
+    this.say(this.t.passed, "passed");
+    this.body.querySelectorAll("input, button, [tabindex]").forEach(function (e) { e.setAttribute("disabled", ""); e.setAttribute("tabindex", "-1"); });
+    if (this.opts.onPass) this.opts.onPass(pass);
+    this.el.dispatchEvent(new CustomEvent("captcha:pass", { bubbles: true, detail: { token: pass, kind: this.kind } }));
+  };
+
+  Captcha.prototype.fail = function (r) {
+    var t = this.t, b = (r && r.body) || {};
+    var code = this.kind === "text" ? b.error : b.repCode;
+    if (this.opts.onError) this.opts.onError(code || "network");
+    this.el.dispatchEvent(new CustomEvent("captcha:error", { bubbles: true, detail: { code: code, kind: this.kind } }));
+    if (code === "invalid_captcha" && b.attempts_left > 0) {
+      this.say(t.wrongLeft.replace("{n}", b.attempts_left), "wrong");
+      var input = this.body.querySelector("input");
+      if (input) { input.value = ""; input.focus(); }
+      return;
+    }
+    var self = this;
+    var message = code === "captcha_expired" || code === "6110" ? t.expired
+      : code === "invalid_captcha" || code === "captcha_used" || code === "6111" || code === "6202" ? t.wrong
+      : t.busy;
+    var state = message === t.expired ? "expired" : message === t.wrong ? "wrong" : "error";
+    if (state === "error") return this.say(message, state);
+    this.load().then(function () { self.say(message, state); });
+  };
+
+  var n = 0;
+  function uid(p) { n += 1; return p + "-" + n; }
+
+  function render(el, opts) {
+    if (typeof el === "string") el = document.querySelector(el);
+    if (!el) return null;
+    if (el.towerCaptcha) return el.towerCaptcha;
+    el.towerCaptcha = new Captcha(el, opts);
+    return el.towerCaptcha;
+  }
+
+  window.TowerCaptcha = {
+    render: render,
+    reset: function (el) { var c = (typeof el === "string" ? document.querySelector(el) : el).towerCaptcha; if (c) c.reset(); },
+    pass: function () { return lastPass; },
+    fetch: function (url, init) {
+      init = init || {};
+      var headers = new Headers(init.headers || {});
+      if (lastPass) headers.set("x-captcha-token", lastPass);
+      init.headers = headers;
+      return fetch(url, init);
+    }
+  };
+
+  function auto() {
+    document.querySelectorAll("[data-captcha]").forEach(function (el) { render(el); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", auto);
+  else auto();
+})();

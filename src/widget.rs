@@ -1,0 +1,175 @@
+//! The web widget: a small dependency-free script and stylesheet for all three kinds,
+//! served by [`CaptchaLayer`](crate::CaptchaLayer) when mounted.
+//!
+//! ```
+//! use tower_captcha::{Captcha, CaptchaLayer, protocol::{AjCaptcha, AuthV1}, widget::Widget};
+//!
+//! let captcha = Captcha::builder().secret([1u8; 32].to_vec()).build()?;
+//! let widget = Widget::new(); // at /captcha-widget/
+//! let head = widget.tags();   // <link …captcha.<hash>.css> <script …captcha.<hash>.js>
+//! let layer = CaptchaLayer::builder(captcha)
+//!     .mount(AuthV1::new())   // the text kind talks to Auth v1
+//!     .mount(AjCaptcha::new()) // the slider and click-word kinds to AJ-Captcha's routes
+//!     .mount(widget)
+//!     .build()?;
+//! // A page then needs `head` and one element: <div data-captcha="slider" data-scope="login"></div>
+//! # let _ = (head, layer); Ok::<(), tower_captcha::ConfigError>(())
+//! ```
+//!
+//! The files are served at `<prefix>/captcha.<hash>.js` and `<prefix>/captcha.<hash>.css`
+//! (the hash is the content's, so they are cached for a year, immutable) and at
+//! `<prefix>/captcha.js` and `<prefix>/captcha.css` (revalidated every time). They are also
+//! plain files in the crate (`assets/widget/`), usable from any static server.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS};
+use http::{HeaderValue, Method, Response, StatusCode};
+use sha2::Digest as _;
+
+use crate::protocol::driver::{Call, Done, Fault, Input, Lang, Route};
+use crate::protocol::{Adapter, Protocol};
+
+/// The widget's script.
+pub const SCRIPT: &str = include_str!("../assets/widget/captcha.js");
+/// The widget's stylesheet.
+pub const STYLESHEET: &str = include_str!("../assets/widget/captcha.css");
+
+/// The widget's files, mounted like a protocol; at `/captcha-widget` unless moved with
+/// [`Widget::prefix`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Widget {
+    prefix: String,
+    files: Arc<[File; 2]>,
+}
+
+#[derive(Debug)]
+struct File {
+    hash: String,
+    content_type: &'static str,
+    extension: &'static str,
+    body: Bytes,
+}
+
+impl File {
+    fn new(body: &'static str, content_type: &'static str, extension: &'static str) -> Self {
+        let digest = sha2::Sha256::digest(body.as_bytes());
+        let hash = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            hash,
+            content_type,
+            extension,
+            body: Bytes::from_static(body.as_bytes()),
+        }
+    }
+}
+
+impl Default for Widget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Widget {
+    /// The widget at `/captcha-widget`.
+    pub fn new() -> Self {
+        Self {
+            prefix: "/captcha-widget".into(),
+            files: Arc::new([
+                File::new(SCRIPT, "text/javascript; charset=utf-8", "js"),
+                File::new(STYLESHEET, "text/css; charset=utf-8", "css"),
+            ]),
+        }
+    }
+
+    /// Serves the files under another path prefix (no trailing slash).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The path of the script, with its content hash.
+    pub fn script_path(&self) -> String {
+        self.path(&self.files[0], true)
+    }
+
+    /// The path of the stylesheet, with its content hash.
+    pub fn stylesheet_path(&self) -> String {
+        self.path(&self.files[1], true)
+    }
+
+    /// The tags to put in a page's `<head>`: the stylesheet and the deferred script.
+    pub fn tags(&self) -> String {
+        format!(
+            r#"<link rel="stylesheet" href="{}"><script src="{}" defer></script>"#,
+            self.stylesheet_path(),
+            self.script_path()
+        )
+    }
+
+    fn path(&self, file: &File, hashed: bool) -> String {
+        if hashed {
+            format!("{}/captcha.{}.{}", self.prefix, file.hash, file.extension)
+        } else {
+            format!("{}/captcha.{}", self.prefix, file.extension)
+        }
+    }
+}
+
+impl From<Widget> for Protocol {
+    fn from(w: Widget) -> Self {
+        Protocol(Arc::new(w))
+    }
+}
+
+impl Adapter for Widget {
+    /// Endpoints: 2·file + (1 if hashed).
+    fn routes(&self) -> Vec<Route> {
+        let mut routes = Vec::new();
+        for (i, file) in self.files.iter().enumerate() {
+            for hashed in [false, true] {
+                let endpoint = (2 * i + usize::from(hashed)) as u8;
+                for method in [Method::GET, Method::HEAD] {
+                    routes.push(Route::new(method, &self.path(file, hashed), endpoint));
+                }
+            }
+        }
+        routes
+    }
+
+    fn parse(&self, endpoint: u8, _: &Input) -> Result<Call, Fault> {
+        let file = &self.files[usize::from(endpoint / 2)];
+        let hashed = endpoint % 2 == 1;
+        let mut res = Response::new(file.body.clone());
+        let headers = res.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(if hashed {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
+        );
+        if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", file.hash)) {
+            headers.insert(ETAG, tag);
+        }
+        Ok(Call::Cached(res))
+    }
+
+    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+        match done {
+            Done::Cached(res) => res,
+            _ => self.failure(0, &Fault::Busy, Lang::En),
+        }
+    }
+
+    fn failure(&self, _: u8, _: &Fault, _: Lang) -> Response<Bytes> {
+        let mut res = Response::new(Bytes::from_static(b"method not allowed"));
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res
+    }
+}

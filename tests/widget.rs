@@ -85,7 +85,7 @@ fn the_widget_stays_small() {
 /// `png` crate's zlib encoder writes (it is a dependency already).
 mod flate2_like {
     #[derive(Default)]
-    pub struct Encoder(Vec<u8>);
+    pub(crate) struct Encoder(Vec<u8>);
 
     impl std::io::Write for Encoder {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -98,7 +98,7 @@ mod flate2_like {
     }
 
     impl Encoder {
-        pub fn len(&self) -> usize {
+        pub(crate) fn len(&self) -> usize {
             // Encode the bytes as a 1-row grey PNG: its IDAT is zlib of the data.
             let mut out = Vec::new();
             let mut enc = png::Encoder::new(&mut out, self.0.len() as u32, 1);

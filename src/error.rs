@@ -169,9 +169,12 @@ pub enum RedeemError {
     /// It was already redeemed.
     #[error("captcha token already used")]
     Used,
-    /// It was minted for another scope, or for none while one is required.
+    /// It was minted for another scope than the one required.
     #[error("captcha token minted for another scope")]
     ScopeMismatch,
+    /// It was minted for no scope, while one is required (issue it with `?scope=`).
+    #[error("captcha token minted for no scope")]
+    NoScope,
     /// The client is over its redeem rate limit (routes that redeem only, never the guard).
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited {

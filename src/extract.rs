@@ -103,7 +103,7 @@ impl std::error::Error for CaptchaRejection {
 impl IntoResponse for CaptchaRejection {
     fn into_response(self) -> Response {
         let res = match &self.reason {
-            Reason::Redeem(e) => rejection(e, self.lang),
+            Reason::Redeem(e) => rejection(e, self.lang, None),
             Reason::MissingLayer => {
                 tracing::error!("VerifiedCaptcha used on a route without CaptchaLayer");
                 json(

@@ -275,3 +275,26 @@ async fn rotated_keys_keep_old_passes_valid() {
         4011
     );
 }
+
+#[tokio::test]
+async fn a_scope_rejection_says_what_the_route_wants_and_how_to_get_it() {
+    let h = Harness::new();
+    // A pass issued with no scope, at a route that wants `login`.
+    let unscoped = h.pass(None).await;
+    let (status, _, body) = send(&h.app(), post_with_token("/login", &unscoped)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, 4014));
+    assert_eq!(
+        body["error_description"],
+        "Captcha token was issued for no purpose: this route accepts only a captcha token issued for `login` (request the captcha with ?scope=login)"
+    );
+    // One issued for another purpose.
+    let other = h.pass(Some("password_reset")).await;
+    let (_, _, body) = send(&h.app(), post_with_token("/login", &other)).await;
+    assert_eq!(
+        body["error_description"],
+        "Captcha token was issued for another purpose: this route accepts only a captcha token issued for `login` (request the captcha with ?scope=login)"
+    );
+    // Neither was spent: both still work where they fit.
+    assert_eq!(send(&h.app(), post_with_token("/any", &unscoped)).await.0, StatusCode::OK);
+    assert_eq!(send(&h.app(), post_with_token("/any", &other)).await.0, StatusCode::OK);
+}

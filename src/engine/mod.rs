@@ -463,7 +463,7 @@ impl Captcha {
             Err(RedeemError::Invalid) => "invalid",
             Err(RedeemError::Expired) => "expired",
             Err(RedeemError::Used) => "used",
-            Err(RedeemError::ScopeMismatch) => "scope_mismatch",
+            Err(RedeemError::ScopeMismatch | RedeemError::NoScope) => "scope_mismatch",
             Err(RedeemError::RateLimited { .. }) => "rate_limited",
             Err(RedeemError::Busy(_)) => "busy",
         };
@@ -513,8 +513,12 @@ impl Captcha {
         if expires_at <= now {
             return Err(RedeemError::Expired);
         }
-        if scope.is_some_and(|s| claims.scope.as_deref() != Some(s)) {
-            return Err(RedeemError::ScopeMismatch);
+        if let Some(required) = scope {
+            match claims.scope.as_deref() {
+                None => return Err(RedeemError::NoScope),
+                Some(s) if s != required => return Err(RedeemError::ScopeMismatch),
+                Some(_) => {}
+            }
         }
         // Remember the spent id a while past `exp`, so that a clock stepped back (here or on
         // another instance) cannot make it look fresh and unspent.
@@ -549,7 +553,8 @@ impl Captcha {
                 Ok(claims)
             }
             TicketTake::Used => Err(RedeemError::Used),
-            TicketTake::ScopeMismatch => Err(RedeemError::ScopeMismatch),
+            TicketTake::ScopeMismatch { unscoped: true } => Err(RedeemError::NoScope),
+            TicketTake::ScopeMismatch { unscoped: false } => Err(RedeemError::ScopeMismatch),
             TicketTake::Unknown => Err(RedeemError::Invalid),
         }
     }

@@ -118,6 +118,13 @@ pub(crate) fn describe(e: &RedeemError) -> Described {
             "Captcha token was issued for another purpose",
             "人机验证凭证不适用于此操作",
         ),
+        RedeemError::NoScope => (
+            StatusCode::FORBIDDEN,
+            "captcha_scope_mismatch",
+            4014,
+            "Captcha token was issued for no purpose",
+            "人机验证凭证未绑定用途",
+        ),
         RedeemError::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -149,14 +156,29 @@ impl Described {
 }
 
 /// The default rejection: `{"error", "error_code", "error_description"}` with its status.
-pub(crate) fn rejection(e: &RedeemError, lang: Lang) -> Response<Bytes> {
+/// A scope rejection names the scope the route wants (`required`), and how to get it.
+pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> Response<Bytes> {
     let d = describe(e);
+    let description = match (e, required) {
+        (RedeemError::ScopeMismatch | RedeemError::NoScope, Some(scope)) => match lang {
+            Lang::En => format!(
+                "{}: this route accepts only a captcha token issued for `{scope}` (request the captcha with ?scope={scope})",
+                d.message(lang)
+            ),
+            Lang::Zh => format!(
+                "{}：此处只接受用途为 {scope} 的凭证（获取验证码时请带上 ?scope={scope}）",
+                d.message(lang)
+            ),
+        }
+        .into(),
+        _ => d.message(lang).into(),
+    };
     json(
         d.status,
         &ErrorBody {
             error: d.error,
             error_code: d.code,
-            error_description: d.message(lang).into(),
+            error_description: description,
             attempts_left: None,
         },
     )

@@ -65,7 +65,11 @@ where
                 Err(e) => {
                     let res = match &layer.on_rejection {
                         Some(f) => f(&e),
-                        None => rejection(&e, Lang::from_headers(req.headers())),
+                        None => rejection(
+                            &e,
+                            Lang::from_headers(req.headers()),
+                            layer.scope.as_deref(),
+                        ),
                     };
                     let mut res = res.map(CaptchaBody::own);
                     res.extensions_mut().insert(Rejected {

@@ -1,78 +1,77 @@
 //! Pass tokens as HS256 JWTs: signed with the current key, accepted under any configured key.
 //!
-//! Keys are named by `kid` so that they can be rotated.
+//! Keys are named by `kid` so that they can be rotated. The header is `jsonwebtoken`'s
+//! `Header` for HS256; the HMAC-SHA256 is RustCrypto's `hmac`, computed here rather than
+//! through `jsonwebtoken`'s pluggable crypto, so that this crate needs none of its RSA or
+//! elliptic-curve back ends and installs no process-wide crypto provider.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, Header};
+use sha2::Sha256;
 
 use super::PassClaims;
 
+type HmacSha256 = Hmac<Sha256>;
+
 /// Signs and checks pass tokens.
 pub(crate) struct Signer {
+    /// Every key a token may be signed with (the current one first, which signs), each with
+    /// the exact header segment our tokens carry for it.
+    keys: Vec<(String, HmacSha256)>,
     kid: Option<String>,
-    encoding: EncodingKey,
-    /// Every key a token may be signed with (the current one first), each with the exact
-    /// header segment our tokens carry for it.
-    keys: Vec<(String, DecodingKey)>,
 }
 
 impl Signer {
     pub(crate) fn new(kid: Option<String>, secret: &[u8], accepted: &[(String, Vec<u8>)]) -> Self {
-        let mut keys = vec![(
-            header_segment(kid.as_deref()),
-            DecodingKey::from_secret(secret),
-        )];
+        let mac = |secret: &[u8]| {
+            HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length")
+        };
+        let mut keys = vec![(header_segment(kid.as_deref()), mac(secret))];
         keys.extend(
             accepted
                 .iter()
-                .map(|(k, s)| (header_segment(Some(k)), DecodingKey::from_secret(s))),
+                .map(|(k, s)| (header_segment(Some(k)), mac(s))),
         );
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            kid,
-            keys,
-        }
+        Self { keys, kid }
     }
 
-    pub(crate) fn sign(&self, claims: &PassClaims) -> Result<String, jsonwebtoken::errors::Error> {
-        jsonwebtoken::encode(&header(self.kid.as_deref()), claims, &self.encoding)
+    /// The signed token for `claims`.
+    pub(crate) fn sign(&self, claims: &PassClaims) -> Result<String, serde_json::Error> {
+        let (head, key) = &self.keys[0];
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
+        let message = format!("{head}.{payload}");
+        let mut mac = key.clone();
+        mac.update(message.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        Ok(format!("{message}.{signature}"))
     }
 
     /// The claims of `token` if it is one of ours: its header is byte for byte the one we
     /// mint for a configured key (which pins `alg` to HS256 and selects the key by `kid`),
-    /// and its HMAC checks out. Expiry is not checked here.
+    /// and its HMAC checks out (compared in constant time). Expiry is not checked here.
     pub(crate) fn check(&self, token: &str) -> Option<PassClaims> {
         let (head, rest) = token.split_once('.')?;
         let (payload, signature) = rest.split_once('.')?;
         let (_, key) = self.keys.iter().find(|(segment, _)| segment == head)?;
         let message = token.get(..head.len() + 1 + payload.len())?;
-        if !jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, Algorithm::HS256)
-            .ok()?
-        {
-            return None;
-        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = key.clone();
+        mac.update(message.as_bytes());
+        mac.verify_slice(&signature).ok()?;
         let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
         serde_json::from_slice(&json).ok()
     }
 }
 
-fn header(kid: Option<&str>) -> Header {
+/// The first segment of the tokens we mint with `kid`: `jsonwebtoken`'s HS256 header.
+fn header_segment(kid: Option<&str>) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = kid.map(str::to_owned);
-    header
-}
-
-/// The first segment of the tokens we mint with `kid`: the header as encoded by the very
-/// encoder that signs them.
-fn header_segment(kid: Option<&str>) -> String {
-    let key = EncodingKey::from_secret(b"header only");
-    jsonwebtoken::encode(&header(kid), &serde_json::json!({}), &key)
-        .ok()
-        .and_then(|t| t.split('.').next().map(str::to_owned))
-        .unwrap_or_default()
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap_or_default())
 }
 
 impl fmt::Debug for Signer {
@@ -122,12 +121,13 @@ mod tests {
         let signer = Signer::new(None, &[4; 32], &[]);
         let ours = signer.sign(&claims()).unwrap();
         let payload = ours.split('.').nth(1).unwrap();
-        let key = EncodingKey::from_secret(&[4; 32]);
         // The same key and claims under an equivalent header, fields in another order.
         let head = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
         assert_ne!(head, ours.split('.').next().unwrap());
         let message = format!("{head}.{payload}");
-        let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        let mut mac = HmacSha256::new_from_slice(&[4; 32]).unwrap();
+        mac.update(message.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         assert_eq!(signer.check(&format!("{message}.{sig}")), None);
         // Extra segments and a bad signature are refused too.
         assert_eq!(signer.check(&format!("{ours}.x")), None);

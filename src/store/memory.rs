@@ -135,7 +135,9 @@ impl MemoryStore {
             None => TicketTake::Unknown,
             Some(TicketState::Taken) => TicketTake::Used,
             Some(TicketState::Live(record)) if !scope_allows(record.scope.as_deref(), scope) => {
-                TicketTake::ScopeMismatch
+                TicketTake::ScopeMismatch {
+                    unscoped: record.scope.is_none(),
+                }
             }
             Some(state) => match std::mem::replace(state, TicketState::Taken) {
                 TicketState::Live(record) => TicketTake::Taken(record),

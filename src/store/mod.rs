@@ -74,7 +74,10 @@ pub enum TicketTake {
     /// Already taken.
     Used,
     /// Bound to another scope (or to none while one is required); not taken.
-    ScopeMismatch,
+    ScopeMismatch {
+        /// Whether the ticket is bound to no scope at all.
+        unscoped: bool,
+    },
     /// Never stored, or expired.
     Unknown,
 }

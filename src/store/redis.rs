@@ -62,12 +62,12 @@ return {3, left}
 ";
 
 /// Takes a ticket. `ARGV`: `1` and the scope when one is required, else `0`. Reply: `{0}`
-/// unknown, `{1}` used, `{2}` scope mismatch, `{3, scope, payload}` taken.
+/// unknown, `{1}` used, `{2, scope}` scope mismatch, `{3, scope, payload}` taken.
 const TAKE_TICKET: &str = r"
 local t = redis.call('HMGET', KEYS[1], 's', 'd', 'x')
 if t[3] then return {1} end
 if not t[2] then return {0} end
-if ARGV[1] == '1' and t[1] ~= ARGV[2] then return {2} end
+if ARGV[1] == '1' and t[1] ~= ARGV[2] then return {2, t[1]} end
 redis.call('HSET', KEYS[1], 'x', '1')
 redis.call('HDEL', KEYS[1], 'd')
 return {3, t[1], t[2]}
@@ -289,7 +289,9 @@ where
         Ok(match code {
             0 => TicketTake::Unknown,
             1 => TicketTake::Used,
-            2 => TicketTake::ScopeMismatch,
+            2 => TicketTake::ScopeMismatch {
+                unscoped: text(1)?.is_empty(),
+            },
             3 => TicketTake::Taken(TicketRecord {
                 scope: Some(text(1)?).filter(|s| !s.is_empty()).map(Into::into),
                 payload: text(2)?.into(),

@@ -205,7 +205,7 @@ pub async fn a_ticket_scope_mismatch_does_not_spend_it<S: Store>(store: Arc<S>) 
         .unwrap();
     assert_eq!(
         store.take_ticket(id, Some("reset"), NOW).await.unwrap(),
-        TicketTake::ScopeMismatch
+        TicketTake::ScopeMismatch { unscoped: false }
     );
     assert_eq!(
         store.take_ticket(id, None, NOW).await.unwrap(),
@@ -222,7 +222,7 @@ pub async fn unscoped_tickets_need_no_scope<S: Store>(store: Arc<S>) {
         .unwrap();
     assert_eq!(
         store.take_ticket(id, Some("login"), NOW).await.unwrap(),
-        TicketTake::ScopeMismatch,
+        TicketTake::ScopeMismatch { unscoped: true },
         "a ticket of no scope does not pass for a scope"
     );
     assert_eq!(

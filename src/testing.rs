@@ -1,8 +1,11 @@
-//! For tests (feature `test-util`): a clock that moves only when told to. Together with
-//! `CaptchaBuilder::insecure_seeded_rng` and `Captcha::answer_of`, it lets an app's tests
-//! solve challenges and test expiry without sleeping. Never enable `test-util` in a
-//! production build.
+//! For tests (feature `test-util`): a test-mode engine (`Captcha::insecure_test_mode`, see
+//! [`TestMode`]) whose guard accepts [`TEST_PASS`], for testing an app's protected routes
+//! without solving anything; a clock that moves only when told to; and, with
+//! `CaptchaBuilder::insecure_seeded_rng` and `Captcha::answer_of`, what a test needs to
+//! solve real challenges. Never enable `test-util` in a production build.
 
+#[cfg(feature = "test-util")]
+pub use crate::engine::test_mode::{TEST_PASS, TestMode};
 #[cfg(feature = "test-util")]
 pub use manual::ManualClock;
 

@@ -295,6 +295,12 @@ async fn a_scope_rejection_says_what_the_route_wants_and_how_to_get_it() {
         "Captcha token was issued for another purpose: this route accepts only a captcha token issued for `login` (request the captcha with ?scope=login)"
     );
     // Neither was spent: both still work where they fit.
-    assert_eq!(send(&h.app(), post_with_token("/any", &unscoped)).await.0, StatusCode::OK);
-    assert_eq!(send(&h.app(), post_with_token("/any", &other)).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&h.app(), post_with_token("/any", &unscoped)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&h.app(), post_with_token("/any", &other)).await.0,
+        StatusCode::OK
+    );
 }

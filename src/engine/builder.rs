@@ -44,6 +44,8 @@ pub struct CaptchaBuilder {
     clock: Arc<dyn Clock>,
     #[cfg(feature = "test-util")]
     seed: Option<u64>,
+    #[cfg(feature = "test-util")]
+    pub(super) test_mode: Option<super::test_mode::TestMode>,
     issue_limit: Option<RateLimit>,
     verify_limit: Option<RateLimit>,
     redeem_limit: Option<RateLimit>,
@@ -65,6 +67,8 @@ impl Default for CaptchaBuilder {
             clock: Arc::new(SystemClock),
             #[cfg(feature = "test-util")]
             seed: None,
+            #[cfg(feature = "test-util")]
+            test_mode: None,
             issue_limit: Some(RateLimit::new(20, Duration::from_secs(2))),
             verify_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
             redeem_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
@@ -268,6 +272,8 @@ impl CaptchaBuilder {
                 signer: Signer::new(kid, &secret, &self.accepted_keys),
                 sealer,
                 randomness,
+                #[cfg(feature = "test-util")]
+                test_mode: self.test_mode,
                 limiter: Limiter::new(
                     self.issue_limit,
                     self.verify_limit,

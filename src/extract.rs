@@ -11,8 +11,8 @@ use std::fmt;
 use axum_core::body::Body;
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
-use http::StatusCode;
 use http::request::Parts;
+use http::{HeaderName, StatusCode};
 
 use crate::Captcha;
 use crate::error::RedeemError;
@@ -130,7 +130,8 @@ async fn extract(parts: &mut Parts) -> Result<VerifiedCaptcha, Reason> {
         .get::<Captcha>()
         .cloned()
         .ok_or(Reason::MissingLayer)?;
-    let token = token_from(&parts.headers).map_err(Reason::Redeem)?;
+    let token =
+        token_from(&parts.headers, &HeaderName::from_static(HEADER)).map_err(Reason::Redeem)?;
     let claims = captcha.redeem(&token, None).await.map_err(Reason::Redeem)?;
     let verified = VerifiedCaptcha::new(claims);
     // A second extractor in the same request must not spend the credential again.

@@ -304,3 +304,28 @@ async fn a_scope_rejection_says_what_the_route_wants_and_how_to_get_it() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_header_name_is_configurable() {
+    let h = Harness::new();
+    let app = Router::new()
+        .route("/x", post(|| async { "ok" }))
+        .route_layer(
+            h.captcha
+                .require()
+                .header(http::HeaderName::from_static("cf-turnstile-response")),
+        )
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let pass = h.pass(None).await;
+    let (status, _, body) = send(&app, post_with_token("/x", &pass)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4010),
+        "the default header is not read"
+    );
+    let req = http::Request::post("/x")
+        .header("cf-turnstile-response", &pass)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::OK);
+}

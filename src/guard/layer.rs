@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::Response;
+use http::{HeaderName, Response};
 use tower_layer::Layer;
 
 use super::RequireCaptcha;
@@ -19,6 +19,7 @@ pub(super) type RejectFn = dyn Fn(&RedeemError) -> Response<Bytes> + Send + Sync
 pub struct RequireCaptchaLayer {
     pub(super) captcha: Captcha,
     pub(super) scope: Option<Arc<str>>,
+    pub(super) header: HeaderName,
     pub(super) on_rejection: Option<Arc<RejectFn>>,
 }
 
@@ -27,8 +28,16 @@ impl RequireCaptchaLayer {
         Self {
             captcha,
             scope,
+            header: HeaderName::from_static(super::HEADER),
             on_rejection: None,
         }
+    }
+
+    /// Reads the credential from header `name` instead of `x-captcha-token` (the bare
+    /// extractor, without this guard in front, always reads `x-captcha-token`).
+    pub fn header(mut self, name: HeaderName) -> Self {
+        self.header = name;
+        self
     }
 
     /// Answers rejected requests with `f`'s response instead of the default JSON. The
@@ -47,6 +56,7 @@ impl fmt::Debug for RequireCaptchaLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequireCaptchaLayer")
             .field("scope", &self.scope)
+            .field("header", &self.header)
             .field("custom_rejection", &self.on_rejection.is_some())
             .finish_non_exhaustive()
     }

@@ -26,7 +26,7 @@ mod layer;
 mod service;
 
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, HeaderName, Response, StatusCode};
 
 pub use future::ResponseFuture;
 pub use layer::RequireCaptchaLayer;
@@ -59,9 +59,9 @@ pub struct Rejected {
     pub error: &'static str,
 }
 
-/// The credential from `x-captcha-token`: absent or blank is `Missing`, not text `Invalid`.
-pub(crate) fn token_from(headers: &HeaderMap) -> Result<String, RedeemError> {
-    match headers.get(HEADER) {
+/// The credential from header `name`: absent or blank is `Missing`, not text `Invalid`.
+pub(crate) fn token_from(headers: &HeaderMap, name: &HeaderName) -> Result<String, RedeemError> {
+    match headers.get(name) {
         None => Err(RedeemError::Missing),
         Some(v) => match v.to_str() {
             Ok(s) if s.trim().is_empty() => Err(RedeemError::Missing),

@@ -53,7 +53,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         ResponseFuture::new(Box::pin(async move {
-            let result = match token_from(req.headers()) {
+            let result = match token_from(req.headers(), &layer.header) {
                 Ok(token) => layer.captcha.redeem(&token, layer.scope.as_deref()).await,
                 Err(e) => Err(e),
             };

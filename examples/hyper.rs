@@ -45,7 +45,18 @@ async fn login(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors in plain words (their `Display`), not their `Debug`.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Without CAPTCHA_SECRET the engine uses a random per-process key (and says so).
     let mut builder = Captcha::builder();
     if let Ok(secret) = std::env::var("CAPTCHA_SECRET") {
@@ -69,8 +80,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("hyper example on http://{}", listener.local_addr()?);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{port} ({e}); pick another port, e.g. PORT=3001 cargo run --example hyper"
+            )
+        })?;
+    println!(
+        "hyper example on http://{}: GET /auth/v1/captcha/data, POST /auth/v1/captcha/data/verify, POST /login (x-captcha-token)",
+        listener.local_addr()?
+    );
     loop {
         let (stream, peer) = listener.accept().await?;
         // The peer address goes into the request extensions, where the rate limiter reads it.

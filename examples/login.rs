@@ -83,7 +83,18 @@ pub fn app(captcha: Captcha) -> Router {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors in plain words (their `Display`), not their `Debug`.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -98,8 +109,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("login example on http://{}", listener.local_addr()?);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{port} ({e}); pick another port, e.g. PORT=3001 cargo run --example login"
+            )
+        })?;
+    let at = listener.local_addr()?;
+    println!("login example on http://{at}/ (demo / demo):");
+    println!("  GET  /        sign in (pick the kind of captcha: slider, click-word, text)");
+    println!("  GET  /reset   password reset, a pass of another scope");
+    println!(
+        "  captcha routes: Auth v1 (/auth/v1/captcha/data), AJ-Captcha (/captcha/get, /check, /verify), widget (/captcha-widget/)"
+    );
     axum::serve(
         listener,
         app(captcha).into_make_service_with_connect_info::<SocketAddr>(),

@@ -25,7 +25,18 @@ use tower_captcha::store::RedisStore;
 use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors in plain words (their `Display`), not their `Debug`.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -59,7 +70,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             get(move || async move { format!("instance on port {port}\n") }),
         )
         .layer(CaptchaLayer::new(captcha));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{port} ({e}); pick another port, e.g. PORT=3002 cargo run --example multi_instance --features redis"
+            )
+        })?;
     println!(
         "multi_instance on http://{} using {}",
         listener.local_addr()?,

@@ -1,6 +1,5 @@
 //! Auth v1, the native protocol: `GET /auth/v1/captcha/data` and
-//! `POST /auth/v1/captcha/data/verify` (the wire format of the seed document it was
-//! specified from).
+//! `POST /auth/v1/captcha/data/verify`.
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};

@@ -1,7 +1,8 @@
 //! Outside programs (chromedriver, redis-server) for the tests that need them.
 //!
-//! Without the program, a test prints a clear skip line and passes — except under
-//! `CI=true`, where it fails: CI installs every program the suite needs.
+//! Without the program, a test prints a clear skip line (visible in `cargo test`'s output,
+//! not captured) and passes — except under `CI=true`, where it fails: CI installs every
+//! program the suite needs.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -30,7 +31,13 @@ pub fn find_any_in(names: &[&str], test: &str, ci: bool) -> Result<Option<PathBu
                 "{test}: `{names}` is not on PATH, and CI=true requires it (.ci/run installs it)"
             ));
         }
-        eprintln!("SKIPPED {test}: `{names}` is not on PATH (install it to run this test)");
+        // Straight to the terminal, past the test harness's capture, so that a skip shows
+        // in `cargo test`'s output without `--nocapture`.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: `{names}` is not on PATH (install it to run this test)"
+        );
     }
     Ok(found)
 }

@@ -9,6 +9,14 @@
 //!    it redeems the single-use credential in `x-captcha-token`.
 //! 3. **An axum extractor** ([`VerifiedCaptcha`]) that hands the verified pass to handlers.
 //!
+//! ```toml
+//! [dependencies]
+//! tower-captcha = "0.1"
+//! axum = "0.8"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }
+//! tracing-subscriber = "0.3"
+//! ```
+//!
 //! ```
 //! # #[cfg(feature = "axum")]
 //! # fn main() -> Result<(), tower_captcha::ConfigError> {
@@ -30,6 +38,13 @@
 //! # #[cfg(not(feature = "axum"))]
 //! # fn main() {}
 //! ```
+//!
+//! The front end asks for a challenge with `GET /auth/v1/captcha/data?scope=login`, trades
+//! the typed answer for a pass at `POST /auth/v1/captcha/data/verify`, and sends the pass in
+//! the `x-captcha-token` header. **The scope must match**: `require_scope("login")` refuses a
+//! pass issued without `?scope=login` (403, `captcha_scope_mismatch`, saying which scope the
+//! route wants); [`Captcha::require`] accepts a pass of any scope. Every route's wire format:
+//! [`protocol::wire_formats`].
 //!
 //! The engine ([`Captcha`]) knows nothing of HTTP: [`Captcha::issue`], [`Captcha::verify`],
 //! [`Captcha::check`] and [`Captcha::redeem`] can be called directly. Challenges are sealed

@@ -1,4 +1,4 @@
-//! The guard (PROTOCOLS.md §5): every rejection, single use, scopes, failing closed.
+//! The guard (the `wire_formats` guard table): every rejection, single use, scopes, failing closed.
 
 mod common;
 

@@ -23,6 +23,8 @@
 //!     .build()?;
 //! # Ok::<(), tower_captcha::ConfigError>(())
 //! ```
+//!
+//! Every route's fields, status codes and error codes: [`wire_formats`].
 
 mod aj;
 mod anqicms;
@@ -30,6 +32,9 @@ pub mod auth_v1;
 pub(crate) mod driver;
 mod idaas;
 mod siteverify;
+
+#[doc = include_str!("../../docs/wire-formats.md")]
+pub mod wire_formats {}
 
 use std::fmt;
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! - AnQiCMS: `GET /api/captcha`, `POST /api/captcha/verify`
 //! - AJ-Captcha: `POST /captcha/get`, `/captcha/check`, `/captcha/verify`
 //! - IDaaS SDK: `GET /api/v2/sdk/captcha`, `POST /api/v2/sdk/captcha/verify`
+//! - ALTCHA (proof of work): `GET /altcha/challenge`, `POST /altcha/verify`
 //! - siteverify: `POST /siteverify` (its secret from `SITEVERIFY_SECRET`)
 //! - `POST /protected`: guarded; send any pass or AJ ticket as `x-captcha-token`
 //!
@@ -22,7 +23,7 @@ use axum::extract::Query;
 use axum::response::{IntoResponse, Json};
 use axum::routing::{get, post};
 use serde_json::json;
-use tower_captcha::protocol::{AjCaptcha, AnQiCms, AuthV1, Idaas, Siteverify};
+use tower_captcha::protocol::{AjCaptcha, Altcha, AnQiCms, AuthV1, Idaas, Siteverify};
 use tower_captcha::{Answer, Captcha, CaptchaLayer, VerifiedCaptcha};
 
 /// The app: every protocol, siteverify, the protected route, and (when `answers` is true)
@@ -33,6 +34,7 @@ pub fn app(captcha: Captcha, siteverify_secret: &str, answers: bool) -> Router {
         .mount(AnQiCms::new())
         .mount(AjCaptcha::new())
         .mount(Idaas::new())
+        .mount(Altcha::new())
         .mount(Siteverify::new(siteverify_secret))
         .build()
         .expect("the default paths do not clash");
@@ -120,6 +122,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  AnQiCMS     GET  /api/captcha, POST /api/captcha/verify");
     println!("  AJ-Captcha  POST /captcha/get, /captcha/check, /captcha/verify");
     println!("  IDaaS SDK   GET  /api/v2/sdk/captcha, POST /api/v2/sdk/captcha/verify");
+    println!("  ALTCHA      GET  /altcha/challenge, POST /altcha/verify (proof of work)");
     println!("  siteverify  POST /siteverify");
     println!("  protected   POST /protected (x-captcha-token: a pass or an AJ ticket)");
     if answers {

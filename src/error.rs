@@ -58,6 +58,9 @@ pub enum ConfigError {
     /// Fewer than 10 distinct click-word characters, or white space among them.
     #[error("click-word characters must be at least 10 distinct, without white space")]
     Characters,
+    /// A proof-of-work setting out of range.
+    #[error("proof of work: {0}")]
+    Pow(&'static str),
     /// A capacity of zero.
     #[error("{0} must be at least 1")]
     Capacity(&'static str),
@@ -113,6 +116,15 @@ pub enum IssueError {
     /// The picture could not be drawn (a bug or an exhausted machine; logged).
     #[error("the picture could not be drawn")]
     Draw,
+    /// Pictures cost a solved proof of work here, and none was given.
+    #[error("a solved proof of work is required before a picture")]
+    WorkRequired,
+    /// The proof of work given is not a solved, unspent, unexpired one of ours.
+    #[error("the proof of work was refused")]
+    WorkRefused,
+    /// The store failed while spending the proof of work.
+    #[error("server busy: {0}")]
+    Busy(#[source] StoreError),
 }
 
 /// Why verifying failed.

@@ -78,6 +78,7 @@ pub use extract::CaptchaRejection;
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
 pub use kind::click_word::ClickWordOptions;
+pub use kind::pow::PowOptions;
 pub use kind::slider::{SliderOptions, TrailCheck};
 pub use kind::text::TextOptions;
 pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution, TrailPoint};

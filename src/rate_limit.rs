@@ -87,20 +87,22 @@ impl Limiter {
         }
     }
 
-    /// Takes one token for `client`, or says how long until one is available.
+    /// Takes one token for `client`, or says how long until one is available. On success,
+    /// the pressure the client puts on its budget: how many quarters of it are used (0 ..=
+    /// 4; 0 when unlimited).
     pub(crate) fn check(
         &self,
         action: Action,
         client: Option<IpAddr>,
         now: u64,
-    ) -> Result<(), Duration> {
+    ) -> Result<u32, Duration> {
         let limit = match action {
             Action::Issue => self.issue,
             Action::Verify => self.verify,
             Action::Redeem => self.redeem,
         };
         let Some(limit) = limit else {
-            return Ok(());
+            return Ok(0);
         };
         let full = u64::from(limit.burst) * 1000;
         let refill_ms = crate::clock::millis(limit.refill_every).max(1);
@@ -122,7 +124,8 @@ impl Limiter {
         bucket.last_ms = now;
         if bucket.milli_tokens >= 1000 {
             bucket.milli_tokens -= 1000;
-            Ok(())
+            let used = full - bucket.milli_tokens;
+            Ok(u32::try_from(used * 4 / full).unwrap_or(4))
         } else {
             let wait_ms = (1000 - bucket.milli_tokens) * refill_ms / 1000;
             Err(Duration::from_millis(wait_ms.max(1)))

@@ -60,13 +60,7 @@ impl Sealer {
     pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let ciphers = secrets
             .into_iter()
-            .map(|secret| {
-                let mut key = [0u8; 32];
-                hkdf::Hkdf::<sha2::Sha256>::new(Some(b"tower-captcha"), secret)
-                    .expand(b"sealed challenge v1", &mut key)
-                    .expect("32 bytes is a valid HKDF-SHA256 output length");
-                XChaCha20Poly1305::new(&key.into())
-            })
+            .map(|secret| XChaCha20Poly1305::new(&derive_key(secret, "sealed challenge v1").into()))
             .collect();
         Self { ciphers }
     }
@@ -119,6 +113,16 @@ impl Sealer {
     }
 }
 
+/// A 32-byte key for one `purpose`, derived from an app secret (HKDF-SHA256), so that no
+/// two uses share a key.
+pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"tower-captcha"), secret)
+        .expand(purpose.as_bytes(), &mut key)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
+}
+
 fn id_of(nonce: &[u8]) -> Id {
     let mut id = [0u8; 16];
     id.copy_from_slice(&nonce[..16]);
@@ -156,6 +160,11 @@ fn encode(s: &Sealed) -> Vec<u8> {
                 put_point(&mut out, *p);
             }
         }
+        Answer::Work { number, max_number } => {
+            out.push(5);
+            out.extend_from_slice(&number.to_be_bytes());
+            out.extend_from_slice(&max_number.to_be_bytes());
+        }
         Answer::Words(words) => {
             out.push(3);
             out.push(u8::try_from(words.len()).unwrap_or(u8::MAX));
@@ -170,7 +179,7 @@ fn encode(s: &Sealed) -> Vec<u8> {
 
 fn decode(mut b: &[u8]) -> Option<Sealed> {
     let kind = Kind::from_name(take_str(&mut b)?)?;
-    let expires_at = u64::from_be_bytes(take(&mut b, 8)?.try_into().ok()?);
+    let expires_at = take_u64(&mut b)?;
     let scope = Some(take_str(&mut b)?.to_owned()).filter(|s| !s.is_empty());
     let secret_key = Some(take_str(&mut b)?.to_owned()).filter(|s| !s.is_empty());
     let answer = match take(&mut b, 1)?[0] {
@@ -194,6 +203,10 @@ fn decode(mut b: &[u8]) -> Option<Sealed> {
                     .collect::<Option<_>>()?,
             )
         }
+        5 => Answer::Work {
+            number: take_u64(&mut b)?,
+            max_number: take_u64(&mut b)?,
+        },
         _ => return None,
     };
     b.is_empty().then_some(Sealed {
@@ -225,6 +238,10 @@ fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     let (head, tail) = b.split_at(n);
     *b = tail;
     Some(head)
+}
+
+fn take_u64(b: &mut &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(take(b, 8)?.try_into().ok()?))
 }
 
 fn take_str<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
@@ -307,6 +324,10 @@ mod tests {
                 ("火".into(), Point::new(233, 27)),
                 ("石".into(), Point::new(40, 120)),
             ]),
+            Answer::Work {
+                number: 81_234,
+                max_number: u64::MAX,
+            },
         ];
         for answer in shapes {
             let s = Sealed {

@@ -9,12 +9,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, MIN_SECRET_LEN};
 use crate::kind::ChallengeKind;
 use crate::kind::click_word::{ClickWordKind, ClickWordOptions};
+use crate::kind::pow::{PowKind, PowOptions};
 use crate::kind::slider::{SliderKind, SliderOptions};
 use crate::kind::text::{TextKind, TextOptions};
 use crate::pass::jwt::Signer;
 use crate::rate_limit::{Limiter, RateLimit};
 use crate::render::pool::RenderPool;
-use crate::seal::Sealer;
+use crate::seal::{Sealer, derive_key};
 use crate::store::{MemoryStore, Store};
 
 /// Builder for [`Captcha`]; start with [`Captcha::builder`].
@@ -40,6 +41,8 @@ pub struct CaptchaBuilder {
     text: TextOptions,
     slider: SliderOptions,
     click_word: ClickWordOptions,
+    pow: PowOptions,
+    work_for_pictures: bool,
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     #[cfg(feature = "test-util")]
@@ -63,6 +66,8 @@ impl Default for CaptchaBuilder {
             text: TextOptions::default(),
             slider: SliderOptions::default(),
             click_word: ClickWordOptions::default(),
+            pow: PowOptions::default(),
+            work_for_pictures: false,
             store: None,
             clock: Arc::new(SystemClock),
             #[cfg(feature = "test-util")]
@@ -133,6 +138,23 @@ impl CaptchaBuilder {
     /// Options of the click-word challenge.
     pub fn click_word(mut self, options: ClickWordOptions) -> Self {
         self.click_word = options;
+        self
+    }
+
+    /// Options of the proof-of-work challenge.
+    pub fn pow(mut self, options: PowOptions) -> Self {
+        self.pow = options;
+        self
+    }
+
+    /// Puts a price on every picture (off by default): issuing a text, slider or click-word
+    /// challenge then needs a fresh solved proof of work (the payload of a `pow` challenge,
+    /// which the routes read from the `x-captcha-work` header), spent by the issue. An
+    /// attacker's reading or hole-finding throughput is then bounded by its compute. This
+    /// crate's widget pays it by itself; AJ-Captcha's own widgets cannot, so turn it on only
+    /// where the pictures are requested by this crate's widget or by clients of your own.
+    pub fn require_work_for_pictures(mut self, on: bool) -> Self {
+        self.work_for_pictures = on;
         self
     }
 
@@ -229,16 +251,11 @@ impl CaptchaBuilder {
             }
             _ => {}
         }
-        let kinds: Vec<Arc<dyn ChallengeKind>> = vec![
-            Arc::new(TextKind::new(self.text.clone().validated()?)),
-            Arc::new(SliderKind::new(self.slider.clone().validated()?)),
-            Arc::new(ClickWordKind::new(self.click_word.clone().validated()?)),
-        ];
-        Ok(self.assemble(kinds))
-    }
-
-    fn assemble(self, kinds: Vec<Arc<dyn ChallengeKind>>) -> Captcha {
-        let (kid, secret) = self.key.unwrap_or_else(|| {
+        let text = self.text.clone().validated()?;
+        let slider = self.slider.clone().validated()?;
+        let click_word = self.click_word.clone().validated()?;
+        let pow = self.pow.clone().validated()?;
+        let (kid, secret) = self.key.clone().unwrap_or_else(|| {
             tracing::warn!(
                 "tower-captcha: no signing secret configured; using a random per-process key. \
                  Challenges and pass tokens will not be accepted by other instances or after a \
@@ -249,9 +266,18 @@ impl CaptchaBuilder {
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
             (None, key)
         });
-        let sealer = Sealer::new(
-            std::iter::once(&secret[..]).chain(self.accepted_keys.iter().map(|(_, s)| &s[..])),
-        );
+        let secrets =
+            || std::iter::once(&secret[..]).chain(self.accepted_keys.iter().map(|(_, s)| &s[..]));
+        let pow_keys = secrets()
+            .map(|s| derive_key(s, "proof of work signature v1"))
+            .collect();
+        let kinds: Vec<Arc<dyn ChallengeKind>> = vec![
+            Arc::new(TextKind::new(text)),
+            Arc::new(SliderKind::new(slider)),
+            Arc::new(ClickWordKind::new(click_word)),
+            Arc::new(PowKind::new(pow, pow_keys)),
+        ];
+        let sealer = Sealer::new(secrets());
         #[cfg(feature = "test-util")]
         let randomness = match self.seed {
             Some(seed) => Randomness::Seeded(Box::new(std::sync::Mutex::new(
@@ -261,10 +287,11 @@ impl CaptchaBuilder {
         };
         #[cfg(not(feature = "test-util"))]
         let randomness = Randomness::Os;
-        Captcha {
+        Ok(Captcha {
             inner: Arc::new(Inner {
                 kinds,
                 challenge_ttl: self.challenge_ttl,
+                work_for_pictures: self.work_for_pictures,
                 pass_ttl: self.pass_ttl,
                 ticket_ttl: self.ticket_ttl,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
@@ -282,7 +309,7 @@ impl CaptchaBuilder {
                 ),
                 pool: RenderPool::new(),
             }),
-        }
+        })
     }
 }
 

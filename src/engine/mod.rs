@@ -18,7 +18,7 @@ use rand::RngCore;
 use crate::clock::{Clock, millis};
 use crate::error::{IssueError, RedeemError, StoreError, VerifyError};
 use crate::id::Id;
-use crate::kind::{Answer, ChallengeKind, Kind, Puzzle, Size, Solution};
+use crate::kind::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution, pow};
 use crate::pass::jwt::Signer;
 use crate::pass::{Credential, Pass, PassClaims, Ticket, ticket_id};
 use crate::rate_limit::{Action, Limiter};
@@ -52,6 +52,8 @@ pub struct Captcha {
 struct Inner {
     kinds: Vec<Arc<dyn ChallengeKind>>,
     challenge_ttl: Duration,
+    /// Whether pictures cost a solved proof of work.
+    work_for_pictures: bool,
     pass_ttl: Duration,
     ticket_ttl: Duration,
     store: Arc<dyn Store>,
@@ -114,9 +116,19 @@ pub struct Issue<'a> {
     client: Option<IpAddr>,
     size: Option<Size>,
     secret_key: bool,
+    work: Option<&'a str>,
 }
 
 impl<'a> Issue<'a> {
+    /// A solved proof of work (the payload ALTCHA's widget submits), spent by this issue
+    /// when the engine puts a price on pictures
+    /// ([`require_work_for_pictures`](CaptchaBuilder::require_work_for_pictures)); ignored
+    /// otherwise.
+    pub fn work(mut self, payload: impl Into<Option<&'a str>>) -> Self {
+        self.work = payload.into();
+        self
+    }
+
     /// Binds the resulting pass to `scope` (1–32 characters of `A-Z a-z 0-9 _ - .`), e.g.
     /// `login`; a guard made with [`Captcha::require_scope`] accepts only passes of its
     /// scope. `None` binds it to none.
@@ -164,13 +176,7 @@ impl<'a> IntoFuture for Issue<'a> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.captcha.issue_now(
-            self.kind,
-            self.scope,
-            self.client,
-            self.size,
-            self.secret_key,
-        ))
+        Box::pin(self.captcha.issue_now(self))
     }
 }
 
@@ -224,8 +230,12 @@ impl Captcha {
     pub fn draw(&self, kind: Kind, answer: &Answer, size: Option<Size>) -> Option<Puzzle> {
         let kind = self.kind(kind)?;
         let size = size.unwrap_or_else(|| kind.default_size());
+        let issued = Issued {
+            id: "",
+            expires_at: self.now(),
+        };
         size.is_drawable()
-            .then(|| self.with_rng(|rng| kind.draw(answer, size, rng)))
+            .then(|| self.with_rng(|rng| kind.draw(answer, size, &issued, rng)))
     }
 
     /// Starts issuing a challenge of `kind`; set a scope, client, size or secret key on the
@@ -239,17 +249,20 @@ impl Captcha {
             client: None,
             size: None,
             secret_key: false,
+            work: None,
         }
     }
 
-    async fn issue_now(
-        &self,
-        kind: Kind,
-        scope: Option<&str>,
-        client: Option<IpAddr>,
-        size: Option<Size>,
-        secret_key: bool,
-    ) -> Result<Challenge, IssueError> {
+    async fn issue_now(&self, request: Issue<'_>) -> Result<Challenge, IssueError> {
+        let Issue {
+            kind,
+            scope,
+            client,
+            size,
+            secret_key,
+            work,
+            ..
+        } = request;
         // Validate before counting: a bad request costs no one's budget.
         if scope.is_some_and(|s| !valid_scope(s)) {
             return Err(IssueError::InvalidScope);
@@ -260,31 +273,50 @@ impl Captcha {
             return Err(IssueError::InvalidSize(size.width, size.height));
         }
         let now = self.now();
-        self.inner
+        if self.inner.work_for_pictures && kind != Kind::Pow {
+            self.spend_work(work, client, now).await?;
+        }
+        let pressure = self
+            .inner
             .limiter
             .check(Action::Issue, client, now)
             .map_err(|retry_after| IssueError::RateLimited { retry_after })?;
+        let expires_at = now.saturating_add(millis(self.inner.challenge_ttl));
         let sealed = self.with_rng(|rng| Sealed {
             kind,
-            expires_at: now.saturating_add(millis(self.inner.challenge_ttl)),
+            expires_at,
             scope: scope.map(str::to_owned),
             secret_key: secret_key.then(|| random_secret_key(rng)),
-            answer: kind_impl.answer(rng),
+            answer: kind_impl.answer(rng, pressure),
         });
         let (_, id) = self.with_rng(|rng| self.inner.sealer.seal(&sealed, rng));
-        let this = self.clone();
         let Sealed {
             answer, secret_key, ..
         } = sealed;
-        let puzzle = self
-            .inner
-            .pool
-            .run(move || this.with_rng(|rng| kind_impl.draw(&answer, size, rng)))
-            .await
-            .ok_or_else(|| {
-                tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
-                IssueError::Draw
-            })?;
+        let puzzle = if kind_impl.draws_inline() {
+            let issued = Issued {
+                id: &id,
+                expires_at,
+            };
+            Some(self.with_rng(|rng| kind_impl.draw(&answer, size, &issued, rng)))
+        } else {
+            let this = self.clone();
+            let id = id.clone();
+            self.inner
+                .pool
+                .run(move || {
+                    let issued = Issued {
+                        id: &id,
+                        expires_at,
+                    };
+                    this.with_rng(|rng| kind_impl.draw(&answer, size, &issued, rng))
+                })
+                .await
+        };
+        let puzzle = puzzle.ok_or_else(|| {
+            tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
+            IssueError::Draw
+        })?;
         tracing::debug!(
             kind = kind.as_str(),
             scoped = scope.is_some(),
@@ -297,6 +329,28 @@ impl Captcha {
             secret_key,
             expires_in: self.inner.challenge_ttl,
         })
+    }
+
+    /// Spends the proof of work that pays for a picture.
+    async fn spend_work(
+        &self,
+        payload: Option<&str>,
+        client: Option<IpAddr>,
+        now: u64,
+    ) -> Result<(), IssueError> {
+        let payload = payload.ok_or(IssueError::WorkRequired)?;
+        let (id, solution) = pow::read_payload(payload).ok_or(IssueError::WorkRefused)?;
+        match self
+            .settle_inner(&id, solution, Some(Kind::Pow), client, now)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(VerifyError::RateLimited { retry_after }) => {
+                Err(IssueError::RateLimited { retry_after })
+            }
+            Err(VerifyError::Busy(e)) => Err(IssueError::Busy(e)),
+            Err(_) => Err(IssueError::WorkRefused),
+        }
     }
 
     /// Checks `solution` against challenge `id` and settles it in one atomic store step. A
@@ -391,7 +445,7 @@ impl Captcha {
         client: Option<IpAddr>,
         now: u64,
     ) -> Result<(Sealed, Option<String>), VerifyError> {
-        let outcome = self.settle_inner(id, solution, client, now).await;
+        let outcome = self.settle_inner(id, solution, None, client, now).await;
         let result = match &outcome {
             Ok(_) => "passed",
             Err(VerifyError::Wrong { .. }) => "wrong",
@@ -417,10 +471,13 @@ impl Captcha {
         outcome
     }
 
+    /// [`settle`](Self::settle) without the log line; with `expect`, a challenge of another
+    /// kind is unknown (and untouched).
     async fn settle_inner(
         &self,
         id: &str,
         solution: Solution,
+        expect: Option<Kind>,
         client: Option<IpAddr>,
         now: u64,
     ) -> Result<(Sealed, Option<String>), VerifyError> {
@@ -429,15 +486,24 @@ impl Captcha {
             .check(Action::Verify, client, now)
             .map_err(|retry_after| VerifyError::RateLimited { retry_after })?;
         let (store_id, sealed) = self.inner.sealer.open(id).ok_or(VerifyError::Unknown)?;
+        if expect.is_some_and(|kind| kind != sealed.kind) {
+            return Err(VerifyError::Unknown);
+        }
         if sealed.expires_at <= now {
             return Err(VerifyError::Expired);
         }
         // A kind this engine does not offer (another instance's configuration).
         let kind = self.kind(sealed.kind).ok_or(VerifyError::Unknown)?;
         let (passed, plaintext) = match solution.open(sealed.secret_key.as_deref()) {
-            Some((solution, plaintext)) => (kind.check(&sealed.answer, &solution), plaintext),
+            Some((solution, plaintext)) => (kind.check(&sealed.answer, &solution, id), plaintext),
             None => (false, None),
         };
+        if !passed && !kind.counts_wrong() {
+            // Nothing reaches the store: a wrong payload cannot burn a real one.
+            return Err(VerifyError::Wrong {
+                attempts_left: kind.max_attempts(),
+            });
+        }
         let settled = self
             .inner
             .store

@@ -20,7 +20,7 @@ use ab_glyph::{Font as _, FontArc};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution};
+use super::{Answer, ChallengeKind, Issued, Kind, Point, Puzzle, Size, Solution};
 use crate::error::ConfigError;
 use crate::render::click_word::{Style, draw_glyph};
 use crate::render::glyph::{Glyph, flatten};
@@ -213,7 +213,7 @@ impl ChallengeKind for ClickWordKind {
 
     /// All characters and places are chosen here; the answer keeps the ones to click, in
     /// order, and the decoys go after them (they are never clicked).
-    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
         let mut chars = self.options.characters.clone();
         chars.shuffle(rng);
         chars.truncate(self.options.count);
@@ -228,7 +228,13 @@ impl ChallengeKind for ClickWordKind {
     }
 
     /// The frame is AJ's and fixed: `size` is not used.
-    fn draw(&self, answer: &Answer, _size: Size, rng: &mut dyn RngCore) -> Puzzle {
+    fn draw(
+        &self,
+        answer: &Answer,
+        _size: Size,
+        _issued: &Issued<'_>,
+        rng: &mut dyn RngCore,
+    ) -> Puzzle {
         let frame = Size::AJ_FRAME;
         let mut img = crate::render::scene::landscape(frame.width, frame.height, rng);
         let words = match answer {
@@ -253,7 +259,7 @@ impl ChallengeKind for ClickWordKind {
         }
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
         let (Answer::Words(words), Solution::Points(clicks)) = (answer, solution) else {
             return false;
         };
@@ -280,7 +286,7 @@ mod tests {
 
     fn answer_of(kind: &ClickWordKind, seed: u64) -> Vec<(String, Point)> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        match kind.answer(&mut rng) {
+        match kind.answer(&mut rng, 0) {
             Answer::Words(w) => w,
             _ => unreachable!(),
         }
@@ -295,44 +301,51 @@ mod tests {
         let clicks = |pts: Vec<Point>| Solution::Points(pts);
         assert!(k.check(
             &answer,
-            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0)])
+            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0)]),
+            ""
         ));
         assert!(k.check(
             &answer,
-            &clicks(vec![at(0, 25, -25), at(1, -25, 25), at(2, 25, 25)])
+            &clicks(vec![at(0, 25, -25), at(1, -25, 25), at(2, 25, 25)]),
+            ""
         ));
         assert!(!k.check(
             &answer,
-            &clicks(vec![at(0, 26, 0), at(1, 0, 0), at(2, 0, 0)])
+            &clicks(vec![at(0, 26, 0), at(1, 0, 0), at(2, 0, 0)]),
+            ""
         ));
         assert!(!k.check(
             &answer,
-            &clicks(vec![at(0, 0, 0), at(1, 0, -26), at(2, 0, 0)])
+            &clicks(vec![at(0, 0, 0), at(1, 0, -26), at(2, 0, 0)]),
+            ""
         ));
         assert!(
             !k.check(
                 &answer,
-                &clicks(vec![at(1, 0, 0), at(0, 0, 0), at(2, 0, 0)])
+                &clicks(vec![at(1, 0, 0), at(0, 0, 0), at(2, 0, 0)]),
+                ""
             ),
             "order"
         );
         assert!(
             !k.check(
                 &answer,
-                &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(3, 0, 0)])
+                &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(3, 0, 0)]),
+                ""
             ),
             "the decoy"
         );
         assert!(
-            !k.check(&answer, &clicks(vec![at(0, 0, 0), at(1, 0, 0)])),
+            !k.check(&answer, &clicks(vec![at(0, 0, 0), at(1, 0, 0)]), ""),
             "two clicks"
         );
         assert!(!k.check(
             &answer,
-            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0), at(3, 0, 0)])
+            &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0), at(3, 0, 0)]),
+            ""
         ));
-        assert!(!k.check(&answer, &Solution::Point(at(0, 0, 0))));
-        assert!(!k.check(&answer, &Solution::from("山水火")));
+        assert!(!k.check(&answer, &Solution::Point(at(0, 0, 0)), ""));
+        assert!(!k.check(&answer, &Solution::from("山水火"), ""));
     }
 
     #[test]

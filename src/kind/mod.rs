@@ -7,6 +7,7 @@
 //! `render/`.
 
 pub mod click_word;
+pub mod pow;
 pub mod slider;
 pub mod text;
 
@@ -25,6 +26,8 @@ pub enum Kind {
     Slider,
     /// Click characters in a given order (AJ-Captcha's `clickWord`).
     ClickWord,
+    /// Nothing to see: the client's browser computes a proof of work (ALTCHA's format).
+    Pow,
 }
 
 impl Kind {
@@ -34,6 +37,7 @@ impl Kind {
             Kind::Text => "text",
             Kind::Slider => "slider",
             Kind::ClickWord => "click_word",
+            Kind::Pow => "pow",
         }
     }
 
@@ -44,6 +48,7 @@ impl Kind {
             "text" => Some(Kind::Text),
             "slider" => Some(Kind::Slider),
             "click_word" => Some(Kind::ClickWord),
+            "pow" => Some(Kind::Pow),
             _ => None,
         }
     }
@@ -121,6 +126,13 @@ pub enum Answer {
         /// The decoys.
         decoys: Vec<Point>,
     },
+    /// The number a proof of work must find, and the largest it could have been.
+    Work {
+        /// The number.
+        number: u64,
+        /// The `maxnumber` handed to the client.
+        max_number: u64,
+    },
 }
 
 impl fmt::Debug for Answer {
@@ -152,6 +164,19 @@ pub enum Solution {
         end: Box<Solution>,
         /// The trail, at most 64 samples.
         trail: Vec<TrailPoint>,
+    },
+    /// A solved proof of work, as ALTCHA's widget submits it.
+    Work {
+        /// The hash algorithm (`SHA-256`).
+        algorithm: String,
+        /// The challenge as handed out (hex).
+        challenge: String,
+        /// The number found.
+        number: u64,
+        /// The salt as handed out.
+        salt: String,
+        /// The signature as handed out (hex).
+        signature: String,
     },
 }
 
@@ -266,15 +291,31 @@ pub enum Puzzle {
         /// The characters to click, in order.
         words: Vec<String>,
     },
+    /// A proof of work to compute (ALTCHA's challenge format): find `number` in
+    /// `0..=max_number` with `hex(sha256(salt + number)) == challenge`.
+    Work {
+        /// The hash algorithm (`SHA-256`).
+        algorithm: &'static str,
+        /// The hash to find (hex).
+        challenge: String,
+        /// The largest number to try.
+        max_number: u64,
+        /// What the number is appended to.
+        salt: String,
+        /// HMAC-SHA256 of the challenge under the app's key (hex).
+        signature: String,
+    },
 }
 
 impl Puzzle {
-    /// The main picture: the text image, the slider background, the click-word image.
+    /// The main picture: the text image, the slider background, the click-word image
+    /// (empty for a proof of work).
     pub fn image(&self) -> &[u8] {
         match self {
             Puzzle::Image { png } => png,
             Puzzle::Slider { background, .. } => background,
             Puzzle::ClickWord { image, .. } => image,
+            Puzzle::Work { .. } => &[],
         }
     }
 }
@@ -293,8 +334,21 @@ impl fmt::Debug for Puzzle {
                 .field("image", &image.len())
                 .field("words", &words.len())
                 .finish(),
+            Puzzle::Work { max_number, .. } => f
+                .debug_struct("Work")
+                .field("max_number", max_number)
+                .finish_non_exhaustive(),
         }
     }
+}
+
+/// What a kind may need of the challenge it draws: its sealed id and its expiry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issued<'a> {
+    /// The sealed challenge id handed to the client.
+    pub(crate) id: &'a str,
+    /// Milliseconds since the Unix epoch.
+    pub(crate) expires_at: u64,
 }
 
 /// One kind of challenge: makes answers, draws puzzles, checks solutions.
@@ -305,13 +359,30 @@ pub(crate) trait ChallengeKind: Send + Sync + 'static {
     fn default_size(&self) -> Size;
     /// Wrong answers allowed before a challenge is locked.
     fn max_attempts(&self) -> u32;
-    /// A fresh answer.
-    fn answer(&self, rng: &mut dyn RngCore) -> Answer;
-    /// The puzzle for `answer`, at `size`.
-    fn draw(&self, answer: &Answer, size: Size, rng: &mut dyn RngCore) -> Puzzle;
-    /// Whether `solution` solves a challenge whose answer is `answer`. Runs in time
+    /// Whether a wrong answer counts against the challenge (and so reaches the store).
+    /// A proof of work's does not: a garbage payload must not burn a real one.
+    fn counts_wrong(&self) -> bool {
+        true
+    }
+    /// Whether drawing is cheap enough to do on the calling task instead of the drawing
+    /// pool.
+    fn draws_inline(&self) -> bool {
+        false
+    }
+    /// A fresh answer. `pressure` (0 = calm) says how hard the client has been asking
+    /// lately, for kinds that can make themselves costlier.
+    fn answer(&self, rng: &mut dyn RngCore, pressure: u32) -> Answer;
+    /// The puzzle for `answer`, at `size`, of the challenge `issued`.
+    fn draw(
+        &self,
+        answer: &Answer,
+        size: Size,
+        issued: &Issued<'_>,
+        rng: &mut dyn RngCore,
+    ) -> Puzzle;
+    /// Whether `solution` solves challenge `id`, whose answer is `answer`. Runs in time
     /// independent of where the two differ.
-    fn check(&self, answer: &Answer, solution: &Solution) -> bool;
+    fn check(&self, answer: &Answer, solution: &Solution, id: &str) -> bool;
 }
 
 #[cfg(test)]
@@ -320,7 +391,7 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for kind in [Kind::Text, Kind::Slider, Kind::ClickWord] {
+        for kind in [Kind::Text, Kind::Slider, Kind::ClickWord, Kind::Pow] {
             assert_eq!(Kind::from_name(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::from_name("hologram"), None);

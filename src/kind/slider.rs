@@ -16,7 +16,7 @@ use image::RgbImage;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::{Answer, ChallengeKind, Kind, Point, Puzzle, Size, Solution, TrailPoint};
+use super::{Answer, ChallengeKind, Issued, Kind, Point, Puzzle, Size, Solution, TrailPoint};
 use crate::error::ConfigError;
 use crate::render::scene::{LANDMARKS, landmark};
 use crate::render::slider::{PIECE_WIDTH, cut, encode, encode_indexed, jigsaw};
@@ -188,7 +188,7 @@ impl ChallengeKind for SliderKind {
     }
 
     /// The real hole and the decoys are placed together, and the real one is any of them.
-    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
         let mut xs = hole_positions(self.options.decoys + 1, rng);
         let real = xs.remove(rng.random_range(0..xs.len()));
         Answer::Hole {
@@ -198,7 +198,13 @@ impl ChallengeKind for SliderKind {
     }
 
     /// The frame is AJ's and fixed: `size` is not used.
-    fn draw(&self, answer: &Answer, _size: Size, rng: &mut dyn RngCore) -> Puzzle {
+    fn draw(
+        &self,
+        answer: &Answer,
+        _size: Size,
+        _issued: &Issued<'_>,
+        rng: &mut dyn RngCore,
+    ) -> Puzzle {
         let (hole_x, decoys) = match answer {
             Answer::Hole { at, decoys } => (
                 at.x.clamp(MIN_X, MAX_X),
@@ -255,7 +261,7 @@ impl ChallengeKind for SliderKind {
         }
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
         let Answer::Hole { at: hole, .. } = answer else {
             return false;
         };
@@ -341,18 +347,18 @@ mod tests {
         };
         let at = |x| Solution::Point(Point::new(x, 5));
         for x in [145, 146, 150, 154, 155] {
-            assert!(k.check(&hole, &at(x)), "{x}");
+            assert!(k.check(&hole, &at(x), ""), "{x}");
         }
         for x in [144, 156, -150, 0, i32::MAX, i32::MIN] {
-            assert!(!k.check(&hole, &at(x)), "{x}");
+            assert!(!k.check(&hole, &at(x), ""), "{x}");
         }
         assert!(
-            !k.check(&hole, &Solution::Point(Point::new(150, 6))),
+            !k.check(&hole, &Solution::Point(Point::new(150, 6)), ""),
             "y is checked"
         );
-        assert!(!k.check(&hole, &Solution::from("150")));
-        assert!(!k.check(&hole, &Solution::Points(vec![Point::new(150, 5)])));
-        assert!(!k.check(&Answer::Text("x".into()), &at(150)));
+        assert!(!k.check(&hole, &Solution::from("150"), ""));
+        assert!(!k.check(&hole, &Solution::Points(vec![Point::new(150, 5)]), ""));
+        assert!(!k.check(&Answer::Text("x".into()), &at(150), ""));
     }
 
     #[test]
@@ -361,7 +367,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(8);
         let mut rank = [0usize; 4];
         for _ in 0..4_000 {
-            let Answer::Hole { at, decoys } = k.answer(&mut rng) else {
+            let Answer::Hole { at, decoys } = k.answer(&mut rng, 0) else {
                 panic!()
             };
             assert_eq!(decoys.len(), 3);
@@ -381,7 +387,8 @@ mod tests {
                         at,
                         decoys: decoys.clone()
                     },
-                    &Solution::Point(*d)
+                    &Solution::Point(*d),
+                    ""
                 ));
             }
             rank[all.iter().position(|&x| x == at.x).unwrap()] += 1;
@@ -491,10 +498,10 @@ mod tests {
             with(TrailCheck::IfPresent),
             with(TrailCheck::Required),
         );
-        assert!(off.check(&hole, &straight) && off.check(&hole, &bare));
-        assert!(!if_present.check(&hole, &straight));
-        assert!(if_present.check(&hole, &bare) && if_present.check(&hole, &human));
-        assert!(!required.check(&hole, &bare) && required.check(&hole, &human));
+        assert!(off.check(&hole, &straight, "") && off.check(&hole, &bare, ""));
+        assert!(!if_present.check(&hole, &straight, ""));
+        assert!(if_present.check(&hole, &bare, "") && if_present.check(&hole, &human, ""));
+        assert!(!required.check(&hole, &bare, "") && required.check(&hole, &human, ""));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ab_glyph::FontArc;
 use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
 
-use super::{Answer, ChallengeKind, Kind, Puzzle, Size, Solution};
+use super::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution};
 use crate::error::ConfigError;
 use crate::render::text::TextRenderer;
 
@@ -166,11 +166,17 @@ impl ChallengeKind for TextKind {
         self.options.max_attempts
     }
 
-    fn answer(&self, rng: &mut dyn RngCore) -> Answer {
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
         Answer::Text(self.options.random_answer(rng))
     }
 
-    fn draw(&self, answer: &Answer, size: Size, rng: &mut dyn RngCore) -> Puzzle {
+    fn draw(
+        &self,
+        answer: &Answer,
+        size: Size,
+        _issued: &Issued<'_>,
+        rng: &mut dyn RngCore,
+    ) -> Puzzle {
         let text = match answer {
             Answer::Text(text) => text.as_str(),
             _ => "",
@@ -180,7 +186,7 @@ impl ChallengeKind for TextKind {
         }
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution) -> bool {
+    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
         match (answer, solution) {
             (Answer::Text(answer), Solution::Text(typed)) => check(answer.as_bytes(), typed),
             _ => false,
@@ -226,10 +232,14 @@ mod tests {
     fn only_typed_text_can_solve_it() {
         let kind = TextKind::new(TextOptions::default().validated().unwrap());
         let answer = Answer::Text("HWM3K".into());
-        assert!(kind.check(&answer, &Solution::from(" hwm3k ")));
-        assert!(!kind.check(&answer, &Solution::Point(super::super::Point::new(0, 0))));
-        assert!(!kind.check(&answer, &Solution::PointJson("HWM3K".into())));
-        assert!(!kind.check(&Answer::Points(vec![]), &Solution::from("HWM3K")));
+        assert!(kind.check(&answer, &Solution::from(" hwm3k "), ""));
+        assert!(!kind.check(
+            &answer,
+            &Solution::Point(super::super::Point::new(0, 0)),
+            ""
+        ));
+        assert!(!kind.check(&answer, &Solution::PointJson("HWM3K".into()), ""));
+        assert!(!kind.check(&Answer::Points(vec![]), &Solution::from("HWM3K"), ""));
     }
 
     #[test]

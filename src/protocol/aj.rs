@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde::Serialize;
 
-use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
+use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, common_message, json};
 use super::{Adapter, Protocol};
 use crate::kind::{Kind, Puzzle, Size, Solution, TrailPoint};
 
@@ -113,6 +113,8 @@ impl CaptchaVo {
                 vo.word_list = Some(words);
             }
             Puzzle::Image { png } => vo.original_image_base64 = Some(b64(&png)),
+            // AJ's routes never issue a proof of work.
+            Puzzle::Work { .. } => {}
         }
         vo
     }
@@ -316,6 +318,8 @@ impl Adapter for AjCaptcha {
                     ),
                 ),
             },
+            // AJ's own widgets cannot pay for pictures; ours does not use these routes' codes.
+            Fault::Work { .. } => ("9999", common_message(fault, lang).into_owned()),
             Fault::Busy => (
                 "9999",
                 msg(

@@ -133,6 +133,12 @@ impl Adapter for AuthV1 {
                 5030,
                 common_message(fault, lang),
             ),
+            Fault::Work { .. } => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "work_required",
+                4028,
+                common_message(fault, lang),
+            ),
             Fault::Method { .. } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "invalid_request",

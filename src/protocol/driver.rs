@@ -27,6 +27,10 @@ use crate::{Captcha, Challenge};
 /// Largest request body read by the captcha routes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The header an issue request carries its solved proof of work in, when pictures cost one
+/// ([`CaptchaBuilder::require_work_for_pictures`](crate::CaptchaBuilder::require_work_for_pictures)).
+pub const WORK_HEADER: &str = "x-captcha-work";
+
 /// One route of a protocol: its method, path and which of the protocol's endpoints it is.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
@@ -110,6 +114,8 @@ pub(crate) enum Fault {
     RateLimited { retry_after: Duration },
     /// The server cannot serve it now: store down or full, drawing or signing failed.
     Busy,
+    /// Pictures cost a solved proof of work: none was given (`required`), or it was refused.
+    Work { required: bool },
     /// A credential was refused (never `Busy`, which is [`Fault::Busy`]).
     Credential(RedeemError),
 }
@@ -120,7 +126,9 @@ impl From<IssueError> for Fault {
             IssueError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
             IssueError::InvalidScope => Fault::InvalidScope,
             IssueError::InvalidSize(..) | IssueError::UnsupportedKind => Fault::Unsupported,
-            IssueError::Draw => Fault::Busy,
+            IssueError::Draw | IssueError::Busy(_) => Fault::Busy,
+            IssueError::WorkRequired => Fault::Work { required: true },
+            IssueError::WorkRefused => Fault::Work { required: false },
         }
     }
 }
@@ -213,7 +221,7 @@ where
     };
     let input = Input { parts, fields };
     let result = match adapter.parse(route.endpoint, &input) {
-        Ok(call) => run(captcha, call, client).await,
+        Ok(call) => run(captcha, call, client, input.header(WORK_HEADER)).await,
         Err(fault) => Err(fault),
     };
     match result {
@@ -252,7 +260,12 @@ fn finish(mut res: Response<Bytes>, fault: Option<&Fault>) -> Response<Bytes> {
     res
 }
 
-async fn run(captcha: &Captcha, call: Call, client: Option<IpAddr>) -> Result<Done, Fault> {
+async fn run(
+    captcha: &Captcha,
+    call: Call,
+    client: Option<IpAddr>,
+    work: Option<&str>,
+) -> Result<Done, Fault> {
     Ok(match call {
         Call::Issue {
             kind,
@@ -264,7 +277,8 @@ async fn run(captcha: &Captcha, call: Call, client: Option<IpAddr>) -> Result<Do
                 .issue(kind)
                 .scope(scope.as_deref())
                 .client(client)
-                .size(size);
+                .size(size)
+                .work(work);
             if secret_key {
                 issue = issue.with_secret_key();
             }
@@ -366,6 +380,14 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
             "失败次数过多，请重新获取",
         ),
         Fault::Credential(_) => lang.pick("Invalid captcha token", "人机验证凭证无效"),
+        Fault::Work { required: true } => lang.pick(
+            "a solved proof of work is required first (header x-captcha-work)",
+            "请先完成工作量证明（请求头 x-captcha-work）",
+        ),
+        Fault::Work { required: false } => lang.pick(
+            "the proof of work was refused, please solve a new one",
+            "工作量证明无效，请重新计算",
+        ),
     };
     Cow::Borrowed(text)
 }

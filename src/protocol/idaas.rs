@@ -173,6 +173,16 @@ impl Adapter for Idaas {
                 "System busy, please try again later",
                 "系统繁忙，请稍后再试",
             ),
+            Fault::Work { required: true } => (
+                "IDAAS.SDK.COM.0002",
+                "A solved proof of work is required first",
+                "请先完成工作量证明",
+            ),
+            Fault::Work { required: false } => (
+                "IDAAS.SDK.COM.0002",
+                "The proof of work was refused",
+                "工作量证明无效",
+            ),
             _ if endpoint == ISSUE => (
                 "IDAAS.SDK.PARAM.0001",
                 "Device information is incomplete",

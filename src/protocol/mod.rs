@@ -6,6 +6,7 @@
 //! | [`AnQiCms`] | `GET /api/captcha`, `POST /api/captcha/verify` | text (240x76) |
 //! | [`AjCaptcha`] | `POST /captcha/get`, `/captcha/check`, `/captcha/verify` | slider, click-word |
 //! | [`Idaas`] | `GET /api/v2/sdk/captcha`, `POST /api/v2/sdk/captcha/verify` | slider |
+//! | [`Altcha`] | `GET /altcha/challenge`, `POST /altcha/verify` | proof of work |
 //! | [`Siteverify`] | `POST /siteverify` | redeems any pass or ticket |
 //!
 //! A protocol supplies only its routes, field names, envelope and code table (an
@@ -27,6 +28,7 @@
 //! Every route's fields, status codes and error codes: [`wire_formats`].
 
 mod aj;
+mod altcha;
 mod anqicms;
 pub mod auth_v1;
 pub(crate) mod driver;
@@ -43,10 +45,11 @@ use bytes::Bytes;
 use http::Response;
 
 pub use aj::AjCaptcha;
+pub use altcha::Altcha;
 pub use anqicms::AnQiCms;
 pub use auth_v1::AuthV1;
-pub use driver::MAX_BODY_BYTES;
 use driver::{Call, Done, Fault, Input, Lang, Route};
+pub use driver::{MAX_BODY_BYTES, WORK_HEADER};
 pub use idaas::Idaas;
 pub use siteverify::Siteverify;
 

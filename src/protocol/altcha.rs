@@ -1,0 +1,137 @@
+//! ALTCHA: the proof-of-work kind in the challenge format ALTCHA's web component and server
+//! libraries speak, so that the `altcha` widget works against this crate unchanged.
+//!
+//! `GET /altcha/challenge` (optional query `scope=<name>`) →
+//! `{"algorithm": "SHA-256", "challenge", "maxnumber", "salt", "signature"}`; the widget
+//! finds `number` with `hex(sha256(salt + number)) == challenge` and submits
+//! `base64(JSON{algorithm, challenge, number, salt, signature, took})`, in a form field named
+//! `altcha` by default. `POST /altcha/verify` takes that payload, as form field `altcha` or
+//! JSON field `payload` (which is what the widget's own `verifyUrl` option posts), and
+//! answers `{"verified": true, "payload": <pass>, "captcha_token": <pass>, "expires_in"}`:
+//! a pass for the guard, the extractor and siteverify like any other. Errors are Auth v1's
+//! (`{"error", "error_code", "error_description"}` with 4xx/5xx statuses).
+//!
+//! # Which of ALTCHA's formats
+//!
+//! The widget (major version 3) solves two formats: this one (ALTCHA's "v1": a SHA-256
+//! search over `salt + number`), and its newer key-derivation format ("v2": PBKDF2, scrypt
+//! or Argon2 over a nonce and a counter), which its documentation recommends. It tells
+//! them apart by the top-level `challenge` field. This crate speaks v1: every ALTCHA server
+//! library implements it, the widget solves it out of the box with nothing to configure,
+//! and checking a solution costs the server one SHA-256 and one HMAC, where v2 would make
+//! the server run the key derivation too.
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use serde_json::json;
+
+use super::auth_v1::AuthV1;
+use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
+use super::{Adapter, Protocol};
+use crate::kind::{Kind, Puzzle, pow};
+
+const CHALLENGE: u8 = 0;
+const VERIFY: u8 = 1;
+
+/// ALTCHA's challenge and verify routes, at `/altcha/challenge` and `/altcha/verify` unless
+/// moved with [`Altcha::paths`]. Point the widget at the first:
+/// `<altcha-widget challenge="/altcha/challenge?scope=login">`.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Altcha {
+    challenge: String,
+    verify: String,
+}
+
+impl Default for Altcha {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Altcha {
+    /// ALTCHA at its default paths.
+    pub fn new() -> Self {
+        Self {
+            challenge: "/altcha/challenge".into(),
+            verify: "/altcha/verify".into(),
+        }
+    }
+
+    /// ALTCHA at other paths.
+    pub fn paths(mut self, challenge: impl Into<String>, verify: impl Into<String>) -> Self {
+        self.challenge = challenge.into();
+        self.verify = verify.into();
+        self
+    }
+}
+
+impl From<Altcha> for Protocol {
+    fn from(p: Altcha) -> Self {
+        Protocol(std::sync::Arc::new(p))
+    }
+}
+
+impl Adapter for Altcha {
+    fn routes(&self) -> Vec<Route> {
+        vec![
+            Route::new(Method::GET, &self.challenge, CHALLENGE),
+            Route::new(Method::POST, &self.verify, VERIFY),
+        ]
+    }
+
+    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+        if endpoint == CHALLENGE {
+            return Ok(Call::Issue {
+                kind: Kind::Pow,
+                scope: input.query("scope"),
+                size: None,
+                secret_key: false,
+            });
+        }
+        // The widget's form field, or the JSON its `verifyUrl` option posts.
+        let payload = match input.string("altcha") {
+            Ok(payload) => payload,
+            Err(_) => input
+                .string("payload")
+                .map_err(|_| Fault::Field("altcha"))?,
+        };
+        // A payload that cannot be read names no challenge of ours.
+        let (id, solution) = pow::read_payload(payload).ok_or(Fault::Unknown)?;
+        Ok(Call::Verify { id, solution })
+    }
+
+    fn success(&self, _: u8, done: Done, input: &Input, lang: Lang) -> Response<Bytes> {
+        let body = match done {
+            Done::Issued(c) => match c.puzzle {
+                Puzzle::Work {
+                    algorithm,
+                    challenge,
+                    max_number,
+                    salt,
+                    signature,
+                } => json!({
+                    "algorithm": algorithm,
+                    "challenge": challenge,
+                    "maxnumber": max_number,
+                    "salt": salt,
+                    "signature": signature,
+                }),
+                _ => return self.failure(CHALLENGE, &Fault::Unsupported, lang),
+            },
+            Done::Passed(pass) => json!({
+                "verified": true,
+                "payload": pass.token,
+                "captcha_token": pass.token,
+                "expires_in": pass.expires_in.as_secs(),
+            }),
+            other => return AuthV1::new().success(VERIFY, other, input, lang),
+        };
+        json(StatusCode::OK, &body)
+    }
+
+    /// Auth v1's error bodies and codes.
+    fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        AuthV1::new().failure(endpoint, fault, lang)
+    }
+}

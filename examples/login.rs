@@ -1,15 +1,15 @@
 //! A login page protected by a captcha: `cargo run --example login`, then open
 //! <http://127.0.0.1:3000> (port from `PORT`).
 //!
-//! - `GET /` — the login page: the crate's widget (pick the kind: text, slider or
-//!   click-word), username, password. When the captcha is solved the widget holds a pass;
+//! - `GET /` — the login page: the crate's widget (pick the kind: a proof of work, the
+//!   default, or a text, slider or click-word picture), username, password. When the captcha is solved the widget holds a pass;
 //!   the page posts the credentials as JSON to `POST /login` with it in `x-captcha-token`.
 //! - `GET /reset` — the same for `POST /password-reset`, protected with another scope: a
 //!   pass minted for login is refused there.
 //!
-//! The widget is two tags and one element; the captcha routes (Auth v1 for text,
-//! AJ-Captcha's for slider and click-word) and the widget's files are mounted by
-//! `CaptchaLayer`.
+//! The widget is two tags and one element; the captcha routes (ALTCHA's for the proof of
+//! work, Auth v1 for text, AJ-Captcha's for slider and click-word) and the widget's files
+//! are mounted by `CaptchaLayer`.
 //!
 //! Demo credentials: `demo` / `demo`. Set `CAPTCHA_SECRET` (32+ bytes) to keep passes
 //! valid across restarts and instances.
@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use tower_captcha::protocol::{AjCaptcha, AuthV1};
+use tower_captcha::protocol::{AjCaptcha, Altcha, AuthV1};
 use tower_captcha::widget::Widget;
 use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 
@@ -65,6 +65,7 @@ pub fn app(captcha: Captcha) -> Router {
     let layer = CaptchaLayer::builder(captcha.clone())
         .mount(AuthV1::new())
         .mount(AjCaptcha::new())
+        .mount(Altcha::new())
         .mount(widget)
         .build()
         .expect("the default paths do not clash");
@@ -118,10 +119,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         })?;
     let at = listener.local_addr()?;
     println!("login example on http://{at}/ (demo / demo):");
-    println!("  GET  /        sign in (pick the kind of captcha: slider, click-word, text)");
+    println!(
+        "  GET  /        sign in (pick the kind of captcha: proof of work, slider, click-word, text)"
+    );
     println!("  GET  /reset   password reset, a pass of another scope");
     println!(
-        "  captcha routes: Auth v1 (/auth/v1/captcha/data), AJ-Captcha (/captcha/get, /check, /verify), widget (/captcha-widget/)"
+        "  captcha routes: ALTCHA (/altcha/challenge, /verify), Auth v1 (/auth/v1/captcha/data), AJ-Captcha (/captcha/get, /check, /verify), widget (/captcha-widget/)"
     );
     axum::serve(
         listener,
@@ -195,12 +198,13 @@ const TEMPLATE: &str = r##"<!doctype html>
   {fields}
   <label>Kind of captcha
     <select id="kind">
+      <option value="pow">Proof of work (a checkbox)</option>
       <option value="slider">Slider</option>
       <option value="click-word">Click the characters</option>
       <option value="text">Type the characters</option>
     </select>
   </label>
-  <div id="captcha" data-captcha="slider" data-scope="{scope}" data-trail="on"></div>
+  <div id="captcha" data-captcha="pow" data-scope="{scope}" data-trail="on"></div>
   <button type="submit" id="submit">{title}</button>
   <p id="message" role="status"></p>
   {other}

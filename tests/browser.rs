@@ -2,8 +2,10 @@
 //! against the login example served in-process. Answers come from the `test-util` helpers
 //! (the challenge id is on the widget's `data-token`), never from weaker checks.
 //!
-//! Scenarios: sign in with each kind (text typed, slider dragged along a person-like path,
-//! click-word clicked on the characters); a wrong drop shows the retry state with a new
+//! Scenarios: sign in with each kind (the proof-of-work checkbox ticked, text typed, slider
+//! dragged along a person-like path, click-word clicked on the characters), and the proof of
+//! work's solve time over 20 runs; pictures that cost a proof of work, paid by the widget
+//! without a word from the page; a wrong drop shows the retry state with a new
 //! challenge; an expired challenge refreshes; a straight constant-speed drag is refused by
 //! the trail check; the slider solved with the keyboard alone; a keyboard user switches a
 //! click-word challenge to another kind; a 390 px phone viewport with touch; dark mode;
@@ -15,180 +17,13 @@ mod common;
 #[path = "../examples/login.rs"]
 mod login;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::programs::{self, KillOnDrop};
+use common::programs;
+use common::webdriver::{Browser, Driver};
 use serde_json::{Value, json};
-use tower_captcha::Answer;
-
-/// One WebDriver call over a fresh HTTP/1.1 connection that closes at the end.
-fn wd(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    // Read the head, then exactly the body its Content-Length announces (or, chunked, up to
-    // the last chunk): the driver may keep the connection open.
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        let n = stream.read(&mut buf).unwrap();
-        raw.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&raw);
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let head = head.to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            let done = match length {
-                Some(len) => body.len() >= len,
-                None => body.ends_with("0\r\n\r\n") || n == 0,
-            };
-            if done {
-                let json = if length.is_some() {
-                    body.to_owned()
-                } else {
-                    dechunk(body)
-                };
-                return serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
-            }
-        }
-        assert!(n > 0, "connection closed mid-response");
-    }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&tail[..n]);
-        rest = &tail[n + 2..];
-    }
-    out
-}
-
-struct Browser {
-    port: u16,
-    session: String,
-}
-
-impl Browser {
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let v = wd(
-            self.port,
-            method,
-            &format!("/session/{}{path}", self.session),
-            body.as_ref(),
-        );
-        assert!(v["value"].get("error").is_none(), "webdriver {path}: {v}");
-        v["value"].clone()
-    }
-
-    fn script(&self, js: &str) -> Value {
-        self.call(
-            "POST",
-            "/execute/sync",
-            Some(json!({"script": js, "args": []})),
-        )
-    }
-
-    fn element(&self, css: &str) -> String {
-        let v = self.call(
-            "POST",
-            "/element",
-            Some(json!({"using": "css selector", "value": css})),
-        );
-        v.as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn type_into(&self, css: &str, text: &str) {
-        let el = self.element(css);
-        self.call("POST", &format!("/element/{el}/clear"), Some(json!({})));
-        self.call(
-            "POST",
-            &format!("/element/{el}/value"),
-            Some(json!({"text": text})),
-        );
-    }
-
-    /// Runs W3C input actions.
-    fn actions(&self, actions: Value) {
-        self.call("POST", "/actions", Some(json!({ "actions": actions })));
-        self.call("DELETE", "/actions", None);
-    }
-
-    /// Presses `key` (a WebDriver key code such as `\u{E004}` for Tab) `times` times.
-    fn press(&self, key: &str, times: usize) {
-        let mut steps = Vec::new();
-        for _ in 0..times {
-            steps.push(json!({"type": "keyDown", "value": key}));
-            steps.push(json!({"type": "keyUp", "value": key}));
-        }
-        self.actions(json!([{"type": "key", "id": "keyboard", "actions": steps}]));
-    }
-
-    /// A Chrome DevTools command.
-    fn cdp(&self, cmd: &str, params: Value) -> Value {
-        self.call(
-            "POST",
-            "/goog/cdp/execute",
-            Some(json!({"cmd": cmd, "params": params})),
-        )
-    }
-
-    fn screenshot(&self, name: &str) -> std::path::PathBuf {
-        let png = self.call("GET", "/screenshot", None);
-        let png = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            png.as_str().unwrap(),
-        )
-        .unwrap();
-        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-        std::fs::write(&out, png).unwrap();
-        out
-    }
-
-    fn click(&self, css: &str) {
-        let el = self.element(css);
-        self.call("POST", &format!("/element/{el}/click"), Some(json!({})));
-    }
-
-    /// Polls `js` until it returns something other than `null`/`false`.
-    fn wait_for(&self, what: &str, js: &str) -> Value {
-        let start = Instant::now();
-        loop {
-            let v = self.script(js);
-            if !(v.is_null() || v == json!(false)) {
-                return v;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "timed out waiting for {what}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
+use tower_captcha::{Answer, Captcha};
 
 #[test]
 fn a_browser_is_looked_for_under_every_name_before_failing() {
@@ -201,52 +36,6 @@ fn a_browser_is_looked_for_under_every_name_before_failing() {
         programs::find_any_in(&["no-such-browser-here"], "names", false),
         Ok(None)
     );
-}
-
-/// A fresh browser session on the login page (a phone's 390 px touch viewport when
-/// `phone`), with console errors collected into `window.__errors`.
-fn session(port: u16, chromium: &std::path::Path, addr: SocketAddr, phone: bool) -> Browser {
-    let profile = std::env::temp_dir().join(format!(
-        "tower-captcha-browser-{port}-{}",
-        rand::random::<u32>()
-    ));
-    let mut options = json!({
-        "binary": chromium,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=820,900", format!("--user-data-dir={}", profile.display())]
-    });
-    if phone {
-        options["mobileEmulation"] = json!({
-            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": true},
-            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36"
-        });
-    }
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
-    let session = wd(port, "POST", "/session", Some(&caps));
-    let id = session["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no session: {session}"));
-    let b = Browser {
-        port,
-        session: id.to_owned(),
-    };
-    b.cdp(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "window.__errors = []; addEventListener('error', e => __errors.push(String(e.message))); \
-                          addEventListener('unhandledrejection', e => __errors.push(String(e.reason))); \
-                          const ce = console.error; console.error = (...a) => { __errors.push(a.join(' ')); ce(...a); };"}),
-    );
-    b.call(
-        "POST",
-        "/url",
-        Some(json!({"url": format!("http://{addr}/")})),
-    );
-    b.wait_for(
-        "the widget",
-        "return window.TowerCaptcha && document.querySelector('.tc') && true;",
-    );
-    b
 }
 
 impl Browser {
@@ -264,8 +53,8 @@ impl Browser {
         let token = self.wait_for(
             "a challenge",
             &format!(
-                "const w = document.querySelector('.tc'); const i = w && w.querySelector('.tc-bg, .tc-text-img'); \
-                 return w && w.dataset.kind === '{kind}' && ['ready', 'wrong', 'expired'].includes(w.dataset.state) && i && i.complete && i.naturalWidth > 0 && w.dataset.token;"
+                "const w = document.querySelector('.tc'); const i = w && w.querySelector('.tc-bg, .tc-text-img, .tc-check'); \
+                 return w && w.dataset.kind === '{kind}' && ['ready', 'wrong', 'expired'].includes(w.dataset.state) && i && (i.tagName !== 'IMG' || (i.complete && i.naturalWidth > 0)) && w.dataset.token;"
             ),
         );
         token.as_str().unwrap().to_owned()
@@ -352,24 +141,11 @@ impl Browser {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_widget_works_in_a_real_browser() {
-    let test = "browser::the_widget_works_in_a_real_browser";
-    let Some(driver) = programs::find("chromedriver", test) else {
-        return;
-    };
-    let Some(chromium) =
-        programs::find_any(&["chromium", "chromium-browser", "google-chrome"], test)
-    else {
-        return;
-    };
-
-    // The example's own app, on a manual clock (to expire a challenge without waiting).
-    let h = common::Harness::new();
-    let app = login::app(h.captcha.clone());
+/// Serves `app` on a free loopback port; the server stops with the test's runtime.
+async fn serve(app: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
+    tokio::spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -377,57 +153,103 @@ async fn the_widget_works_in_a_real_browser() {
         .await
         .unwrap();
     });
+    addr
+}
 
-    let port = programs::free_port();
-    let _driver = KillOnDrop(
-        std::process::Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+/// The login page in a fresh session, once the widget is on it.
+fn login_page(driver: &Driver, addr: SocketAddr, phone: bool) -> Browser {
+    let b = driver.open(&format!("http://{addr}/"), phone);
+    b.wait_for(
+        "the widget",
+        "return window.TowerCaptcha && document.querySelector('.tc') && true;",
     );
+    b
+}
+
+fn hole(captcha: &Captcha, token: &str) -> f64 {
+    match captcha.answer_of(token) {
+        Some(Answer::Hole { at, .. }) => f64::from(at.x),
+        other => panic!("not a slider: {other:?}"),
+    }
+}
+
+fn words(captcha: &Captcha, token: &str) -> Vec<(i32, i32)> {
+    match captcha.answer_of(token) {
+        Some(Answer::Words(w)) => w.iter().take(3).map(|(_, p)| (p.x, p.y)).collect(),
+        other => panic!("not click-word: {other:?}"),
+    }
+}
+
+fn timed(name: &str, f: &dyn Fn()) {
+    let t = Instant::now();
+    f();
+    println!("{name}: ok in {:.1?}", t.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_works_in_a_real_browser() {
+    let Some(driver) = Driver::start("browser::the_widget_works_in_a_real_browser") else {
+        return;
+    };
+    // The example's own app, on a manual clock (to expire a challenge without waiting).
+    let h = common::Harness::new();
+    let addr = serve(login::app(h.captcha.clone())).await;
+    // Pictures that cost a proof of work: the same page on an engine that asks for it.
+    let priced = common::Harness::with(|b| b.require_work_for_pictures(true));
+    let priced_addr = serve(login::app(priced.captcha.clone())).await;
     let (captcha, clock) = (h.captcha.clone(), h.clock.clone());
     tokio::task::spawn_blocking(move || {
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let hole = |token: &str| match captcha.answer_of(token) {
-            Some(Answer::Hole { at, .. }) => f64::from(at.x),
-            other => panic!("not a slider: {other:?}"),
-        };
-        let words = |token: &str| match captcha.answer_of(token) {
-            Some(Answer::Words(w)) => w.iter().take(3).map(|(_, p)| (p.x, p.y)).collect::<Vec<_>>(),
-            other => panic!("not click-word: {other:?}"),
-        };
-        let timed = |name: &str, f: &dyn Fn()| {
-            let t = Instant::now();
-            f();
-            println!("{name}: ok in {:.1?}", t.elapsed());
-        };
-
-        let b = session(port, &chromium, addr, false);
-        b.ready("slider");
+        let b = login_page(&driver, addr, false);
+        b.ready("pow");
         let drawn = b.script(
             "const s = performance.getEntriesByType('resource').find(e => /captcha\\.[0-9a-f]+\\.js$/.test(e.name)); \
              const d = performance.getEntriesByName('tc:drawn')[0]; return [s.startTime, d.startTime];",
         );
         println!(
-            "from the script tag's request to a drawn slider: {:.0} ms",
+            "from the script tag's request to a drawn challenge: {:.0} ms",
             drawn[1].as_f64().unwrap() - drawn[0].as_f64().unwrap()
         );
+        timed("proof of work, the checkbox ticked, then sign in", &|| {
+            b.ready("pow");
+            b.screenshot("widget-pow-light.png");
+            let label = b.script("return document.querySelector('.tc-check').getAttribute('role') + ' ' + document.querySelector('.tc-check').getAttribute('aria-checked');");
+            assert_eq!(label, "checkbox false");
+            b.click(".tc-check");
+            b.wait_state("passed");
+            let checked = b.script("return document.querySelector('.tc-check').getAttribute('aria-checked');");
+            assert_eq!(checked, "true");
+            b.sign_in();
+        });
+        timed("proof of work solved 20 times at the default difficulty", &|| {
+            let mut solve_ms = Vec::new();
+            for _ in 0..20 {
+                b.choose("pow");
+                b.script("performance.clearMarks();");
+                b.click(".tc-check");
+                b.wait_state("passed");
+                let ms = b.script(
+                    "return performance.getEntriesByName('tc:pow-done')[0].startTime - performance.getEntriesByName('tc:pow-start')[0].startTime;",
+                );
+                solve_ms.push(ms.as_f64().unwrap());
+            }
+            solve_ms.sort_by(f64::total_cmp);
+            println!(
+                "proof of work in the browser (maxnumber 100000, 20 runs): median {:.0} ms, min {:.0} ms, max {:.0} ms",
+                (solve_ms[9] + solve_ms[10]) / 2.0,
+                solve_ms[0],
+                solve_ms[19]
+            );
+        });
         timed("slider, dragged like a person, then sign in", &|| {
-            let token = b.ready("slider");
+            let token = b.choose("slider");
             b.screenshot("widget-slider-light.png");
-            b.drag(hole(&token) * b.frame_width() / 310.0, true, false);
+            b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, true, false);
             b.wait_state("passed");
             b.sign_in();
         });
         timed("a wrong drop shows the retry state and a new challenge", &|| {
             let token = b.choose("slider");
-            let x = hole(&token);
+            let x = hole(&captcha, &token);
             let wrong = if x > 150.0 { x - 60.0 } else { x + 60.0 };
             b.drag(wrong * b.frame_width() / 310.0, true, false);
             b.wait_state("wrong");
@@ -436,26 +258,25 @@ async fn the_widget_works_in_a_real_browser() {
         });
         timed("a straight constant-speed drag is refused by the trail check", &|| {
             let token = b.choose("slider");
-            b.drag(hole(&token) * b.frame_width() / 310.0, false, false);
+            b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, false, false);
             b.wait_state("wrong");
         });
         timed("an expired challenge refreshes by itself", &|| {
             let token = b.choose("slider");
             clock.advance(Duration::from_secs(301));
-            b.drag(hole(&token) * b.frame_width() / 310.0, true, false);
+            b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, true, false);
             b.wait_state("expired");
             let fresh = b.ready("slider");
             assert_ne!(fresh, token);
             let text = b.script("return document.querySelector('.tc-status').textContent;");
             assert!(text.as_str().unwrap().contains("expired"), "{text}");
-            b.drag(hole(&fresh) * b.frame_width() / 310.0, true, false);
+            b.drag(hole(&captcha, &fresh) * b.frame_width() / 310.0, true, false);
             b.wait_state("passed");
         });
         timed("click-word, clicked on the characters, then sign in", &|| {
             let token = b.choose("click-word");
             b.screenshot("widget-click-word-light.png");
-            let points: Vec<(i32, i32)> = words(&token);
-            b.click_frame(&points, false);
+            b.click_frame(&words(&captcha, &token), false);
             b.wait_state("passed");
             b.sign_in();
         });
@@ -474,9 +295,18 @@ async fn the_widget_works_in_a_real_browser() {
             b.press("\u{E004}", 1); // Tab: from the selector to the knob
             let focused = b.script("return document.activeElement.className;");
             assert_eq!(focused, "tc-knob", "the knob takes the focus");
-            let steps = hole(&token) as usize;
+            let steps = hole(&captcha, &token) as usize;
             b.press("\u{E014}", steps); // ArrowRight, one pixel of the frame each
             b.press("\u{E007}", 1); // Enter
+            b.wait_state("passed");
+        });
+        timed("the proof of work ticked with the keyboard alone", &|| {
+            b.choose("pow");
+            b.script("document.activeElement && document.activeElement.blur(); document.getElementById('kind').focus();");
+            b.press("\u{E004}", 1); // Tab: from the selector to the checkbox
+            let focused = b.script("return document.activeElement.className;");
+            assert_eq!(focused, "tc-check", "the checkbox takes the focus");
+            b.press(" ", 1);
             b.wait_state("passed");
         });
         timed("a keyboard user switches a click-word challenge to another kind", &|| {
@@ -490,7 +320,7 @@ async fn the_widget_works_in_a_real_browser() {
         });
         timed("dark mode renders dark", &|| {
             b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}));
-            for kind in ["slider", "click-word", "text"] {
+            for kind in ["pow", "slider", "click-word", "text"] {
                 b.choose(kind);
                 b.screenshot(&format!("widget-{kind}-dark.png"));
             }
@@ -498,23 +328,41 @@ async fn the_widget_works_in_a_real_browser() {
             assert_eq!(bg, "rgb(17, 24, 39)", "the dark theme's background");
         });
         assert_eq!(b.errors(), json!([]), "console errors on the page");
-        wd(port, "DELETE", &format!("/session/{}", b.session), None);
+        drop(b);
 
-        let phone = session(port, &chromium, addr, true);
+        let p = login_page(&driver, priced_addr, false);
+        timed("pictures that cost a proof of work: the widget pays, then slider and text", &|| {
+            let token = p.choose("slider");
+            p.drag(hole(&priced.captcha, &token) * p.frame_width() / 310.0, true, false);
+            p.wait_state("passed");
+            p.sign_in();
+            let token = p.choose("text");
+            let answer = common::text_answer(&priced.captcha, &token);
+            p.type_into(".tc-input", &answer);
+            p.press("\u{E007}", 1);
+            p.wait_state("passed");
+            let paid = p.script(
+                "return performance.getEntriesByType('resource').filter(e => e.name.includes('/altcha/challenge')).length;",
+            );
+            assert!(paid.as_u64().unwrap() >= 2, "one proof of work per picture: {paid}");
+        });
+        assert_eq!(p.errors(), json!([]), "console errors on the priced page");
+        drop(p);
+
+        let phone = login_page(&driver, addr, true);
         timed("a 390 px phone, by touch: slider and click-word", &|| {
             let width = phone.script("return document.querySelector('.tc').getBoundingClientRect().width;");
             assert!(width.as_f64().unwrap() <= 390.0, "fits the phone: {width}");
-            let token = phone.ready("slider");
+            let token = phone.choose("slider");
             phone.screenshot("widget-slider-phone.png");
-            phone.drag(hole(&token) * phone.frame_width() / 310.0, true, true);
+            phone.drag(hole(&captcha, &token) * phone.frame_width() / 310.0, true, true);
             phone.wait_state("passed");
             let token = phone.choose("click-word");
-            phone.click_frame(&words(&token), true);
+            phone.click_frame(&words(&captcha, &token), true);
             phone.wait_state("passed");
             phone.sign_in();
         });
         assert_eq!(phone.errors(), json!([]), "console errors on the phone");
-        wd(port, "DELETE", &format!("/session/{}", phone.session), None);
         println!(
             "screenshots in {}",
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).display()
@@ -522,5 +370,4 @@ async fn the_widget_works_in_a_real_browser() {
     })
     .await
     .unwrap();
-    server.abort();
 }

@@ -251,14 +251,19 @@ async fn pictures_can_cost_a_proof_of_work() {
     });
     let app = app(&h);
     // No work: refused, in each protocol's own shape.
-    let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
+    let (status, headers, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(error_code(&body), 4028, "{body}");
+    assert_eq!(headers["x-captcha-work"], "required");
     let (status, _, body) = send(&app, get_req("/api/captcha")).await;
     assert_eq!((status, &body["code"]), (StatusCode::OK, &json!(-1)));
     let aj = post_json("/captcha/get", &json!({"captchaType": "blockPuzzle"}));
-    let (_, _, body) = send(&app, aj).await;
+    let (_, headers, body) = send(&app, aj).await;
     assert_eq!(body["repCode"], "9999", "{body}");
+    assert_eq!(
+        headers["x-captcha-work"], "required",
+        "how a client knows to pay"
+    );
 
     // The proof of work itself is free to ask for; a solved one buys one picture.
     let c = challenge(&app, "/altcha/challenge").await;

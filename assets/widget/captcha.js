@@ -1,21 +1,27 @@
-/* tower-captcha widget: text, slider and click-word captchas in one small script.
+/* tower-captcha widget: proof-of-work, text, slider and click-word captchas in one small script.
  *
  *   <link rel="stylesheet" href=".../captcha.css">
  *   <script src=".../captcha.js" defer></script>
  *   <div data-captcha="slider" data-scope="login"></div>
  *
  * Every [data-captcha] element is rendered when the page loads. Options (data-* attributes
- * or the second argument of TowerCaptcha.render): kind ("text" | "slider" | "click-word"),
- * scope, kinds (the kinds a person may switch to, comma-separated), lang ("en" | "zh"),
- * field (the hidden input's name, default "captcha_token"), authV1 (default
- * "/auth/v1/captcha/data"), aj (default "/captcha"), trail ("on" sends the drag trail),
- * onPass, onError. On success the pass is given to onPass, in a "captcha:pass" event
- * (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as x-captcha-token.
+ * or the second argument of TowerCaptcha.render): kind ("pow" | "text" | "slider" |
+ * "click-word"), scope, kinds (the kinds a person may switch to, comma-separated), lang
+ * ("en" | "zh"), field (the hidden input's name, default "captcha_token"), authV1 (default
+ * "/auth/v1/captcha/data"), aj (default "/captcha"), altcha (default "/altcha"), trail
+ * ("on" sends the drag trail), onPass, onError. On success the pass is given to onPass, in a
+ * "captcha:pass" event (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as
+ * x-captcha-token.
+ *
+ * The pow kind is a checkbox: ticking it computes a proof of work (ALTCHA's format) in Web
+ * Workers with WebCrypto (a page whose CSP forbids blob: workers computes it on the page).
+ * When the server puts a price on pictures (it answers "x-captcha-work: required"), the
+ * other kinds pay it the same way before showing their picture.
  */
 (function () {
   "use strict";
   var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64;
-  var KINDS = ["text", "slider", "click-word"];
+  var KINDS = ["pow", "text", "slider", "click-word"];
   var TEXT = {
     en: {
       label: "Human check", text: "Type the characters in the picture", slider: "Drag the piece into the hole that matches it",
@@ -24,7 +30,8 @@
       image: "Captcha picture", loading: "Loading…", wrong: "Not quite, here is a new one. Try again.",
       wrongLeft: "Not quite, try again ({n} left).", expired: "That one expired, here is a new one.",
       passed: "Verified, thank you.", busy: "The captcha service is busy; try again in a moment.",
-      input: "Characters"
+      input: "Characters", pow: "I am not a robot", powHint: "Tick the box; your browser does a moment of work.",
+      working: "Verifying…", progress: "Verification progress"
     },
     zh: {
       label: "人机验证", text: "请输入图中的字符", slider: "拖动拼图块到与它吻合的缺口",
@@ -32,7 +39,8 @@
       verify: "验证", undo: "撤销上一次点击", knob: "拖动拼图块；方向键移动，回车确定",
       image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
       wrongLeft: "验证失败，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
-      passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符"
+      passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符",
+      pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度"
     }
   };
   var lastPass = null;
@@ -53,12 +61,80 @@
     return e;
   }
 
-  function json(url, body) {
-    var init = body === undefined ? {} : {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body)
-    };
+  function json(url, body, headers) {
+    var init = { headers: headers || {} };
+    if (body !== undefined) {
+      init.method = "POST";
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
     return fetch(url, init).then(function (r) {
-      return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
+      return r.json().then(function (j) {
+        return { ok: r.ok, status: r.status, body: j, work: r.headers.get("x-captcha-work") === "required" };
+      });
+    });
+  }
+
+  /* Proof of work: find n in start, start + step, ... up to max with
+   * sha256(salt + n) == target, in batches of WebCrypto digests; report progress. Runs in a
+   * Web Worker (its source is this function's) or, failing that, on the page. */
+  function search(d, post) {
+    var enc = new TextEncoder(), batch = 256;
+    function same(a, b) { for (var i = 0; i < 32; i++) if (a[i] !== b[i]) return false; return true; }
+    function from(n) {
+      if (n > d.max) return post({ found: null });
+      var jobs = [];
+      for (var i = 0; i < batch && n + i * d.step <= d.max; i++) {
+        jobs.push(crypto.subtle.digest("SHA-256", enc.encode(d.salt + (n + i * d.step))));
+      }
+      return Promise.all(jobs).then(function (digests) {
+        for (var j = 0; j < digests.length; j++) {
+          if (same(new Uint8Array(digests[j]), d.target)) return post({ found: n + j * d.step });
+        }
+        post({ done: digests.length });
+        return from(n + batch * d.step);
+      });
+    }
+    return from(d.start);
+  }
+
+  function hexBytes(hex) {
+    var out = new Uint8Array(hex.length / 2);
+    for (var i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+    return out;
+  }
+
+  /* Solves an ALTCHA challenge; resolves with the payload to submit (null if none). */
+  function work(c, onProgress) {
+    var started = performance.now(), count = Math.min(4, navigator.hardwareConcurrency || 2);
+    var target = hexBytes(c.challenge), checked = 0, left = count, workers = [];
+    if (performance.mark) performance.mark("tc:pow-start");
+    return new Promise(function (resolve) {
+      var finished = false;
+      function post(m) {
+        if (finished) return;
+        if (m.done) { checked += m.done; if (onProgress) onProgress(Math.min(0.99, checked / (c.maxnumber + 1))); return; }
+        if (m.found === null && --left > 0) return;
+        finished = true;
+        workers.forEach(function (w) { w.terminate(); });
+        if (m.found === null) return resolve(null);
+        if (performance.mark) performance.mark("tc:pow-done");
+        resolve(btoa(JSON.stringify({ algorithm: c.algorithm, challenge: c.challenge, number: m.found,
+          salt: c.salt, signature: c.signature, took: Math.round(performance.now() - started) })));
+      }
+      try {
+        var url = URL.createObjectURL(new Blob(["var search = " + search + ";\nonmessage = function (e) { search(e.data, function (m) { postMessage(m); }); };"], { type: "text/javascript" }));
+        for (var i = 0; i < count; i++) {
+          var w = new Worker(url);
+          w.onmessage = function (e) { post(e.data); };
+          w.postMessage({ salt: c.salt, target: target, start: i, step: count, max: c.maxnumber });
+          workers.push(w);
+        }
+      } catch (e) {
+        workers.forEach(function (w) { w.terminate(); });
+        workers = []; left = 1;
+        search({ salt: c.salt, target: target, start: 0, step: 1, max: c.maxnumber }, post);
+      }
     });
   }
 
@@ -74,6 +150,7 @@
     this.field = opts.field || data.field || "captcha_token";
     this.authV1 = opts.authV1 || data.authV1 || "/auth/v1/captcha/data";
     this.aj = opts.aj || data.aj || "/captcha";
+    this.altcha = opts.altcha || data.altcha || "/altcha";
     this.trailOn = (opts.trail || data.trail) === "on";
     this.t = TEXT[pickLang(el, opts)];
     this.build();
@@ -120,21 +197,42 @@
     this.load();
   };
 
+  Captcha.prototype.query = function () {
+    return this.scope ? "?scope=" + encodeURIComponent(this.scope) : "";
+  };
+
+  /* Fetches a challenge of this kind, paying for the picture with a proof of work first when
+   * the server asks for one. */
+  Captcha.prototype.fetchChallenge = function (headers) {
+    var self = this, kind = this.kind;
+    var req = kind === "pow" ? json(this.altcha + "/challenge" + this.query(), undefined, headers)
+      : kind === "text" ? json(this.authV1 + this.query(), undefined, headers)
+      : json(this.aj + "/get", { captchaType: kind === "slider" ? "blockPuzzle" : "clickWord", scope: this.scope || undefined }, headers);
+    return req.then(function (r) {
+      if (!r.work || headers) return r;
+      return json(self.altcha + "/challenge").then(function (p) {
+        if (!p.ok) return p;
+        return work(p.body).then(function (payload) {
+          return payload ? self.fetchChallenge({ "x-captcha-work": payload }) : r;
+        });
+      });
+    });
+  };
+
   Captcha.prototype.load = function () {
     var self = this;
     clearTimeout(this.timer);
     this.challenge = null;
     this.el.setAttribute("data-kind", this.kind);
     this.el.removeAttribute("data-token");
+    this.el.removeAttribute("aria-busy");
     this.say(this.t.loading, "loading");
-    var req = this.kind === "text"
-      ? json(this.authV1 + (this.scope ? "?scope=" + encodeURIComponent(this.scope) : ""))
-      : json(this.aj + "/get", { captchaType: this.kind === "slider" ? "blockPuzzle" : "clickWord", scope: this.scope || undefined });
-    return req.then(function (r) {
-      var c = self.kind === "text" ? (r.ok ? r.body : null) : (r.body.repCode === "0000" ? r.body.repData : null);
+    return this.fetchChallenge().then(function (r) {
+      var aj = self.kind === "slider" || self.kind === "click-word";
+      var c = aj ? (r.body.repCode === "0000" ? r.body.repData : null) : (r.ok ? r.body : null);
       if (!c) return self.fail(r);
       self.challenge = c;
-      self.el.setAttribute("data-token", c.token);
+      self.el.setAttribute("data-token", c.token || c.salt.split("?")[0]);
       self.say("", "ready");
       self["draw_" + self.kind.replace("-", "_")](c);
       if (window.performance && performance.mark) performance.mark("tc:drawn");
@@ -159,6 +257,35 @@
       input,
       h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
     ]));
+  };
+
+  Captcha.prototype.draw_pow = function (c) {
+    var self = this, t = this.t;
+    this.prompt.textContent = t.powHint;
+    var box = h("button", { type: "button", class: "tc-check", role: "checkbox", "aria-checked": "false" }, [
+      h("span", { class: "tc-box", "aria-hidden": "true" }), h("span", { class: "tc-check-label", text: t.pow })
+    ]);
+    var bar = h("div", { class: "tc-progress", role: "progressbar", "aria-label": t.progress, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0", hidden: "" }, [h("span")]);
+    box.addEventListener("click", function () {
+      if (self.busy || self.pass) return;
+      self.busy = true;
+      box.setAttribute("aria-checked", "mixed");
+      self.el.setAttribute("aria-busy", "true");
+      bar.removeAttribute("hidden");
+      self.say(t.working, "verifying");
+      work(c, function (share) {
+        var pct = Math.round(share * 100);
+        bar.firstChild.style.width = pct + "%";
+        bar.setAttribute("aria-valuenow", String(pct));
+      }).then(function (payload) {
+        self.busy = false;
+        self.el.removeAttribute("aria-busy");
+        if (!payload) { box.setAttribute("aria-checked", "false"); return self.load(); }
+        self.submit({ payload: payload });
+      });
+    });
+    this.body.textContent = "";
+    this.body.appendChild(h("div", { class: "tc-pow" }, [box, bar]));
   };
 
   Captcha.prototype.draw_slider = function (c) {
@@ -256,12 +383,14 @@
     var self = this, t = this.t;
     if (this.busy) return;
     this.busy = true;
-    var req = this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
+    var req = this.kind === "pow" ? json(this.altcha + "/verify", body)
+      : this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
     req.then(function (r) {
       self.busy = false;
-      var pass = self.kind === "text"
-        ? (r.ok ? r.body.captcha_token : null)
-        : (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null);
+      var aj = self.kind === "slider" || self.kind === "click-word";
+      var pass = aj
+        ? (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null)
+        : (r.ok ? r.body.captcha_token : null);
       if (pass) return self.passed(pass);
       self.fail(r);
     }, function () { self.busy = false; self.say(t.busy, "error"); });
@@ -273,6 +402,8 @@
     lastPass = pass;
     this.hidden.value = pass;
     this.say(this.t.passed, "passed");
+    var box = this.body.querySelector(".tc-check");
+    if (box) box.setAttribute("aria-checked", "true");
     this.body.querySelectorAll("input, button, [tabindex]").forEach(function (e) { e.setAttribute("disabled", ""); e.setAttribute("tabindex", "-1"); });
     if (this.opts.onPass) this.opts.onPass(pass);
     this.el.dispatchEvent(new CustomEvent("captcha:pass", { bubbles: true, detail: { token: pass, kind: this.kind } }));
@@ -280,10 +411,10 @@
 
   Captcha.prototype.fail = function (r) {
     var t = this.t, b = (r && r.body) || {};
-    var code = this.kind === "text" ? b.error : b.repCode;
+    var code = this.kind === "slider" || this.kind === "click-word" ? b.repCode : b.error;
     if (this.opts.onError) this.opts.onError(code || "network");
     this.el.dispatchEvent(new CustomEvent("captcha:error", { bubbles: true, detail: { code: code, kind: this.kind } }));
-    if (code === "invalid_captcha" && b.attempts_left > 0) {
+    if (code === "invalid_captcha" && b.attempts_left > 0 && this.kind !== "pow") {
       this.say(t.wrongLeft.replace("{n}", b.attempts_left), "wrong");
       var input = this.body.querySelector("input");
       if (input) { input.value = ""; input.focus(); }

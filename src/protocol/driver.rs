@@ -242,9 +242,15 @@ pub(crate) fn method_not_allowed(
     finish(res, Some(&fault))
 }
 
-/// Headers every protocol's fault response carries: `retry-after`, `allow`.
+/// Headers every protocol's fault response carries: `retry-after`, `allow`, and
+/// `x-captcha-work: required` when a picture costs a proof of work (whatever the protocol's
+/// own code for it, a client can tell from this header that it should pay and retry).
 fn finish(mut res: Response<Bytes>, fault: Option<&Fault>) -> Response<Bytes> {
     match fault {
+        Some(Fault::Work { .. }) => {
+            res.headers_mut()
+                .insert(WORK_HEADER, HeaderValue::from_static("required"));
+        }
         Some(Fault::RateLimited { retry_after }) => {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             res.headers_mut()

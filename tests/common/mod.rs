@@ -6,6 +6,7 @@ pub mod conformance;
 pub mod loopback;
 pub mod programs;
 pub mod redis_server;
+pub mod webdriver;
 
 use std::sync::Arc;
 

@@ -20,6 +20,7 @@ mod login;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::loopback::Server;
 use common::programs;
 use common::webdriver::{Browser, Driver};
 use serde_json::{Value, json};
@@ -135,25 +136,6 @@ impl Browser {
         );
         assert_eq!(message, "Welcome, demo!");
     }
-
-    fn errors(&self) -> Value {
-        self.script("return window.__errors;")
-    }
-}
-
-/// Serves `app` on a free loopback port; the server stops with the test's runtime.
-async fn serve(app: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
 }
 
 /// The login page in a fresh session, once the widget is on it.
@@ -193,10 +175,12 @@ async fn the_widget_works_in_a_real_browser() {
     };
     // The example's own app, on a manual clock (to expire a challenge without waiting).
     let h = common::Harness::new();
-    let addr = serve(login::app(h.captcha.clone())).await;
+    let server = Server::start(login::app(h.captcha.clone())).await;
+    let addr = server.addr;
     // Pictures that cost a proof of work: the same page on an engine that asks for it.
     let priced = common::Harness::with(|b| b.require_work_for_pictures(true));
-    let priced_addr = serve(login::app(priced.captcha.clone())).await;
+    let priced_server = Server::start(login::app(priced.captcha.clone())).await;
+    let priced_addr = priced_server.addr;
     let (captcha, clock) = (h.captcha.clone(), h.clock.clone());
     tokio::task::spawn_blocking(move || {
         let b = login_page(&driver, addr, false);

@@ -205,6 +205,11 @@ impl Browser {
         self.call("POST", &format!("/element/{el}/click"), Some(json!({})));
     }
 
+    /// The console errors the page logged so far.
+    pub fn errors(&self) -> Value {
+        self.script("return window.__errors;")
+    }
+
     /// Polls `js` until it returns something other than `null`/`false`.
     pub fn wait_for(&self, what: &str, js: &str) -> Value {
         let start = Instant::now();

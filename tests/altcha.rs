@@ -1,0 +1,270 @@
+//! ALTCHA's own clients against this crate's ALTCHA routes, unchanged: the `altcha` web
+//! component from npm (major version 3, installed into the test's temp dir, never into the
+//! repository) in headless Chromium, on a form pointed at our challenge route; and the
+//! `altcha` package from PyPI (installed into a virtual environment in the temp dir) as an
+//! independent solver. Each pass they earn is then taken by the guard.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::{get, post};
+use common::loopback::{Server, loopback, request};
+use common::programs;
+use common::webdriver::Driver;
+use serde_json::Value;
+use tower_captcha::protocol::Altcha;
+use tower_captcha::{CaptchaLayer, PowOptions, VerifiedCaptcha};
+
+/// The app: ALTCHA's routes, a login route guarded for scope `login`, and (when given) a
+/// page with ALTCHA's own widget on a form that posts to our verify route.
+fn app(h: &common::Harness, widget_js: Option<String>) -> Router {
+    let layer = CaptchaLayer::builder(h.captcha.clone())
+        .mount(Altcha::new())
+        .build()
+        .unwrap();
+    let mut app = Router::new()
+        .route(
+            "/login",
+            post(|pass: VerifiedCaptcha| async move { format!("welcome, {}", pass.claims().kind) }),
+        )
+        .route_layer(h.captcha.require_scope("login"));
+    if let Some(js) = widget_js {
+        app = app.route("/", get(|| async { Html(PAGE) })).route(
+            "/altcha.js",
+            get(move || async move { ([("content-type", "text/javascript")], js) }),
+        );
+    }
+    app.layer(layer)
+}
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ALTCHA's widget</title>
+<script type="module" src="/altcha.js"></script></head>
+<body>
+<form method="post" action="/altcha/verify">
+  <altcha-widget challenge="/altcha/challenge?scope=login"></altcha-widget>
+  <button type="submit" id="send">Send</button>
+</form>
+</body></html>"#;
+
+/// Runs `cmd`, failing the test with its output when it fails.
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// ALTCHA's widget script from npm (`altcha@3`), installed once into the temp dir.
+fn altcha_widget(test: &str) -> Option<String> {
+    let npm = programs::find("npm", test)?;
+    let dir = temp_dir("altcha-npm");
+    let script = dir.join("node_modules/altcha/dist/main/altcha.js");
+    if !script.is_file() {
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            Command::new(npm)
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(&dir)
+                .arg("altcha@3"),
+            "npm install altcha@3",
+        );
+    }
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("node_modules/altcha/package.json")).unwrap(),
+    )
+    .unwrap();
+    println!("altcha widget from npm: version {}", manifest["version"]);
+    Some(std::fs::read_to_string(script).unwrap())
+}
+
+/// A Python with the `altcha` package from PyPI, in a virtual environment in the temp dir.
+fn altcha_python(test: &str) -> Option<PathBuf> {
+    let python = programs::find("python3", test)?;
+    let dir = temp_dir("altcha-venv");
+    let venv_python = dir.join("bin/python");
+    if !venv_python.is_file() {
+        run(
+            Command::new(python).args(["-m", "venv"]).arg(&dir),
+            "python3 -m venv",
+        );
+        run(
+            Command::new(&venv_python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "altcha>=1,<3",
+            ]),
+            "pip install altcha",
+        );
+    }
+    Some(venv_python)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass() {
+    let test = "altcha::altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass";
+    let Some(widget) = altcha_widget(test) else {
+        return;
+    };
+    let Some(driver) = Driver::start(test) else {
+        return;
+    };
+    let h = common::Harness::new();
+    let server = Server::start(app(&h, Some(widget))).await;
+    let addr = server.addr;
+    let response = tokio::task::spawn_blocking(move || {
+        let b = driver.open(&format!("http://{addr}/"), false);
+        b.wait_for(
+            "ALTCHA's widget",
+            "return document.querySelector('altcha-widget .altcha-checkbox') && true;",
+        );
+        // Nothing but the checkbox to tick; the widget fetches our challenge and solves it.
+        b.click("altcha-widget .altcha-checkbox");
+        b.wait_for(
+            "the widget's verified state",
+            "return document.querySelector('altcha-widget .altcha').dataset.state === 'verified';",
+        );
+        let payload = b.script(
+            "return document.querySelector('altcha-widget input[type=hidden][name=altcha]').value;",
+        );
+        println!(
+            "the widget's payload: {}",
+            String::from_utf8_lossy(
+                &base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    payload.as_str().unwrap()
+                )
+                .unwrap()
+            )
+        );
+        // The form posts the payload (field `altcha`) to our verify route.
+        b.click("#send");
+        let body = b.wait_for(
+            "our verify route's answer",
+            "return document.body && document.body.innerText.includes('captcha_token') && document.body.innerText;",
+        );
+        assert_eq!(b.errors(), serde_json::json!([]), "console errors");
+        body.as_str().unwrap().to_owned()
+    })
+    .await
+    .unwrap();
+    println!("our verify route answered the form: {response}");
+    let answer: Value = serde_json::from_str(&response).unwrap();
+    assert_eq!(answer["verified"], true);
+    let pass = answer["captcha_token"].as_str().unwrap();
+    let from = loopback(0, 0, 1);
+    let (status, body) = request(
+        from,
+        addr,
+        "POST",
+        "/login",
+        &[("x-captcha-token", pass)],
+        "",
+    )
+    .await
+    .unwrap();
+    println!("the guard: {status} {body}");
+    assert_eq!((status, body.as_str()), (200, Some("welcome, pow")));
+    let (status, _) = request(
+        from,
+        addr,
+        "POST",
+        "/login",
+        &[("x-captcha-token", pass)],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 401, "spent once");
+}
+
+#[tokio::test]
+async fn the_pypi_altcha_package_solves_our_challenge() {
+    let test = "altcha::the_pypi_altcha_package_solves_our_challenge";
+    let Some(python) = altcha_python(test) else {
+        return;
+    };
+    let h = common::Harness::with(|b| b.pow(PowOptions::default().with_max_number(20_000)));
+    let server = Server::start(app(&h, None)).await;
+    let from = loopback(0, 0, 2);
+    for round in 0..3 {
+        let (status, challenge) = request(
+            from,
+            server.addr,
+            "GET",
+            "/altcha/challenge?scope=login",
+            &[],
+            "",
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        let mut child = Command::new(&python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/clients/altcha_solve.py"
+            ))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            child.stdin.as_mut().unwrap(),
+            challenge.to_string().as_bytes(),
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let payload = String::from_utf8(out.stdout).unwrap();
+        let body = serde_json::json!({"payload": payload.trim()}).to_string();
+        let (status, answer) = request(
+            from,
+            server.addr,
+            "POST",
+            "/altcha/verify",
+            &[("content-type", "application/json")],
+            &body,
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{answer}");
+        let pass = answer["captcha_token"].as_str().unwrap();
+        let (status, _) = request(
+            from,
+            server.addr,
+            "POST",
+            "/login",
+            &[("x-captcha-token", pass)],
+            "",
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        println!("round {round}: solved by PyPI's altcha, verified, the guard took the pass");
+    }
+}

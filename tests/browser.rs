@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use common::loopback::Server;
 use common::programs;
 use common::webdriver::{Browser, Driver};
-use serde_json::{Value, json};
+use serde_json::json;
 use tower_captcha::{Answer, Captcha};
 
 #[test]

@@ -14,6 +14,10 @@
 //!   settle, pass signing).
 //! - `engine/redeem` and `guard/redeem`: a pass token spent once, directly and through
 //!   the guard layer.
+//! - `pow/issue`: a whole proof-of-work issue (number, sealed id, challenge hash, HMAC);
+//!   `pow/verify`: a solved one checked (payload read, seal opened, hash, HMAC, atomic
+//!   settle) and a pass signed. Both next to `render/text_png` in the same run: a proof of
+//!   work should cost the server far less than one picture.
 //!
 //! The memory store's futures are ready at once, so they are driven by a bare poll loop:
 //! no runtime cost is measured.
@@ -31,7 +35,8 @@ use http::{Request, Response};
 use http_body_util::Full;
 use support::{block_on, engine};
 use tower::{Layer, Service, service_fn};
-use tower_captcha::{Answer, Captcha, Kind, MemoryStore};
+use tower_captcha::kind::pow;
+use tower_captcha::{Answer, Captcha, Kind, MemoryStore, PowOptions, Puzzle};
 
 /// A challenge with a known answer, sealed without drawing.
 fn pending(captcha: &Captcha) -> String {
@@ -169,5 +174,52 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(engine_benches, benches);
+/// A solved proof of work: the challenge id (the salt's) and the widget's payload.
+fn solved(captcha: &Captcha) -> String {
+    let c = block_on(captcha.issue(Kind::Pow).into_future()).unwrap();
+    let Puzzle::Work {
+        challenge,
+        max_number,
+        salt,
+        signature,
+        ..
+    } = c.puzzle
+    else {
+        unreachable!("a pow issue draws work")
+    };
+    let number = pow::solve(&challenge, &salt, max_number).unwrap();
+    let json = serde_json::json!({"algorithm": "SHA-256", "challenge": challenge, "number": number,
+        "salt": salt, "signature": signature, "took": 1});
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, json.to_string())
+}
+
+fn pow_benches(c: &mut Criterion) {
+    let store = std::sync::Arc::new(MemoryStore::with_capacity(10_000_000));
+    let captcha = tower_captcha::Captcha::builder()
+        .secret([7u8; 32].to_vec())
+        .shared_store(store)
+        .issue_rate_limit(None)
+        .verify_rate_limit(None)
+        // Verifying costs the same at any difficulty; an easy one keeps the set-up short.
+        .pow(PowOptions::default().with_max_number(1_000))
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("pow");
+    g.bench_function("issue", |b| {
+        b.iter(|| black_box(block_on(captcha.issue(Kind::Pow).into_future()).unwrap()))
+    });
+    g.bench_function("verify", |b| {
+        b.iter_batched(
+            || solved(&captcha),
+            |payload| {
+                let (id, solution) = pow::read_payload(&payload).unwrap();
+                black_box(block_on(captcha.verify(&id, solution, None)).unwrap())
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.finish();
+}
+
+criterion_group!(engine_benches, benches, pow_benches);
 criterion_main!(engine_benches);

@@ -63,7 +63,11 @@ async fn sign_in(
 ) -> Html<String> {
     // The captcha first: a wrong, expired or used one never reaches the credentials.
     let message = match captcha
-        .verify(&form.captcha_id, form.captcha.as_str(), Some(client.ip()))
+        .verify(
+            &form.captcha_id,
+            form.captcha.as_str(),
+            Some(client.ip().into()),
+        )
         .await
     {
         Ok(_pass) if form.username == "demo" && form.password == "demo" => {

@@ -61,6 +61,9 @@ pub enum ConfigError {
     /// A proof-of-work setting out of range.
     #[error("proof of work: {0}")]
     Pow(&'static str),
+    /// A trusted proxy that is not an address or a network (`10.0.0.0/8`).
+    #[error("trusted proxy {0:?} is not an IP address or network")]
+    Proxy(String),
     /// A capacity of zero.
     #[error("{0} must be at least 1")]
     Capacity(&'static str),
@@ -150,6 +153,12 @@ pub enum VerifyError {
     /// Locked by too many wrong answers.
     #[error("challenge locked after too many wrong answers")]
     Locked,
+    /// The client is locked out after too many wrong answers across challenges.
+    #[error("locked out after too many wrong answers; retry after {retry_after:?}")]
+    LockedOut {
+        /// When the lockout ends.
+        retry_after: Duration,
+    },
     /// The client is over its verify rate limit.
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited {
@@ -187,6 +196,9 @@ pub enum RedeemError {
     /// It was minted for no scope, while one is required (issue it with `?scope=`).
     #[error("captcha token minted for no scope")]
     NoScope,
+    /// It is bound to another client than the one presenting it.
+    #[error("captcha token bound to another client")]
+    ClientMismatch,
     /// The client is over its redeem rate limit (routes that redeem only, never the guard).
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited {

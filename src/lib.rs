@@ -52,6 +52,7 @@
 //! and tickets lives in a [`Store`]: [`MemoryStore`] by default; with the `redis` feature,
 //! `store::RedisStore` lets several instances spend each pass once across all of them.
 
+mod client;
 pub mod clock;
 mod engine;
 mod error;
@@ -61,6 +62,7 @@ pub mod guard;
 mod id;
 pub mod kind;
 pub mod layer;
+pub mod metrics;
 mod pass;
 pub mod protocol;
 mod rate_limit;
@@ -71,6 +73,7 @@ pub mod store;
 pub mod testing;
 pub mod widget;
 
+pub use client::{ClientIdentity, ClientKey};
 pub use engine::{Captcha, CaptchaBuilder, Challenge, Issue};
 pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
 #[cfg(feature = "axum")]
@@ -85,7 +88,7 @@ pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution, TrailPoint};
 pub use layer::{CaptchaLayer, CaptchaService};
 pub use pass::{Pass, PassClaims, Ticket, VerifiedCaptcha};
 pub use protocol::MAX_BODY_BYTES;
-pub use rate_limit::RateLimit;
+pub use rate_limit::{Lockout, RateLimit};
 pub use store::{MemoryStore, Store};
 
 /// The Redis client this crate is built on, so that your version matches.

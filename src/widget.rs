@@ -125,6 +125,10 @@ impl From<Widget> for Protocol {
 }
 
 impl Adapter for Widget {
+    fn name(&self) -> &'static str {
+        "widget"
+    }
+
     /// Endpoints: 2·file + (1 if hashed).
     fn routes(&self) -> Vec<Route> {
         let mut routes = Vec::new();

@@ -39,12 +39,13 @@ async fn outcomes_are_logged_without_secrets() {
         b.verify_rate_limit(Some(RateLimit::new(100, std::time::Duration::from_secs(1))))
             .text(tower_captcha::TextOptions::default().with_max_attempts(2))
     });
-    let client = Some("192.0.2.1".parse().unwrap());
+    let address: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+    let client = Some(tower_captcha::ClientKey::from(address));
     let c = h
         .captcha
         .issue(Kind::Text)
         .scope("login")
-        .client(client)
+        .client_key(client)
         .await
         .unwrap();
     let answer = h.answer(&c.id);
@@ -85,6 +86,10 @@ async fn outcomes_are_logged_without_secrets() {
     ] {
         assert!(text.contains(outcome), "{outcome} missing from:\n{text}");
     }
+    assert!(
+        text.contains("client="),
+        "verify lines name the client by a keyed hash:\n{text}"
+    );
     for outcome in ["accepted", "used"] {
         let line = format!("captcha redeem outcome=\"{outcome}\"");
         assert!(text.contains(&line), "{line} missing:\n{text}");
@@ -98,6 +103,7 @@ async fn outcomes_are_logged_without_secrets() {
         pass.token.as_str(),
         pass.token.split('.').nth(1).unwrap(),
         std::str::from_utf8(SECRET).unwrap(),
+        "192.0.2.1",
     ];
     for secret in secrets {
         assert!(

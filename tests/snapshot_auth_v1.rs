@@ -288,6 +288,7 @@ async fn auth_v1_and_guard_wire_shapes_match_the_snapshot() {
     let down = Captcha::builder()
         .secret(SECRET.to_vec())
         .store(DownStore)
+        .clock(tower_captcha::testing::ManualClock::new(START_MS))
         .build()
         .unwrap();
     let down_app = Router::new()

@@ -13,7 +13,7 @@ use crate::kind::pow::{PowKind, PowOptions};
 use crate::kind::slider::{SliderKind, SliderOptions};
 use crate::kind::text::{TextKind, TextOptions};
 use crate::pass::jwt::Signer;
-use crate::rate_limit::{Limiter, RateLimit};
+use crate::rate_limit::{Limiter, Limits, Lockout, RateLimit};
 use crate::render::pool::RenderPool;
 use crate::seal::{Sealer, derive_key};
 use crate::store::{MemoryStore, Store};
@@ -49,10 +49,11 @@ pub struct CaptchaBuilder {
     seed: Option<u64>,
     #[cfg(feature = "test-util")]
     pub(super) test_mode: Option<super::test_mode::TestMode>,
-    issue_limit: Option<RateLimit>,
-    verify_limit: Option<RateLimit>,
-    redeem_limit: Option<RateLimit>,
-    max_clients: usize,
+    limits: Limits,
+    bind_passes: bool,
+    issuer: Option<String>,
+    audience: Option<String>,
+    log_addresses: bool,
 }
 
 impl Default for CaptchaBuilder {
@@ -74,10 +75,11 @@ impl Default for CaptchaBuilder {
             seed: None,
             #[cfg(feature = "test-util")]
             test_mode: None,
-            issue_limit: Some(RateLimit::new(20, Duration::from_secs(2))),
-            verify_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
-            redeem_limit: Some(RateLimit::new(20, Duration::from_secs(1))),
-            max_clients: 100_000,
+            limits: Limits::default(),
+            bind_passes: false,
+            issuer: None,
+            audience: None,
+            log_addresses: false,
         }
     }
 }
@@ -190,28 +192,71 @@ impl CaptchaBuilder {
     /// Per-client limit on issuing (default: bursts of 20, then one every 2 s); `None`
     /// turns it off.
     pub fn issue_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.issue_limit = limit;
+        self.limits.issue = limit;
         self
     }
 
-    /// Per-client limit on verifying (default: bursts of 20, then one a second); `None`
-    /// turns it off.
+    /// Per-client limit on verifying and checking (default: bursts of 20, then one a
+    /// second); `None` turns it off.
     pub fn verify_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.verify_limit = limit;
+        self.limits.verify = limit;
         self
     }
 
-    /// Per-client limit on redeeming through a route (AJ-Captcha's `/captcha/verify`,
-    /// siteverify; default: bursts of 20, then one a second); `None` turns it off. The
-    /// guard is never limited by it.
+    /// Per-client limit on redeeming through a route (AJ-Captcha's `/captcha/verify`;
+    /// default: bursts of 20, then one a second); `None` turns it off. The guard and
+    /// siteverify (which its secret protects) are never limited by it.
     pub fn redeem_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.redeem_limit = limit;
+        self.limits.redeem = limit;
         self
     }
 
-    /// How many clients the rate limiter tracks at most (default 100 000).
-    pub fn max_tracked_clients(mut self, clients: usize) -> Self {
-        self.max_clients = clients;
+    /// How many times an address's budget its whole network (IPv4 /24, IPv6 /48) gets
+    /// (default 8; 0 turns the network budget off).
+    pub fn network_share(mut self, share: u32) -> Self {
+        self.limits = self.limits.network_share(share);
+        self
+    }
+
+    /// Locks a client out of verifying after repeated wrong answers (default: 30 within
+    /// 10 minutes); `None` turns it off.
+    pub fn lockout(mut self, lockout: Option<Lockout>) -> Self {
+        self.limits.lockout = lockout;
+        self
+    }
+
+    /// Refuse requests when the store cannot be asked about rate limits and lockouts,
+    /// instead of letting them through (the default: issuing needs no store, and a verify
+    /// still needs the store to pass, so failing open never grants a pass).
+    pub fn rate_limits_fail_closed(mut self) -> Self {
+        self.limits = self.limits.fail_closed();
+        self
+    }
+
+    /// Binds every pass (and ticket) to the client that earned it: it carries a keyed hash
+    /// of the client, and the guard accepts it only from that client (off by default; turn
+    /// it on when clients keep their address between solving and using the pass).
+    pub fn bind_passes_to_clients(mut self, on: bool) -> Self {
+        self.bind_passes = on;
+        self
+    }
+
+    /// The `iss` every pass carries and must carry to be accepted.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The `aud` every pass carries and must carry to be accepted.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Show client addresses in log lines (off by default: a short keyed hash names the
+    /// client instead, the same for the same client).
+    pub fn log_client_addresses(mut self, on: bool) -> Self {
+        self.log_addresses = on;
         self
     }
 
@@ -227,9 +272,6 @@ impl CaptchaBuilder {
         }
         if !ttl_ok(self.ticket_ttl) {
             return Err(ConfigError::Ttl("ticket TTL"));
-        }
-        if self.max_clients == 0 {
-            return Err(ConfigError::Capacity("max tracked clients"));
         }
         let mut kids = Vec::new();
         if let Some((Some(kid), _)) = &self.key {
@@ -292,6 +334,11 @@ impl CaptchaBuilder {
                 kinds,
                 challenge_ttl: self.challenge_ttl,
                 work_for_pictures: self.work_for_pictures,
+                bind_passes: self.bind_passes,
+                issuer: self.issuer.clone(),
+                audience: self.audience.clone(),
+                client_key: derive_key(&secret, "client hashes v1"),
+                log_addresses: self.log_addresses,
                 pass_ttl: self.pass_ttl,
                 ticket_ttl: self.ticket_ttl,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
@@ -301,12 +348,7 @@ impl CaptchaBuilder {
                 randomness,
                 #[cfg(feature = "test-util")]
                 test_mode: self.test_mode,
-                limiter: Limiter::new(
-                    self.issue_limit,
-                    self.verify_limit,
-                    self.redeem_limit,
-                    self.max_clients,
-                ),
+                limiter: Limiter::new(self.limits.clone()),
                 pool: RenderPool::new(),
             }),
         })
@@ -430,10 +472,6 @@ mod tests {
                 .build()
                 .unwrap_err(),
             ConfigError::Attempts(0)
-        );
-        assert_eq!(
-            b().max_tracked_clients(0).build().unwrap_err(),
-            ConfigError::Capacity("max tracked clients")
         );
         assert_eq!(
             b().signing_key("k", [1u8; 32].to_vec())

@@ -8,20 +8,20 @@ pub(crate) mod test_mode;
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
 
+use crate::client::ClientKey;
 use crate::clock::{Clock, millis};
 use crate::error::{IssueError, RedeemError, StoreError, VerifyError};
 use crate::id::Id;
 use crate::kind::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution, pow};
 use crate::pass::jwt::Signer;
 use crate::pass::{Credential, Pass, PassClaims, Ticket, ticket_id};
-use crate::rate_limit::{Action, Limiter};
+use crate::rate_limit::{Action, Limiter, Refused};
 use crate::render::pool::RenderPool;
 use crate::seal::{Sealed, Sealer, aes_ecb_encrypt, random_secret_key};
 use crate::store::{Settled, Store, TicketRecord, TicketTake};
@@ -54,6 +54,15 @@ struct Inner {
     challenge_ttl: Duration,
     /// Whether pictures cost a solved proof of work.
     work_for_pictures: bool,
+    /// Whether passes carry a keyed hash of the client that earned them.
+    bind_passes: bool,
+    /// `iss` and `aud` of every pass, if set.
+    issuer: Option<String>,
+    audience: Option<String>,
+    /// Key of the keyed hashes of clients (bindings, log tags), derived from the secret.
+    client_key: [u8; 32],
+    /// Whether log lines show client addresses instead of their keyed hashes.
+    log_addresses: bool,
     pass_ttl: Duration,
     ticket_ttl: Duration,
     store: Arc<dyn Store>,
@@ -113,7 +122,7 @@ pub struct Issue<'a> {
     captcha: &'a Captcha,
     kind: Kind,
     scope: Option<&'a str>,
-    client: Option<IpAddr>,
+    client: Option<ClientKey>,
     size: Option<Size>,
     secret_key: bool,
     work: Option<&'a str>,
@@ -137,10 +146,17 @@ impl<'a> Issue<'a> {
         self
     }
 
-    /// The client's address, which rate limits count against (`None`: all address-less
-    /// requests share one budget).
-    pub fn client(mut self, client: impl Into<Option<IpAddr>>) -> Self {
-        self.client = client.into();
+    /// The client, which rate limits count against: an address (`IpAddr`) or a key of
+    /// the app's choosing ([`ClientKey::custom`]). Without one, all such requests share one
+    /// budget.
+    pub fn client(mut self, client: impl Into<ClientKey>) -> Self {
+        self.client = Some(client.into());
+        self
+    }
+
+    /// Like [`client`](Self::client), for a client that may be unknown.
+    pub fn client_key(mut self, client: Option<ClientKey>) -> Self {
+        self.client = client;
         self
     }
 
@@ -279,8 +295,9 @@ impl Captcha {
         let pressure = self
             .inner
             .limiter
-            .check(Action::Issue, client, now)
-            .map_err(|retry_after| IssueError::RateLimited { retry_after })?;
+            .admit(&*self.inner.store, Action::Issue, client, now)
+            .await
+            .map_err(|Refused(retry_after)| IssueError::RateLimited { retry_after })?;
         let expires_at = now.saturating_add(millis(self.inner.challenge_ttl));
         let sealed = self.with_rng(|rng| Sealed {
             kind,
@@ -317,9 +334,11 @@ impl Captcha {
             tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
             IssueError::Draw
         })?;
+        crate::metrics::issued(kind);
         tracing::debug!(
             kind = kind.as_str(),
             scoped = scope.is_some(),
+            client = %self.client_tag(client),
             "captcha issued"
         );
         Ok(Challenge {
@@ -335,13 +354,14 @@ impl Captcha {
     async fn spend_work(
         &self,
         payload: Option<&str>,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
         now: u64,
     ) -> Result<(), IssueError> {
         let payload = payload.ok_or(IssueError::WorkRequired)?;
         let (id, solution) = pow::read_payload(payload).ok_or(IssueError::WorkRefused)?;
+        let mut kind = None;
         match self
-            .settle_inner(&id, solution, Some(Kind::Pow), client, now)
+            .settle_inner(&id, solution, Some(Kind::Pow), client, now, &mut kind)
             .await
         {
             Ok(_) => Ok(()),
@@ -360,7 +380,7 @@ impl Captcha {
         &self,
         id: &str,
         solution: impl Into<Solution>,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
     ) -> Result<Pass, VerifyError> {
         #[cfg(feature = "test-util")]
         if let Some(mode) = self.inner.test_mode {
@@ -369,7 +389,7 @@ impl Captcha {
         let now = self.now();
         let (sealed, _) = self.settle(id, solution.into(), client, now).await?;
         let jti = self.with_rng(|rng| Id::random(rng));
-        let claims = self.claims(&sealed, jti, now, self.inner.pass_ttl);
+        let claims = self.claims(&sealed, jti, client, now, self.inner.pass_ttl);
         let token = self.inner.signer.sign(&claims).map_err(|e| {
             tracing::error!(error = %e, "captcha pass token could not be signed");
             VerifyError::Sign
@@ -391,7 +411,7 @@ impl Captcha {
         &self,
         id: &str,
         solution: impl Into<Solution>,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
     ) -> Result<Ticket, VerifyError> {
         #[cfg(feature = "test-util")]
         if let Some(mode) = self.inner.test_mode {
@@ -405,7 +425,7 @@ impl Captcha {
             None => inner,
         };
         let ttl = self.inner.ticket_ttl;
-        let claims = self.claims(&sealed, ticket_id(&value), now, ttl);
+        let claims = self.claims(&sealed, ticket_id(&value), client, now, ttl);
         let record = TicketRecord {
             scope: sealed.scope.map(Into::into),
             payload: serde_json::to_string(&claims)
@@ -413,18 +433,28 @@ impl Captcha {
                 .into(),
         };
         let expires_at = now.saturating_add(millis(ttl));
-        self.inner
-            .store
-            .put_ticket(ticket_id(&value), record, expires_at, now)
-            .await
-            .map_err(|e| VerifyError::Busy(store_failed("check", e)))?;
+        crate::metrics::store_op(
+            "put_ticket",
+            self.inner
+                .store
+                .put_ticket(ticket_id(&value), record, expires_at, now),
+        )
+        .await
+        .map_err(|e| VerifyError::Busy(store_failed("check", e)))?;
         Ok(Ticket {
             value,
             expires_in: ttl,
         })
     }
 
-    fn claims(&self, sealed: &Sealed, jti: Id, now: u64, ttl: Duration) -> PassClaims {
+    fn claims(
+        &self,
+        sealed: &Sealed,
+        jti: Id,
+        client: Option<ClientKey>,
+        now: u64,
+        ttl: Duration,
+    ) -> PassClaims {
         let iat = now / 1000;
         PassClaims {
             jti: jti.to_string(),
@@ -432,6 +462,44 @@ impl Captcha {
             exp: iat + ttl.as_secs(),
             kind: sealed.kind,
             scope: sealed.scope.clone(),
+            cid: client
+                .filter(|_| self.inner.bind_passes)
+                .map(|c| self.binding(c)),
+            iss: self.inner.issuer.clone(),
+            aud: self.inner.audience.clone(),
+        }
+    }
+
+    /// The claim a pass bound to `client` carries: a keyed hash, so the pass does not reveal
+    /// the address.
+    fn binding(&self, client: ClientKey) -> String {
+        use base64::Engine as _;
+        let tag = self.keyed_hash(b"pass binding", client);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
+    }
+
+    /// A keyed hash of `client` for one `purpose` (so that hashes of one purpose tell
+    /// nothing of another's).
+    fn keyed_hash(&self, purpose: &[u8], client: ClientKey) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.inner.client_key)
+                .expect("HMAC takes keys of any length");
+        mac.update(purpose);
+        mac.update(&client.bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// How log lines name a client: a short keyed hash (the same client, the same tag, for
+    /// this secret), or the address itself if the app opted in.
+    pub(crate) fn client_tag(&self, client: Option<ClientKey>) -> String {
+        match client {
+            None => "-".into(),
+            Some(ClientKey::Ip(ip)) if self.inner.log_addresses => ip.to_string(),
+            Some(c) => {
+                let tag = self.keyed_hash(b"log tag", c);
+                tag[..6].iter().map(|b| format!("{b:02x}")).collect()
+            }
         }
     }
 
@@ -442,10 +510,13 @@ impl Captcha {
         &self,
         id: &str,
         solution: Solution,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
         now: u64,
     ) -> Result<(Sealed, Option<String>), VerifyError> {
-        let outcome = self.settle_inner(id, solution, None, client, now).await;
+        let mut kind = None;
+        let outcome = self
+            .settle_inner(id, solution, None, client, now, &mut kind)
+            .await;
         let result = match &outcome {
             Ok(_) => "passed",
             Err(VerifyError::Wrong { .. }) => "wrong",
@@ -453,42 +524,58 @@ impl Captcha {
             Err(VerifyError::Expired) => "expired",
             Err(VerifyError::Used) => "used",
             Err(VerifyError::Locked) => "locked",
+            Err(VerifyError::LockedOut { .. }) => "locked_out",
             Err(VerifyError::RateLimited { .. }) => "rate_limited",
             Err(VerifyError::Busy(_)) => "busy",
             Err(VerifyError::Sign) => "internal",
         };
+        crate::metrics::verified(kind, result);
+        let client = self.client_tag(client);
         match &outcome {
-            Ok((sealed, _)) => tracing::info!(
+            Err(VerifyError::Wrong { attempts_left }) => tracing::info!(
                 outcome = result,
-                kind = sealed.kind.as_str(),
+                kind = kind.map(Kind::as_str),
+                attempts_left,
+                %client,
                 "captcha verify"
             ),
-            Err(VerifyError::Wrong { attempts_left }) => {
-                tracing::info!(outcome = result, attempts_left, "captcha verify")
-            }
-            Err(_) => tracing::info!(outcome = result, "captcha verify"),
+            _ => tracing::info!(
+                outcome = result,
+                kind = kind.map(Kind::as_str),
+                %client,
+                "captcha verify"
+            ),
         }
         outcome
     }
 
     /// [`settle`](Self::settle) without the log line; with `expect`, a challenge of another
     /// kind is unknown (and untouched).
+    /// `opened` is set to the challenge's kind once its seal is open.
     async fn settle_inner(
         &self,
         id: &str,
         solution: Solution,
         expect: Option<Kind>,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
         now: u64,
+        opened: &mut Option<Kind>,
     ) -> Result<(Sealed, Option<String>), VerifyError> {
-        self.inner
-            .limiter
-            .check(Action::Verify, client, now)
-            .map_err(|retry_after| VerifyError::RateLimited { retry_after })?;
+        let store = &*self.inner.store;
+        let limiter = &self.inner.limiter;
+        limiter
+            .admit(store, Action::Verify, client, now)
+            .await
+            .map_err(|Refused(retry_after)| VerifyError::RateLimited { retry_after })?;
+        limiter
+            .locked_out(store, client, now)
+            .await
+            .map_err(|Refused(retry_after)| VerifyError::LockedOut { retry_after })?;
         let (store_id, sealed) = self.inner.sealer.open(id).ok_or(VerifyError::Unknown)?;
         if expect.is_some_and(|kind| kind != sealed.kind) {
             return Err(VerifyError::Unknown);
         }
+        *opened = Some(sealed.kind);
         if sealed.expires_at <= now {
             return Err(VerifyError::Expired);
         }
@@ -498,25 +585,28 @@ impl Captcha {
             Some((solution, plaintext)) => (kind.check(&sealed.answer, &solution, id), plaintext),
             None => (false, None),
         };
+        if !passed {
+            limiter.failed(store, client, now).await;
+        }
         if !passed && !kind.counts_wrong() {
             // Nothing reaches the store: a wrong payload cannot burn a real one.
             return Err(VerifyError::Wrong {
                 attempts_left: kind.max_attempts(),
             });
         }
-        let settled = self
-            .inner
-            .store
-            .settle(
+        let settled = crate::metrics::store_op(
+            "settle",
+            store.settle(
                 store_id,
                 passed,
                 kind.max_attempts(),
                 sealed.expires_at,
                 now,
-            )
-            .await
-            .map_err(|e| store_failed("verify", e))
-            .map_err(VerifyError::Busy)?;
+            ),
+        )
+        .await
+        .map_err(|e| store_failed("verify", e))
+        .map_err(VerifyError::Busy)?;
         match settled {
             Settled::Passed => Ok((sealed, plaintext)),
             Settled::Wrong { attempts_left } => Err(VerifyError::Wrong { attempts_left }),
@@ -528,13 +618,26 @@ impl Captcha {
     /// Redeems a credential once: a pass token (signature, expiry, then its id is spent) or
     /// a second-stage ticket (taken from the store). When `scope` is given, only a
     /// credential minted for that scope is accepted, and one of another scope (or of none)
-    /// is refused without being spent.
+    /// is refused without being spent. A credential bound to a client
+    /// ([`bind_passes_to_clients`](CaptchaBuilder::bind_passes_to_clients)) is refused here:
+    /// use [`redeem_by`](Self::redeem_by).
     pub async fn redeem(
         &self,
         credential: &str,
         scope: Option<&str>,
     ) -> Result<PassClaims, RedeemError> {
-        let result = self.redeem_inner(credential.trim(), scope).await;
+        self.redeem_by(credential, scope, None).await
+    }
+
+    /// Like [`redeem`](Self::redeem), presented by `client`: a credential bound to a client
+    /// is accepted only from that client. What the guard calls.
+    pub async fn redeem_by(
+        &self,
+        credential: &str,
+        scope: Option<&str>,
+        client: Option<ClientKey>,
+    ) -> Result<PassClaims, RedeemError> {
+        let result = self.redeem_inner(credential.trim(), scope, client).await;
         let outcome = match &result {
             Ok(_) => "accepted",
             Err(RedeemError::Missing) => "missing",
@@ -542,32 +645,40 @@ impl Captcha {
             Err(RedeemError::Expired) => "expired",
             Err(RedeemError::Used) => "used",
             Err(RedeemError::ScopeMismatch | RedeemError::NoScope) => "scope_mismatch",
+            Err(RedeemError::ClientMismatch) => "client_mismatch",
             Err(RedeemError::RateLimited { .. }) => "rate_limited",
             Err(RedeemError::Busy(_)) => "busy",
         };
-        tracing::debug!(outcome, "captcha redeem");
+        crate::metrics::redeemed(outcome);
+        tracing::debug!(outcome, client = %self.client_tag(client), "captcha redeem");
         result
     }
 
-    /// Like [`redeem`](Self::redeem), on behalf of `client`, which the redeem rate limit
-    /// counts against: for routes that redeem (AJ-Captcha's `/captcha/verify`, siteverify).
+    /// Like [`redeem_by`](Self::redeem_by), with `client` counted against the redeem rate
+    /// limit: for routes that redeem on a client's behalf (AJ-Captcha's `/captcha/verify`).
     pub async fn redeem_from(
         &self,
         credential: &str,
         scope: Option<&str>,
-        client: Option<IpAddr>,
+        client: Option<ClientKey>,
     ) -> Result<PassClaims, RedeemError> {
-        self.inner
+        let result = self
+            .inner
             .limiter
-            .check(Action::Redeem, client, self.now())
-            .map_err(|retry_after| RedeemError::RateLimited { retry_after })?;
-        self.redeem(credential, scope).await
+            .admit(&*self.inner.store, Action::Redeem, client, self.now())
+            .await;
+        if let Err(Refused(retry_after)) = result {
+            crate::metrics::redeemed("rate_limited");
+            return Err(RedeemError::RateLimited { retry_after });
+        }
+        self.redeem_by(credential, scope, client).await
     }
 
     async fn redeem_inner(
         &self,
         credential: &str,
         scope: Option<&str>,
+        client: Option<ClientKey>,
     ) -> Result<PassClaims, RedeemError> {
         if credential.is_empty() {
             return Err(RedeemError::Missing);
@@ -577,24 +688,59 @@ impl Captcha {
         if self.inner.test_mode.is_some() && credential == test_mode::TEST_PASS {
             return Ok(test_mode::claims(scope, now / 1000));
         }
-        match Credential::parse(credential).ok_or(RedeemError::Invalid)? {
-            Credential::Pass(token) => self.redeem_pass(token, scope, now).await,
-            Credential::Ticket(id) => self.redeem_ticket(id, scope, now).await,
+        let claims = match Credential::parse(credential).ok_or(RedeemError::Invalid)? {
+            Credential::Pass(token) => self.redeem_pass(token, scope, client, now).await?,
+            Credential::Ticket(id) => self.redeem_ticket(id, scope, client, now).await?,
+        };
+        Ok(claims)
+    }
+
+    /// Whether `claims` are ours to accept now, from `client`, before anything is spent:
+    /// issued by this configuration (issuer, audience), not in the future, for no longer
+    /// than a pass lives, not expired, and from the client they are bound to.
+    fn claims_acceptable(
+        &self,
+        claims: &PassClaims,
+        client: Option<ClientKey>,
+        now: u64,
+    ) -> Result<(), RedeemError> {
+        if claims.iss != self.inner.issuer || claims.aud != self.inner.audience {
+            return Err(RedeemError::Invalid);
         }
+        let longest = self.inner.pass_ttl.max(self.inner.ticket_ttl).as_secs();
+        if claims.iat.saturating_mul(1000) > now.saturating_add(CLOCK_SKEW_MS)
+            || claims.exp.saturating_sub(claims.iat) > longest
+        {
+            return Err(RedeemError::Invalid);
+        }
+        if claims.exp.saturating_mul(1000) <= now {
+            return Err(RedeemError::Expired);
+        }
+        if let Some(bound) = &claims.cid {
+            let presented = client.map(|c| self.binding(c));
+            let same = presented.is_some_and(|p| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    p.as_bytes(),
+                    bound.as_bytes(),
+                ))
+            });
+            if !same {
+                return Err(RedeemError::ClientMismatch);
+            }
+        }
+        Ok(())
     }
 
     async fn redeem_pass(
         &self,
         token: &str,
         scope: Option<&str>,
+        client: Option<ClientKey>,
         now: u64,
     ) -> Result<PassClaims, RedeemError> {
         let claims = self.inner.signer.check(token).ok_or(RedeemError::Invalid)?;
         let jti = Id::parse(&claims.jti).ok_or(RedeemError::Invalid)?;
-        let expires_at = claims.exp.saturating_mul(1000);
-        if expires_at <= now {
-            return Err(RedeemError::Expired);
-        }
+        self.claims_acceptable(&claims, client, now)?;
         if let Some(required) = scope {
             match claims.scope.as_deref() {
                 None => return Err(RedeemError::NoScope),
@@ -604,34 +750,41 @@ impl Captcha {
         }
         // Remember the spent id a while past `exp`, so that a clock stepped back (here or on
         // another instance) cannot make it look fresh and unspent.
-        let remember_until = expires_at.saturating_add(SPENT_PASS_GRACE_MS);
-        match self.inner.store.spend_pass(jti, remember_until, now).await {
+        let remember_until = claims
+            .exp
+            .saturating_mul(1000)
+            .saturating_add(SPENT_PASS_GRACE_MS);
+        let spent = crate::metrics::store_op(
+            "spend_pass",
+            self.inner.store.spend_pass(jti, remember_until, now),
+        )
+        .await;
+        match spent {
             Ok(true) => Ok(claims),
             Ok(false) => Err(RedeemError::Used),
             Err(e) => Err(RedeemError::Busy(store_failed("redeem", e))),
         }
     }
 
+    /// A ticket is taken (spent) first, then its claims are checked: one presented by
+    /// another client than the one it is bound to is refused, and spent.
     async fn redeem_ticket(
         &self,
         id: Id,
         scope: Option<&str>,
+        client: Option<ClientKey>,
         now: u64,
     ) -> Result<PassClaims, RedeemError> {
-        let taken = self
-            .inner
-            .store
-            .take_ticket(id, scope, now)
-            .await
-            .map_err(|e| RedeemError::Busy(store_failed("redeem", e)))?;
+        let taken =
+            crate::metrics::store_op("take_ticket", self.inner.store.take_ticket(id, scope, now))
+                .await
+                .map_err(|e| RedeemError::Busy(store_failed("redeem", e)))?;
         match taken {
             TicketTake::Taken(record) => {
                 // Claims written by an instance of another version may not parse: invalid.
                 let claims: PassClaims =
                     serde_json::from_str(&record.payload).map_err(|_| RedeemError::Invalid)?;
-                if claims.exp.saturating_mul(1000) <= now {
-                    return Err(RedeemError::Expired);
-                }
+                self.claims_acceptable(&claims, client, now)?;
                 Ok(claims)
             }
             TicketTake::Used => Err(RedeemError::Used),
@@ -671,6 +824,9 @@ fn store_failed(during: &'static str, e: StoreError) -> StoreError {
 
 /// How long after its `exp` a spent pass id is still remembered (ms).
 const SPENT_PASS_GRACE_MS: u64 = 60_000;
+
+/// How far in the future a pass's `iat` may be (another instance's clock a little ahead).
+const CLOCK_SKEW_MS: u64 = 5_000;
 
 /// A scope is 1–32 characters of `A-Z a-z 0-9 _ - .`.
 pub(crate) fn valid_scope(scope: &str) -> bool {

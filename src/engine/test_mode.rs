@@ -35,6 +35,7 @@ impl Captcha {
     /// mints).
     ///
     /// ```
+    /// # #[cfg(feature = "axum")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// use axum::{Router, body::Body, routing::post};
@@ -58,6 +59,8 @@ impl Captcha {
     /// assert_eq!(app.clone().oneshot(login(TEST_PASS)).await.unwrap().status(), StatusCode::OK);
     /// assert_eq!(app.oneshot(login("anything else")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     /// # }
+    /// # #[cfg(not(feature = "axum"))]
+    /// # fn main() {}
     /// ```
     pub fn insecure_test_mode(mode: TestMode) -> Captcha {
         warn("made");
@@ -113,5 +116,8 @@ pub(crate) fn claims(scope: Option<&str>, now_secs: u64) -> PassClaims {
         exp: now_secs + 300,
         kind: Kind::Text,
         scope: scope.map(str::to_owned),
+        cid: None,
+        iss: None,
+        aud: None,
     }
 }

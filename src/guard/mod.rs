@@ -125,6 +125,13 @@ pub(crate) fn describe(e: &RedeemError) -> Described {
             "Captcha token was issued for no purpose",
             "人机验证凭证未绑定用途",
         ),
+        RedeemError::ClientMismatch => (
+            StatusCode::FORBIDDEN,
+            "captcha_client_mismatch",
+            4015,
+            "Captcha token was earned by another client",
+            "人机验证凭证不属于此客户端",
+        ),
         RedeemError::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",

@@ -7,6 +7,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::{Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, token_from};
+use crate::client::{ClientIdentity, RequestClient};
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::driver::Lang;
@@ -47,14 +48,24 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         // Take the service that was driven to readiness; leave a fresh clone in its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         ResponseFuture::new(Box::pin(async move {
+            // The client as the captcha layer outside found it, else the peer.
+            let (parts, body) = req.into_parts();
+            let client = match parts.extensions.get::<RequestClient>() {
+                Some(found) => found.0,
+                None => ClientIdentity::peer().client_of(&parts),
+            };
+            let mut req = Request::from_parts(parts, body);
             let result = match token_from(req.headers(), &layer.header) {
-                Ok(token) => layer.captcha.redeem(&token, layer.scope.as_deref()).await,
+                Ok(token) => {
+                    let scope = layer.scope.as_deref();
+                    layer.captcha.redeem_by(&token, scope, client).await
+                }
                 Err(e) => Err(e),
             };
             match result {

@@ -21,11 +21,10 @@ mod future;
 mod service;
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::Method;
-use http::request::Parts;
 use tower_layer::Layer;
 
 pub use body::CaptchaBody;
@@ -33,12 +32,10 @@ pub use future::ResponseFuture;
 pub use service::CaptchaService;
 
 use crate::Captcha;
+use crate::client::ClientIdentity;
 use crate::error::ConfigError;
 use crate::protocol::driver::Route;
 use crate::protocol::{Adapter, AuthV1, Protocol};
-
-/// Finds the address rate limits count a request against.
-pub type ClientIpFn = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 
 /// Layer that mounts captcha routes: by default Auth v1 at its default paths; any set of
 /// protocols at any paths through [`CaptchaLayer::builder`].
@@ -46,8 +43,12 @@ pub type ClientIpFn = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 pub struct CaptchaLayer {
     captcha: Captcha,
     routes: Arc<[Mounted]>,
-    client_ip: Arc<ClientIpFn>,
+    identity: ClientIdentity,
+    body_timeout: Duration,
 }
+
+/// How long a captcha route waits for a request body by default.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One route in the table: which protocol answers it.
 #[derive(Clone)]
@@ -94,17 +95,19 @@ impl CaptchaLayer {
         }
     }
 
-    /// How to find the client address that rate limits count against. The default reads
-    /// axum's `ConnectInfo<SocketAddr>` (serve with `into_make_service_with_connect_info`)
-    /// or a bare [`SocketAddr`] from the request extensions (put there by a hyper server
-    /// loop). Behind a proxy, take the address your proxy appends to `X-Forwarded-For` —
-    /// never the first entry, which the client chooses. Requests for which this returns
-    /// `None` share one rate-limit budget (and a warning is logged once).
-    pub fn client_ip(
-        mut self,
-        f: impl Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static,
-    ) -> Self {
-        self.client_ip = Arc::new(f);
+    /// How to find the client that rate limits and lockouts count against (default: the
+    /// peer address, see [`ClientIdentity`]; behind reverse proxies, list them with
+    /// [`ClientIdentity::behind_proxies`]). Requests without a client share one budget (and
+    /// a warning is logged once).
+    pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// How long a captcha route waits for the whole request body (default 10 s): a client
+    /// that trickles its body slower is answered with its protocol's bad-request error.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -167,7 +170,8 @@ impl CaptchaLayerBuilder {
         Ok(CaptchaLayer {
             captcha: self.captcha,
             routes: routes.into(),
-            client_ip: Arc::new(default_client_ip),
+            identity: ClientIdentity::default(),
+            body_timeout: BODY_TIMEOUT,
         })
     }
 }
@@ -180,17 +184,6 @@ impl fmt::Debug for CaptchaLayerBuilder {
     }
 }
 
-fn default_client_ip(parts: &Parts) -> Option<IpAddr> {
-    #[cfg(feature = "axum")]
-    if let Some(info) = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-    {
-        return Some(info.0.ip());
-    }
-    parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
-}
-
 /// Says once per process that rate limits cannot tell clients apart without an address.
 fn warn_no_client_address() {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -199,7 +192,7 @@ fn warn_no_client_address() {
             "tower-captcha: a captcha request carries no client address, so all such requests \
              share one rate-limit budget. Serve axum with \
              `into_make_service_with_connect_info::<SocketAddr>()`, insert the peer \
-             `SocketAddr` into request extensions, or set `CaptchaLayer::client_ip`."
+             `SocketAddr` into request extensions, or set `CaptchaLayer::client_identity`."
         );
     }
 }

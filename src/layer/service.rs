@@ -8,6 +8,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use super::{CaptchaBody, CaptchaLayer, Lookup, ResponseFuture, warn_no_client_address};
+use crate::client::RequestClient;
 use crate::protocol::driver;
 
 /// The service made by [`CaptchaLayer`].
@@ -46,11 +47,14 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let mounted = match self.layer.lookup(req.method(), req.uri().path()) {
             Lookup::Pass => {
-                req.extensions_mut().insert(self.layer.captcha.clone());
-                return ResponseFuture::inner(self.inner.call(req));
+                let (mut parts, body) = req.into_parts();
+                let client = self.layer.identity.client_of(&parts);
+                parts.extensions.insert(RequestClient(client));
+                parts.extensions.insert(self.layer.captcha.clone());
+                return ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body)));
             }
             Lookup::WrongMethod(m, allow) => {
                 let res = driver::method_not_allowed(&*m.adapter, &m.route, req.headers(), allow);
@@ -59,14 +63,23 @@ where
             Lookup::Route(m) => m.clone(),
         };
         let (parts, body) = req.into_parts();
-        let client = (self.layer.client_ip)(&parts);
+        let client = self.layer.identity.client_of(&parts);
         if client.is_none() {
             warn_no_client_address();
         }
         let req = Request::from_parts(parts, body);
         let captcha = self.layer.captcha.clone();
+        let timeout = self.layer.body_timeout;
         ResponseFuture::own(Box::pin(async move {
-            driver::serve(&*mounted.adapter, &mounted.route, &captcha, req, client).await
+            driver::serve(
+                &*mounted.adapter,
+                &mounted.route,
+                &captcha,
+                req,
+                client,
+                timeout,
+            )
+            .await
         }))
     }
 }

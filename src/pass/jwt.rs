@@ -95,6 +95,9 @@ mod tests {
             exp: 2,
             kind: Kind::Text,
             scope: Some("login".into()),
+            cid: None,
+            iss: None,
+            aud: None,
         }
     }
 

@@ -37,6 +37,15 @@ pub struct PassClaims {
     /// The use this pass is bound to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// A keyed hash of the client that earned it, when passes are bound to clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// The issuer, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The audience, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 /// A credential that was verified and spent for this request: put into the request

@@ -177,6 +177,10 @@ fn required<'a>(input: &'a Input, name: &'static str) -> Result<&'a str, Fault> 
 }
 
 impl Adapter for AjCaptcha {
+    fn name(&self) -> &'static str {
+        "aj_captcha"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![
             Route::new(Method::POST, &self.get, GET),
@@ -276,7 +280,7 @@ impl Adapter for AjCaptcha {
                 ),
             ),
             Fault::Wrong { .. } => ("6111", msg(lang, "Verification failed", "验证失败")),
-            Fault::Locked => (
+            Fault::Locked | Fault::LockedOut { .. } => (
                 "6202",
                 msg(
                     lang,

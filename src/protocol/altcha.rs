@@ -73,6 +73,10 @@ impl From<Altcha> for Protocol {
 }
 
 impl Adapter for Altcha {
+    fn name(&self) -> &'static str {
+        "altcha"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![
             Route::new(Method::GET, &self.challenge, CHALLENGE),

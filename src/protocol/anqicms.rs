@@ -64,6 +64,10 @@ struct Reply<T> {
 }
 
 impl Adapter for AnQiCms {
+    fn name(&self) -> &'static str {
+        "anqicms"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![
             Route::new(Method::GET, &self.issue, ISSUE),

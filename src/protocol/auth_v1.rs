@@ -61,6 +61,10 @@ impl From<AuthV1> for Protocol {
 }
 
 impl Adapter for AuthV1 {
+    fn name(&self) -> &'static str {
+        "auth_v1"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![
             Route::new(Method::GET, &self.issue_path, ISSUE),
@@ -121,7 +125,7 @@ impl Adapter for AuthV1 {
                 4003,
                 common_message(&Fault::Used, lang),
             ),
-            Fault::RateLimited { .. } => (
+            Fault::RateLimited { .. } | Fault::LockedOut { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 4029,

@@ -6,7 +6,6 @@
 //! let the protocol shape the success or the fault in its own envelope and code table.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,6 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Adapter;
+use crate::client::ClientKey;
 use crate::error::{IssueError, RedeemError, VerifyError};
 use crate::kind::{Kind, Size, Solution};
 use crate::pass::{Pass, PassClaims, Ticket};
@@ -63,10 +63,17 @@ pub(crate) enum Call {
     Verify { id: String, solution: Solution },
     /// Verify a solution and mint a second-stage ticket.
     Check { id: String, solution: Solution },
-    /// Redeem a credential (a pass or a ticket) once.
+    /// Redeem a credential (a pass or a ticket) once, for the requesting client (counted
+    /// against its redeem budget).
     Redeem {
         credential: String,
         scope: Option<String>,
+    },
+    /// Redeem a credential once for a backend that names the client itself (siteverify's
+    /// `remoteip`): not rate limited, the backend authenticated itself.
+    RedeemFor {
+        credential: String,
+        client: Option<ClientKey>,
     },
     /// No engine call: a protocol's own remembered answer (siteverify's idempotency).
     Cached(Response<Bytes>),
@@ -110,6 +117,8 @@ pub(crate) enum Fault {
     Used,
     /// The challenge was locked by too many wrong answers.
     Locked,
+    /// The client is locked out after too many wrong answers.
+    LockedOut { retry_after: Duration },
     /// The client is over its rate limit.
     RateLimited { retry_after: Duration },
     /// The server cannot serve it now: store down or full, drawing or signing failed.
@@ -141,6 +150,7 @@ impl From<VerifyError> for Fault {
             VerifyError::Expired => Fault::Expired,
             VerifyError::Used => Fault::Used,
             VerifyError::Locked => Fault::Locked,
+            VerifyError::LockedOut { retry_after } => Fault::LockedOut { retry_after },
             VerifyError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
             VerifyError::Busy(_) | VerifyError::Sign => Fault::Busy,
         }
@@ -161,6 +171,8 @@ impl From<RedeemError> for Fault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BadBody {
     TooLarge,
+    /// Not all of it arrived within the body timeout.
+    TooSlow,
     UnsupportedType,
     Malformed,
 }
@@ -203,7 +215,25 @@ pub(crate) async fn serve<B>(
     route: &Route,
     captcha: &Captcha,
     req: Request<B>,
-    client: Option<IpAddr>,
+    client: Option<ClientKey>,
+    body_timeout: Duration,
+) -> Response<Bytes>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let res = serve_inner(adapter, route, captcha, req, client, body_timeout).await;
+    crate::metrics::request(adapter.name(), &route.path, res.status().as_u16());
+    res
+}
+
+async fn serve_inner<B>(
+    adapter: &dyn Adapter,
+    route: &Route,
+    captcha: &Captcha,
+    req: Request<B>,
+    client: Option<ClientKey>,
+    body_timeout: Duration,
 ) -> Response<Bytes>
 where
     B: Body,
@@ -212,7 +242,8 @@ where
     let lang = Lang::from_headers(req.headers());
     let (parts, body) = req.into_parts();
     let fields = if route.method == Method::POST {
-        match read_fields(&parts.headers, body).await {
+        let read = tokio::time::timeout(body_timeout, read_fields(&parts.headers, body)).await;
+        match read.unwrap_or(Err(BadBody::TooSlow)) {
             Ok(fields) => fields,
             Err(e) => return finish(adapter.failure(route.endpoint, &Fault::Body(e), lang), None),
         }
@@ -251,7 +282,7 @@ fn finish(mut res: Response<Bytes>, fault: Option<&Fault>) -> Response<Bytes> {
             res.headers_mut()
                 .insert(WORK_HEADER, HeaderValue::from_static("required"));
         }
-        Some(Fault::RateLimited { retry_after }) => {
+        Some(Fault::RateLimited { retry_after } | Fault::LockedOut { retry_after }) => {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             res.headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
@@ -269,7 +300,7 @@ fn finish(mut res: Response<Bytes>, fault: Option<&Fault>) -> Response<Bytes> {
 async fn run(
     captcha: &Captcha,
     call: Call,
-    client: Option<IpAddr>,
+    client: Option<ClientKey>,
     work: Option<&str>,
 ) -> Result<Done, Fault> {
     Ok(match call {
@@ -282,7 +313,7 @@ async fn run(
             let mut issue = captcha
                 .issue(kind)
                 .scope(scope.as_deref())
-                .client(client)
+                .client_key(client)
                 .size(size)
                 .work(work);
             if secret_key {
@@ -298,6 +329,9 @@ async fn run(
                 .redeem_from(&credential, scope.as_deref(), client)
                 .await?,
         ),
+        Call::RedeemFor { credential, client } => {
+            Done::Redeemed(captcha.redeem_by(&credential, None, client).await?)
+        }
     })
 }
 
@@ -338,6 +372,10 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
         Fault::Body(BadBody::TooLarge) => {
             lang.pick("request body larger than 16 KiB", "请求体超过 16 KiB")
         }
+        Fault::Body(BadBody::TooSlow) => lang.pick(
+            "the request body did not arrive in time",
+            "请求体未能及时送达",
+        ),
         Fault::Body(BadBody::UnsupportedType) => lang.pick(
             "body must be application/json or application/x-www-form-urlencoded",
             "请求体须为 application/json 或 application/x-www-form-urlencoded",
@@ -384,6 +422,10 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
         Fault::Locked => lang.pick(
             "Too many failed attempts, please get a new one",
             "失败次数过多，请重新获取",
+        ),
+        Fault::LockedOut { .. } => lang.pick(
+            "Too many failed attempts, please try again later",
+            "失败次数过多，请稍后再试",
         ),
         Fault::Credential(_) => lang.pick("Invalid captcha token", "人机验证凭证无效"),
         Fault::Work { required: true } => lang.pick(

@@ -99,6 +99,10 @@ fn present(input: &Input, header: &str) -> bool {
 }
 
 impl Adapter for Idaas {
+    fn name(&self) -> &'static str {
+        "idaas"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![
             Route::new(Method::GET, &self.issue, ISSUE),
@@ -168,7 +172,7 @@ impl Adapter for Idaas {
                 "The app is not registered, please register the app first",
                 "应用未注册，请先注册应用",
             ),
-            Fault::Busy | Fault::RateLimited { .. } => (
+            Fault::Busy | Fault::RateLimited { .. } | Fault::LockedOut { .. } => (
                 "IDAAS.SDK.COM.0002",
                 "System busy, please try again later",
                 "系统繁忙，请稍后再试",

@@ -65,6 +65,8 @@ impl fmt::Debug for Protocol {
 
 /// What a protocol supplies to the driver.
 pub(crate) trait Adapter: Send + Sync + fmt::Debug + 'static {
+    /// Its name, for metrics.
+    fn name(&self) -> &'static str;
     /// Its routes.
     fn routes(&self) -> Vec<Route>;
     /// Reads a request to `endpoint` into a call of the engine.

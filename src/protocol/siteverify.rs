@@ -4,7 +4,8 @@
 //!
 //! `POST /siteverify`, form or JSON: `secret` (required; compared in constant time with the
 //! configured one, which is not the signing secret), `response` (required; a pass or an AJ
-//! ticket, spent exactly as the guard spends it), `remoteip` (accepted, not checked),
+//! ticket, spent exactly as the guard spends it), `remoteip` (checked when passes are bound to
+//! clients),
 //! `idempotency_key` (a repeat of a successful call with the same key and response, within
 //! the pass lifetime, gets the same answer instead of `timeout-or-duplicate`; remembered by
 //! this instance). Always HTTP 200 with `{"success", "challenge_ts", "hostname", "action",
@@ -120,6 +121,10 @@ fn rfc3339(secs: u64) -> String {
 }
 
 impl Adapter for Siteverify {
+    fn name(&self) -> &'static str {
+        "siteverify"
+    }
+
     fn routes(&self) -> Vec<Route> {
         vec![Route::new(Method::POST, &self.path, 0)]
     }
@@ -144,9 +149,15 @@ impl Adapter for Siteverify {
                 return Ok(Call::Cached(reply.clone()));
             }
         }
-        Ok(Call::Redeem {
+        // Checked against the client a pass is bound to, when passes are bound.
+        let client = input
+            .string("remoteip")
+            .ok()
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+            .map(crate::ClientKey::from);
+        Ok(Call::RedeemFor {
             credential: response.to_owned(),
-            scope: None,
+            client,
         })
     }
 

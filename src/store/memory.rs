@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use super::{BoxFuture, Settled, Store, StoreError, TicketRecord, TicketTake, scope_allows};
+use super::{
+    BoxFuture, Bucket, RateDecision, Settled, Store, StoreError, TicketRecord, TicketTake, gcra,
+    load_per_mille, scope_allows,
+};
 use crate::id::Id;
 
 /// How often, at most, expired entries are swept (ms) while a table has room.
@@ -19,8 +22,12 @@ const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// An in-memory [`Store`] for single-instance apps.
 ///
-/// Three tables: answered challenges, spent pass ids and tickets, each holding at most
-/// `capacity` entries (default 1 000 000, about 100 bytes each). Expiry is checked on every
+/// Five tables: answered challenges, spent pass ids, tickets, rate-limit buckets and
+/// failure counts, each holding at most `capacity` entries (default 1 000 000, about 100
+/// bytes each). A rate-limit bucket lives only while it carries information (until its
+/// theoretical arrival time), so that table is bounded by the request rate, not by the
+/// number of clients ever seen; if it is full anyway, the engine admits (rate limits fail
+/// open; see the crate's `rate_limit` docs). Expiry is checked on every
 /// read; expired entries are also swept, every few seconds, by whichever call comes along
 /// (no background task). A full table answers [`StoreError::Full`]: live state is never
 /// evicted. Since challenges are sealed into their ids, only challenges that someone has
@@ -29,6 +36,8 @@ pub struct MemoryStore {
     challenges: Table<ChallengeState>,
     passes: Table<()>,
     tickets: Table<TicketState>,
+    rates: Table<u64>,
+    failures: Table<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,12 +70,20 @@ impl MemoryStore {
             challenges: Table::new(capacity),
             passes: Table::new(capacity),
             tickets: Table::new(capacity),
+            rates: Table::new(capacity),
+            failures: Table::new(capacity),
         }
     }
 
-    /// Entries held in all tables, expired ones not yet swept included.
+    /// Entries held in the tables of answered challenges, spent passes and tickets,
+    /// expired ones not yet swept included.
     pub fn len(&self) -> usize {
         self.challenges.len() + self.passes.len() + self.tickets.len()
+    }
+
+    /// Rate-limit buckets and failure counts held, expired ones not yet swept included.
+    pub fn client_entries(&self) -> usize {
+        self.rates.len() + self.failures.len()
     }
 
     /// Whether nothing is held.
@@ -83,7 +100,7 @@ impl MemoryStore {
         now: u64,
     ) -> Result<Settled, StoreError> {
         self.challenges
-            .update(id, expires_at, now, |state| match *state {
+            .update(id.as_bytes(), expires_at, now, |state, _| match *state {
                 Some(ChallengeState::Passed) => Settled::Used,
                 Some(ChallengeState::Locked) => Settled::Locked,
                 _ if passed => {
@@ -108,7 +125,9 @@ impl MemoryStore {
 
     fn spend_pass_now(&self, jti: Id, expires_at: u64, now: u64) -> Result<bool, StoreError> {
         self.passes
-            .update(jti, expires_at, now, |spent| spent.replace(()).is_none())
+            .update(jti.as_bytes(), expires_at, now, |spent, _| {
+                spent.replace(()).is_none()
+            })
     }
 
     fn put_ticket_now(
@@ -118,11 +137,12 @@ impl MemoryStore {
         expires_at: u64,
         now: u64,
     ) -> Result<(), StoreError> {
-        self.tickets.update(id, expires_at, now, |ticket| {
-            if ticket.is_none() {
-                *ticket = Some(TicketState::Live(record));
-            }
-        })
+        self.tickets
+            .update(id.as_bytes(), expires_at, now, |ticket, _| {
+                if ticket.is_none() {
+                    *ticket = Some(TicketState::Live(record));
+                }
+            })
     }
 
     fn take_ticket_now(
@@ -131,19 +151,96 @@ impl MemoryStore {
         scope: Option<&str>,
         now: u64,
     ) -> Result<TicketTake, StoreError> {
-        self.tickets.update(id, 0, now, |ticket| match ticket {
-            None => TicketTake::Unknown,
-            Some(TicketState::Taken) => TicketTake::Used,
-            Some(TicketState::Live(record)) if !scope_allows(record.scope.as_deref(), scope) => {
-                TicketTake::ScopeMismatch {
-                    unscoped: record.scope.is_none(),
+        self.tickets
+            .update(id.as_bytes(), 0, now, |ticket, _| match ticket {
+                None => TicketTake::Unknown,
+                Some(TicketState::Taken) => TicketTake::Used,
+                Some(TicketState::Live(record))
+                    if !scope_allows(record.scope.as_deref(), scope) =>
+                {
+                    TicketTake::ScopeMismatch {
+                        unscoped: record.scope.is_none(),
+                    }
+                }
+                Some(state) => match std::mem::replace(state, TicketState::Taken) {
+                    TicketState::Live(record) => TicketTake::Taken(record),
+                    TicketState::Taken => TicketTake::Used,
+                },
+            })
+    }
+}
+
+impl MemoryStore {
+    fn rate_now(&self, buckets: &[Bucket], now: u64) -> Result<RateDecision, StoreError> {
+        let mut load = 0;
+        for (i, bucket) in buckets.iter().enumerate() {
+            let taken = self.rates.update(&bucket.key, now, now, |tat, expires| {
+                match gcra(*tat, bucket, now) {
+                    Ok(next) => {
+                        *tat = Some(next);
+                        *expires = next;
+                        Ok(next)
+                    }
+                    Err(wait) => Err(wait),
+                }
+            });
+            match taken {
+                Ok(Ok(next)) => load = load.max(load_per_mille(next, bucket, now)),
+                Ok(Err(wait)) => {
+                    // All or none: give back what the buckets before this one took.
+                    for earlier in &buckets[..i] {
+                        self.refund(earlier, now);
+                    }
+                    return Ok(RateDecision::Limited {
+                        retry_after_ms: wait,
+                    });
+                }
+                Err(e) => {
+                    for earlier in &buckets[..i] {
+                        self.refund(earlier, now);
+                    }
+                    return Err(e);
                 }
             }
-            Some(state) => match std::mem::replace(state, TicketState::Taken) {
-                TicketState::Live(record) => TicketTake::Taken(record),
-                TicketState::Taken => TicketTake::Used,
-            },
+        }
+        Ok(RateDecision::Admitted {
+            load_per_mille: load,
         })
+    }
+
+    fn refund(&self, bucket: &Bucket, now: u64) {
+        let _ = self.rates.update(&bucket.key, now, now, |tat, expires| {
+            if let Some(t) = tat {
+                *t = t.saturating_sub(bucket.interval_ms.max(1));
+                *expires = *t;
+                if *t <= now {
+                    *tat = None;
+                }
+            }
+        });
+    }
+
+    fn failures_now(
+        &self,
+        key: [u8; 16],
+        add: bool,
+        window_ms: u64,
+        now: u64,
+    ) -> Result<(u32, u64), StoreError> {
+        self.failures.update(
+            &key,
+            now.saturating_add(window_ms),
+            now,
+            |count, expires| {
+                if add {
+                    *count = Some(count.unwrap_or(0).saturating_add(1));
+                }
+                match count {
+                    Some(n) => (*n, *expires),
+                    None => (0, 0),
+                }
+            },
+        )
     }
 }
 
@@ -154,6 +251,8 @@ impl fmt::Debug for MemoryStore {
             .field("challenges", &self.challenges.len())
             .field("passes", &self.passes.len())
             .field("tickets", &self.tickets.len())
+            .field("rate_buckets", &self.rates.len())
+            .field("failure_counts", &self.failures.len())
             .field("capacity", &self.challenges.capacity)
             .finish()
     }
@@ -202,6 +301,26 @@ impl Store for MemoryStore {
         let result = self.take_ticket_now(id, scope, now);
         Box::pin(std::future::ready(result))
     }
+
+    fn rate<'a>(
+        &'a self,
+        buckets: &'a [Bucket],
+        now: u64,
+    ) -> BoxFuture<'a, Result<RateDecision, StoreError>> {
+        Box::pin(std::future::ready(self.rate_now(buckets, now)))
+    }
+
+    fn failures(
+        &self,
+        key: [u8; 16],
+        add: bool,
+        window_ms: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
+        Box::pin(std::future::ready(
+            self.failures_now(key, add, window_ms, now),
+        ))
+    }
 }
 
 /// One bounded map of expiring entries.
@@ -232,16 +351,17 @@ impl<V> Table<V> {
         self.count.load(Ordering::Acquire)
     }
 
-    /// Runs `f` on the live value of `id` (`None` when absent or expired) under the entry's
-    /// lock: one atomic step. A value `f` creates lives until `expires_at`; a value it
-    /// changes keeps its expiry. Creating one in a full table fails with
+    /// Runs `f` on the live value of `id` (`None` when absent or expired) and its expiry
+    /// under the entry's lock: one atomic step. A value `f` creates lives until
+    /// `expires_at` unless `f` sets another expiry; a value it changes keeps its expiry
+    /// unless `f` changes it. Creating one in a full table fails with
     /// [`StoreError::Full`], and then nothing changes.
     fn update<R>(
         &self,
-        id: Id,
+        id: &[u8; 16],
         expires_at: u64,
         now: u64,
-        f: impl FnOnce(&mut Option<V>) -> R,
+        f: impl FnOnce(&mut Option<V>, &mut u64) -> R,
     ) -> Result<R, StoreError> {
         // Sweep before taking the entry: a sweep needs every shard's lock.
         let every = if self.len() >= self.capacity {
@@ -250,14 +370,14 @@ impl<V> Table<V> {
             SWEEP_EVERY_MS
         };
         self.sweep_if_due(now, every);
-        match self.map.entry(*id.as_bytes()) {
+        match self.map.entry(*id) {
             Entry::Occupied(mut entry) => {
                 let slot = entry.get_mut();
                 if slot.expires_at <= now {
                     slot.value = None;
                     slot.expires_at = expires_at;
                 }
-                let result = f(&mut slot.value);
+                let result = f(&mut slot.value, &mut slot.expires_at);
                 if slot.value.is_none() {
                     entry.remove();
                     self.count.fetch_sub(1, Ordering::AcqRel);
@@ -265,8 +385,8 @@ impl<V> Table<V> {
                 Ok(result)
             }
             Entry::Vacant(entry) => {
-                let mut value = None;
-                let result = f(&mut value);
+                let (mut value, mut expires_at) = (None, expires_at);
+                let result = f(&mut value, &mut expires_at);
                 if value.is_some() {
                     let reserved = self
                         .count

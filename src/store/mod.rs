@@ -11,7 +11,8 @@
 //! store with its own notion of time (Redis expiry) derives a TTL as `expires_at - now`.
 //!
 //! Every store must make [`Store::settle`] one atomic step, spend a pass id exactly once,
-//! and hand out a ticket exactly once, however many callers race. The conformance suite in
+//! hand out a ticket exactly once, and never admit more through a rate-limit bucket than
+//! its budget, however many callers race. The conformance suite in
 //! the repository's `tests/` runs the same cases against every store.
 
 mod memory;
@@ -82,8 +83,66 @@ pub enum TicketTake {
     Unknown,
 }
 
-/// Storage for the state of answered challenges, spent pass ids and tickets.
-/// Implementations must be safe to call from many tasks at once and must check expiry on
+/// One rate-limit bucket of a [`Store::rate`] decision, in GCRA terms: a request is
+/// admitted when the bucket's theoretical arrival time is at most `tolerance_ms` ahead of
+/// now, and admitting it moves that time `interval_ms` on (so a bucket admits a burst of
+/// `tolerance_ms / interval_ms + 1`, then one request per `interval_ms`). A bucket whose
+/// time has passed carries no information and may be forgotten.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// Which bucket. Keys whose first 8 bytes agree belong to one client's network and are
+    /// decided together; a store may keep them side by side (Redis: one hash slot).
+    pub key: [u8; 16],
+    /// Time one request takes from the budget (ms, at least 1).
+    pub interval_ms: u64,
+    /// How far ahead of now the theoretical arrival time may be (ms).
+    pub tolerance_ms: u64,
+}
+
+impl fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bucket")
+            .field("interval_ms", &self.interval_ms)
+            .field("tolerance_ms", &self.tolerance_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a [`Store::rate`] decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// Every bucket admitted the request, and each took it from its budget.
+    Admitted {
+        /// How much of the fullest bucket's burst is now in use, in thousandths.
+        load_per_mille: u32,
+    },
+    /// Some bucket refused; none took anything.
+    Limited {
+        /// When the refusing bucket will admit again (ms).
+        retry_after_ms: u64,
+    },
+}
+
+/// Takes one request from `tat` (a bucket's theoretical arrival time, `None` when
+/// forgotten): the new time, or how long until it would be admitted. Shared by the stores.
+pub fn gcra(tat: Option<u64>, bucket: &Bucket, now: u64) -> Result<u64, u64> {
+    let tat = tat.unwrap_or(now).max(now);
+    let ahead = tat - now;
+    if ahead > bucket.tolerance_ms {
+        Err(ahead - bucket.tolerance_ms)
+    } else {
+        Ok(tat + bucket.interval_ms.max(1))
+    }
+}
+
+/// The load of a bucket whose time is `tat` after admitting, in thousandths of its burst.
+pub fn load_per_mille(tat: u64, bucket: &Bucket, now: u64) -> u32 {
+    let window = bucket.tolerance_ms + bucket.interval_ms.max(1);
+    u32::try_from(tat.saturating_sub(now).saturating_mul(1000) / window).unwrap_or(1000)
+}
+
+/// Storage for the state of answered challenges, spent pass ids, tickets, rate-limit
+/// buckets and failure counts. Implementations must be safe to call from many tasks at once and must check expiry on
 /// every read.
 pub trait Store: Send + Sync + 'static {
     /// Settles one verify of challenge `id` in one atomic step: a right answer (`passed`)
@@ -126,6 +185,26 @@ pub trait Store: Send + Sync + 'static {
         scope: Option<&'a str>,
         now: u64,
     ) -> BoxFuture<'a, Result<TicketTake, StoreError>>;
+
+    /// Decides one request against every bucket in `buckets` (one or two), all or none, in
+    /// one atomic step per bucket: see [`Bucket`] and [`gcra`]. Rate limits shared by every
+    /// instance that shares the store.
+    fn rate<'a>(
+        &'a self,
+        buckets: &'a [Bucket],
+        now: u64,
+    ) -> BoxFuture<'a, Result<RateDecision, StoreError>>;
+
+    /// Counts failures of client `key` in fixed windows of `window_ms`, the first starting
+    /// at its first failure: with `add`, one more failure. Returns the failures in the
+    /// current window and when it ends (ms since the epoch; `0` with no failures).
+    fn failures(
+        &self,
+        key: [u8; 16],
+        add: bool,
+        window_ms: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(u32, u64), StoreError>>;
 }
 
 /// Whether a ticket bound to `bound` may be taken by a caller that requires `required`.

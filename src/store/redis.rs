@@ -12,9 +12,15 @@
 //! - `<prefix>:p:{<pass id>}` — set once a pass token is redeemed; expires with the token.
 //! - `<prefix>:t:{<ticket id>}` — a second-stage ticket, a hash: `s` scope, `d` the engine's
 //!   claims, `x` set once taken. Expires with the ticket.
+//! - `<prefix>:r:{<network>}:<bucket>` — a rate-limit bucket's theoretical arrival time
+//!   (ms); expires when it carries no more information. The client's network (action,
+//!   address family, /24 or /48) is the hash tag, so both buckets of one decision (the
+//!   address and its network) live in one slot and one script decides them together.
+//! - `<prefix>:f:{<client>}` — a client's failures in the current lockout window; expires
+//!   with the window.
 //!
 //! The id sits in a hash tag (`{…}`), so on Redis Cluster the keys spread over the cluster
-//! while each script touches one key.
+//! while each script touches one slot.
 //!
 //! # Atomicity
 //!
@@ -38,7 +44,9 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, SetExpiry, SetOptions};
 
-use super::{BoxFuture, Settled, Store, StoreError, TicketRecord, TicketTake};
+use super::{
+    BoxFuture, Bucket, RateDecision, Settled, Store, StoreError, TicketRecord, TicketTake,
+};
 use crate::id::Id;
 
 /// Settles a verify. `ARGV`: passed (`1`/`0`), attempt limit, TTL in ms. Reply: `{1}` used,
@@ -71,6 +79,41 @@ if ARGV[1] == '1' and t[1] ~= ARGV[2] then return {2, t[1]} end
 redis.call('HSET', KEYS[1], 'x', '1')
 redis.call('HDEL', KEYS[1], 'd')
 return {3, t[1], t[2]}
+";
+
+/// Decides one request against one or two GCRA buckets, all or none. `ARGV`: now (ms),
+/// then interval and tolerance (ms) per key. Reply: `{1, load per mille}` admitted, `{0,
+/// retry after ms}` limited.
+const RATE: &str = r"
+local now = tonumber(ARGV[1])
+local next, wait, load = {}, 0, 0
+for i, key in ipairs(KEYS) do
+  local interval = math.max(1, tonumber(ARGV[2 * i]))
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = math.max(tonumber(redis.call('GET', key) or now), now)
+  if tat - now > tolerance then
+    wait = math.max(wait, tat - now - tolerance)
+  end
+  next[i] = tat + interval
+  load = math.max(load, math.floor((next[i] - now) * 1000 / (tolerance + interval)))
+end
+if wait > 0 then return {0, wait} end
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, string.format('%.0f', next[i]), 'PX', string.format('%.0f', next[i] - now))
+end
+return {1, math.min(load, 1000)}
+";
+
+/// Counts a client's failures in fixed windows. `ARGV`: add (`1`/`0`), window (ms).
+/// Reply: `{count, ms left in the window}`.
+const FAILURES: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[1] == '1' then
+  n = redis.call('INCR', KEYS[1])
+  if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+if n == 0 then return {0, 0} end
+return {n, math.max(redis.call('PTTL', KEYS[1]), 0)}
 ";
 
 /// Options of a [`RedisStore`]; start with [`RedisStore::builder`].
@@ -146,6 +189,8 @@ pub struct RedisStore<C = ConnectionManager> {
     op_timeout: Duration,
     settle: Script,
     take_ticket: Script,
+    rate: Script,
+    failures: Script,
 }
 
 impl RedisStore {
@@ -178,6 +223,8 @@ where
             op_timeout: Duration::from_secs(1),
             settle: Script::new(SETTLE),
             take_ticket: Script::new(TAKE_TICKET),
+            rate: Script::new(RATE),
+            failures: Script::new(FAILURES),
         }
     }
 
@@ -301,6 +348,71 @@ where
     }
 }
 
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    async fn rate_now(&self, buckets: &[Bucket], now: u64) -> Result<RateDecision, StoreError> {
+        let Some(first) = buckets.first() else {
+            return Ok(RateDecision::Admitted { load_per_mille: 0 });
+        };
+        let tag = hex(&first.key[..8]);
+        let mut invocation = self.rate.prepare_invoke();
+        invocation.arg(now);
+        for bucket in buckets {
+            invocation
+                .key(format!(
+                    "{}:r:{{{tag}}}:{}",
+                    self.prefix,
+                    hex(&bucket.key[8..])
+                ))
+                .arg(bucket.interval_ms)
+                .arg(bucket.tolerance_ms);
+        }
+        let mut conn = self.conn.clone();
+        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let value = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(match reply.as_slice() {
+            [1, load] => RateDecision::Admitted {
+                load_per_mille: u32::try_from(*load).unwrap_or(1000),
+            },
+            [0, wait] => RateDecision::Limited {
+                retry_after_ms: value(*wait).max(1),
+            },
+            _ => return Err(unexpected("rate script reply")),
+        })
+    }
+
+    async fn failures_now(
+        &self,
+        key: [u8; 16],
+        add: bool,
+        window_ms: u64,
+        now: u64,
+    ) -> Result<(u32, u64), StoreError> {
+        let mut invocation = self
+            .failures
+            .key(format!("{}:f:{{{}}}", self.prefix, hex(&key)));
+        invocation
+            .arg(if add { "1" } else { "0" })
+            .arg(window_ms.max(1));
+        let mut conn = self.conn.clone();
+        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        match reply.as_slice() {
+            [0, _] => Ok((0, 0)),
+            [n, left] => Ok((
+                u32::try_from(*n).unwrap_or(u32::MAX),
+                now.saturating_add(u64::try_from(*left).unwrap_or(0)),
+            )),
+            _ => Err(unexpected("failures script reply")),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn unexpected(what: &'static str) -> StoreError {
     unavailable(redis::RedisError::from((
         redis::ErrorKind::UnexpectedReturnType,
@@ -353,6 +465,24 @@ where
         _now: u64,
     ) -> BoxFuture<'a, Result<TicketTake, StoreError>> {
         Box::pin(self.take_ticket_now(id, scope))
+    }
+
+    fn rate<'a>(
+        &'a self,
+        buckets: &'a [Bucket],
+        now: u64,
+    ) -> BoxFuture<'a, Result<RateDecision, StoreError>> {
+        Box::pin(self.rate_now(buckets, now))
+    }
+
+    fn failures(
+        &self,
+        key: [u8; 16],
+        add: bool,
+        window_ms: u64,
+        now: u64,
+    ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
+        Box::pin(self.failures_now(key, add, window_ms, now))
     }
 }
 

@@ -17,7 +17,7 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use tower_captcha::store::{BoxFuture, Settled, TicketRecord, TicketTake};
+use tower_captcha::store::{BoxFuture, Bucket, RateDecision, Settled, TicketRecord, TicketTake};
 use tower_captcha::testing::ManualClock;
 use tower_captcha::{
     Answer, Captcha, CaptchaBuilder, CaptchaLayer, Id, Kind, MemoryStore, Store, StoreError,
@@ -62,6 +62,24 @@ impl Store for DownStore {
         _: Option<&'a str>,
         _: u64,
     ) -> BoxFuture<'a, Result<TicketTake, StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn rate<'a>(
+        &'a self,
+        _: &'a [Bucket],
+        _: u64,
+    ) -> BoxFuture<'a, Result<RateDecision, StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn failures(
+        &self,
+        _: [u8; 16],
+        _: bool,
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
         Box::pin(async { Err(StoreError::Timeout) })
     }
 }

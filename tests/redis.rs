@@ -253,3 +253,107 @@ async fn redis_down_means_busy_and_recovery_needs_no_restart() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// An instance with rate limits and a lockout, its store on `url`.
+async fn limited_instance(url: &str, fail_closed: bool) -> Instance {
+    let store = RedisStore::builder(url)
+        .prefix("limits")
+        .op_timeout(Duration::from_millis(300))
+        .connect_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .expect("redis reachable");
+    let mut builder = Captcha::builder()
+        .secret(SECRET.to_vec())
+        .store(store)
+        .issue_rate_limit(Some(tower_captcha::RateLimit::new(
+            3,
+            Duration::from_secs(60),
+        )))
+        .lockout(Some(tower_captcha::Lockout::new(
+            3,
+            Duration::from_secs(60),
+        )));
+    if fail_closed {
+        builder = builder.rate_limits_fail_closed();
+    }
+    let captcha = builder.build().unwrap();
+    Instance {
+        app: app(&captcha),
+        captcha,
+    }
+}
+
+fn from_client(
+    ip: &str,
+    mut req: http::Request<axum::body::Body>,
+) -> http::Request<axum::body::Body> {
+    let addr = std::net::SocketAddr::new(ip.parse().unwrap(), 40_000);
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_rate_limits_and_lockouts() {
+    let Some(mut server) = RedisServer::start("redis::two_instances_share_rate_limits") else {
+        return;
+    };
+    let (a, b) = (
+        limited_instance(&server.url(), false).await,
+        limited_instance(&server.url(), false).await,
+    );
+    // One client's budget of 3 issues, spent across both instances.
+    let mut transcript = Vec::new();
+    for (name, inst) in [("A", &a), ("B", &b), ("A", &a), ("B", &b), ("A", &a)] {
+        let req = from_client("192.0.2.5", get_req("/auth/v1/captcha/data"));
+        let (status, _, _) = send(&inst.app, req).await;
+        transcript.push(format!("{name}:{}", status.as_u16()));
+    }
+    println!(
+        "issue from one client, alternating instances: {}",
+        transcript.join(" ")
+    );
+    assert_eq!(transcript, ["A:200", "B:200", "A:200", "B:429", "A:429"]);
+
+    // Three wrong answers, on A and B, lock the client out of both.
+    // (The challenges come from an address of their own each, not to spend the budgets.)
+    let challenge = |inst: &Instance, n: u8| {
+        let captcha = inst.captcha.clone();
+        async move {
+            let ip = std::net::IpAddr::from([198, 51, n, 1]);
+            captcha.issue(Kind::Text).client(ip).await.unwrap()
+        }
+    };
+    for (n, inst) in [&a, &b, &a].into_iter().enumerate() {
+        let c = challenge(inst, n as u8).await;
+        let req = from_client("192.0.2.6", verify_req(&c.id, "WRONG"));
+        assert_eq!(send(&inst.app, req).await.0, StatusCode::BAD_REQUEST);
+    }
+    for (n, inst) in [&a, &b].into_iter().enumerate() {
+        let c = challenge(inst, 10 + n as u8).await;
+        let right = text_answer(&inst.captcha, &c.id);
+        let req = from_client("192.0.2.6", verify_req(&c.id, &right));
+        let (status, _, body) = send(&inst.app, req).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::TOO_MANY_REQUESTS, 4029)
+        );
+    }
+    println!("three wrong answers across A and B: locked out on both (429, 4029)");
+
+    // Redis down: rate limits fail open by default (issuing needs no store), closed if asked.
+    let closed = limited_instance(&server.url(), true).await;
+    server.stop();
+    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
+    assert_eq!(send(&a.app, req).await.0, StatusCode::OK, "fail open");
+    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
+    assert_eq!(
+        send(&closed.app, req).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "fail closed"
+    );
+    println!(
+        "redis down: the default instance issues (fail open), the fail-closed one answers 429"
+    );
+}

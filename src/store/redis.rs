@@ -104,16 +104,20 @@ end
 return {1, math.min(load, 1000)}
 ";
 
-/// Counts a client's failures in fixed windows. `ARGV`: add (`1`/`0`), window (ms).
-/// Reply: `{count, ms left in the window}`.
+/// Counts a client's failures in fixed windows, on the engine's clock. `ARGV`: add
+/// (`1`/`0`), window (ms), now (ms). Reply: `{count, window end (ms, as text)}`.
 const FAILURES: &str = r"
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[3])
+local t = redis.call('HMGET', KEYS[1], 'n', 'e')
+local n, e = tonumber(t[1] or '0'), tonumber(t[2] or '0')
+if e <= now then n, e = 0, 0 end
 if ARGV[1] == '1' then
-  n = redis.call('INCR', KEYS[1])
-  if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  if n == 0 then e = now + tonumber(ARGV[2]) end
+  n = n + 1
+  redis.call('HSET', KEYS[1], 'n', n, 'e', string.format('%.0f', e))
+  redis.call('PEXPIRE', KEYS[1], string.format('%.0f', e - now))
 end
-if n == 0 then return {0, 0} end
-return {n, math.max(redis.call('PTTL', KEYS[1]), 0)}
+return {n, string.format('%.0f', e)}
 ";
 
 /// Options of a [`RedisStore`]; start with [`RedisStore::builder`].
@@ -395,17 +399,14 @@ where
             .key(format!("{}:f:{{{}}}", self.prefix, hex(&key)));
         invocation
             .arg(if add { "1" } else { "0" })
-            .arg(window_ms.max(1));
+            .arg(window_ms.max(1))
+            .arg(now);
         let mut conn = self.conn.clone();
-        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
-        match reply.as_slice() {
-            [0, _] => Ok((0, 0)),
-            [n, left] => Ok((
-                u32::try_from(*n).unwrap_or(u32::MAX),
-                now.saturating_add(u64::try_from(*left).unwrap_or(0)),
-            )),
-            _ => Err(unexpected("failures script reply")),
-        }
+        let (count, ends): (u32, String) = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let ends = ends
+            .parse()
+            .map_err(|_| unexpected("failures script reply"))?;
+        Ok((count, ends))
     }
 }
 

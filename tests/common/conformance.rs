@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tower_captcha::store::{Settled, TicketRecord, TicketTake};
+use tower_captcha::store::{Bucket, RateDecision, Settled, TicketRecord, TicketTake};
 use tower_captcha::{Id, Store};
 
 pub const NOW: u64 = 1_800_000_000_000;
@@ -43,6 +43,12 @@ macro_rules! store_conformance {
             concurrent_wrong_answers_are_each_counted,
             concurrent_pass_spends_have_one_winner,
             concurrent_ticket_takes_have_one_winner,
+            a_bucket_admits_its_burst_then_one_per_interval,
+            buckets_decide_all_or_none,
+            idle_buckets_start_afresh,
+            concurrent_requests_never_exceed_a_budget,
+            failures_count_within_a_window,
+            concurrent_failures_are_each_counted,
         );
     };
     (@cases $make:path; $($case:ident,)*) => {
@@ -343,4 +349,160 @@ pub async fn concurrent_ticket_takes_have_one_winner<S: Store>(store: Arc<S>) {
         .count();
     let used = takes.iter().filter(|t| **t == TicketTake::Used).count();
     assert_eq!((taken, used), (1, 49), "exactly one of 50 takes wins");
+}
+
+fn bucket(key: u8, burst: u64, interval_ms: u64) -> Bucket {
+    let mut k = [key; 16];
+    // Keys of one decision share their first 8 bytes (one network).
+    k[..8].copy_from_slice(&[9; 8]);
+    Bucket {
+        key: k,
+        interval_ms,
+        tolerance_ms: interval_ms * (burst - 1),
+    }
+}
+
+fn fresh_key() -> u8 {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+pub async fn a_bucket_admits_its_burst_then_one_per_interval<S: Store>(store: Arc<S>) {
+    let b = [bucket(fresh_key(), 3, 1_000)];
+    for _ in 0..3 {
+        assert!(matches!(
+            store.rate(&b, NOW).await.unwrap(),
+            RateDecision::Admitted { .. }
+        ));
+    }
+    assert_eq!(
+        store.rate(&b, NOW).await.unwrap(),
+        RateDecision::Limited {
+            retry_after_ms: 1_000
+        }
+    );
+    assert_eq!(
+        store.rate(&b, NOW + 400).await.unwrap(),
+        RateDecision::Limited {
+            retry_after_ms: 600
+        }
+    );
+    assert_eq!(
+        store.rate(&b, NOW + 1_000).await.unwrap(),
+        RateDecision::Admitted {
+            load_per_mille: 1000
+        }
+    );
+}
+
+pub async fn buckets_decide_all_or_none<S: Store>(store: Arc<S>) {
+    let wide = bucket(fresh_key(), 10, 1_000);
+    let narrow = bucket(fresh_key(), 1, 1_000);
+    let both = [wide, narrow];
+    assert!(matches!(
+        store.rate(&both, NOW).await.unwrap(),
+        RateDecision::Admitted { .. }
+    ));
+    // The narrow one refuses; the wide one must not have been charged for it.
+    for _ in 0..5 {
+        assert!(matches!(
+            store.rate(&both, NOW).await.unwrap(),
+            RateDecision::Limited { .. }
+        ));
+    }
+    let mut admitted = 0;
+    while matches!(
+        store.rate(&[wide], NOW).await.unwrap(),
+        RateDecision::Admitted { .. }
+    ) {
+        admitted += 1;
+    }
+    assert_eq!(admitted, 9, "the wide bucket spent one, not six");
+}
+
+pub async fn idle_buckets_start_afresh<S: Store>(store: Arc<S>) {
+    let b = [bucket(fresh_key(), 2, 1_000)];
+    store.rate(&b, NOW).await.unwrap();
+    store.rate(&b, NOW).await.unwrap();
+    assert!(matches!(
+        store.rate(&b, NOW).await.unwrap(),
+        RateDecision::Limited { .. }
+    ));
+    assert_eq!(
+        store.rate(&b, NOW + 60_000).await.unwrap(),
+        RateDecision::Admitted {
+            load_per_mille: 500
+        },
+        "a full burst again, as if never seen"
+    );
+}
+
+pub async fn concurrent_requests_never_exceed_a_budget<S: Store>(store: Arc<S>) {
+    let b = [
+        bucket(fresh_key(), 50, 10_000),
+        bucket(fresh_key(), 20, 10_000),
+    ];
+    let outcomes = race(
+        &store,
+        move |s| async move { s.rate(&b, NOW).await.unwrap() },
+    )
+    .await;
+    let admitted = outcomes
+        .iter()
+        .filter(|o| matches!(o, RateDecision::Admitted { .. }))
+        .count();
+    assert_eq!(admitted, 20, "exactly the narrower budget of 50 racers");
+    let mut rest = 0;
+    while matches!(
+        store.rate(&b[..1], NOW).await.unwrap(),
+        RateDecision::Admitted { .. }
+    ) {
+        rest += 1;
+    }
+    assert_eq!(rest, 30, "the refused 30 cost the wider bucket nothing");
+}
+
+pub async fn failures_count_within_a_window<S: Store>(store: Arc<S>) {
+    let key = [fresh_key(); 16];
+    assert_eq!(
+        store.failures(key, false, 60_000, NOW).await.unwrap(),
+        (0, 0)
+    );
+    assert_eq!(
+        store.failures(key, true, 60_000, NOW).await.unwrap(),
+        (1, NOW + 60_000)
+    );
+    assert_eq!(
+        store
+            .failures(key, true, 60_000, NOW + 10_000)
+            .await
+            .unwrap(),
+        (2, NOW + 60_000),
+        "the window runs from the first failure"
+    );
+    assert_eq!(
+        store
+            .failures(key, false, 60_000, NOW + 20_000)
+            .await
+            .unwrap(),
+        (2, NOW + 60_000)
+    );
+    assert_eq!(
+        store
+            .failures(key, false, 60_000, NOW + 60_000)
+            .await
+            .unwrap(),
+        (0, 0),
+        "forgotten when the window ends"
+    );
+}
+
+pub async fn concurrent_failures_are_each_counted<S: Store>(store: Arc<S>) {
+    let key = [fresh_key(); 16];
+    race(&store, move |s| async move {
+        s.failures(key, true, 60_000, NOW).await.unwrap()
+    })
+    .await;
+    assert_eq!(store.failures(key, false, 60_000, NOW).await.unwrap().0, 50);
 }

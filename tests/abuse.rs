@@ -1,0 +1,373 @@
+//! Abuse that many addresses make possible, tried over HTTP: the limiter cannot be turned
+//! against new clients, one network cannot multiply its budget, fast clients still refill,
+//! spoofed forwarding headers change nothing, repeated failures lock a client out, passes
+//! are checked beyond their signature, and slow bodies are cut off.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use http::{Request, StatusCode};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower_captcha::protocol::{AjCaptcha, AuthV1};
+use tower_captcha::{
+    CaptchaLayer, ClientIdentity, ClientKey, Kind, Lockout, RateLimit, VerifiedCaptcha,
+};
+
+/// `req` as if it came from `ip`.
+fn from(ip: &str, mut req: Request<Body>) -> Request<Body> {
+    let addr = SocketAddr::new(ip.parse().unwrap(), 40_000);
+    req.extensions_mut().insert(ConnectInfo(addr));
+    req
+}
+
+fn issue_limited(burst: u32) -> Harness {
+    Harness::with(|b| b.issue_rate_limit(Some(RateLimit::new(burst, Duration::from_secs(2)))))
+}
+
+#[tokio::test]
+async fn invalid_requests_from_100_100_addresses_cost_no_one_anything() {
+    let h = issue_limited(20);
+    let app = h.app();
+    // The attack that used to fill the limiter's table: one bad request per address.
+    for i in 0..100_100u32 {
+        let [_, a, b, c] = (0x0a00_0000 + i).to_be_bytes();
+        let ip = format!("10.{a}.{b}.{c}");
+        let (status, _, body) =
+            send(&app, from(&ip, get_req("/auth/v1/captcha/data?scope=%00"))).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, 4000));
+    }
+    assert_eq!(h.store.client_entries(), 0, "nothing was counted");
+    // Thirty fresh clients are served, each with its full budget.
+    for i in 0..30 {
+        let ip = format!("192.0.2.{}", i + 1);
+        let (status, _, _) = send(&app, from(&ip, get_req("/auth/v1/captcha/data"))).await;
+        assert_eq!(status, StatusCode::OK, "fresh client {ip}");
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_valid_requests_is_forgotten_as_fast_as_it_came() {
+    let h = issue_limited(20);
+    let app = h.app();
+    // Each from a network of its own, so that no network budget runs out.
+    for i in 0..2_000u32 {
+        let [_, _, b, c] = i.to_be_bytes();
+        let ip = format!("10.{b}.{c}.1");
+        let (status, _, _) = send(&app, from(&ip, get_req("/auth/v1/captcha/data"))).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let during = h.store.client_entries();
+    assert!(during >= 2_000, "address and network buckets: {during}");
+    // Once every one of them is back to a full burst, their buckets carry nothing: the next
+    // request's sweep drops them.
+    h.clock.advance(Duration::from_secs(10));
+    let (status, _, _) = send(&app, from("192.0.2.1", get_req("/auth/v1/captcha/data"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h.store.client_entries(),
+        2,
+        "only the newest client's buckets"
+    );
+}
+
+#[tokio::test]
+async fn a_client_sending_every_millisecond_still_refills() {
+    let h =
+        Harness::with(|b| b.verify_rate_limit(Some(RateLimit::new(20, Duration::from_secs(1)))));
+    let app = h.app();
+    let mut passed = 0;
+    for _ in 0..5_000 {
+        h.clock.advance(Duration::from_millis(1));
+        let req = from("192.0.2.7", verify_req("not-a-challenge", "ABCDE"));
+        let (status, _, _) = send(&app, req).await;
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            passed += 1;
+        }
+    }
+    // The burst of 20, then one per second after it (at 1, 2, 3 and 4 s): a refill that
+    // rounds to nothing at this cadence must not be thrown away.
+    assert_eq!(passed, 24);
+}
+
+#[tokio::test]
+async fn many_addresses_of_one_network_share_its_budget() {
+    // 5 per address; the /24 gets 8x that.
+    let h = issue_limited(5);
+    let app = h.app();
+    let mut served = 0;
+    for host in 1..=200u8 {
+        let ip = format!("198.51.100.{host}");
+        for _ in 0..5 {
+            let (status, _, _) = send(&app, from(&ip, get_req("/auth/v1/captcha/data"))).await;
+            if status == StatusCode::OK {
+                served += 1;
+            }
+        }
+    }
+    assert_eq!(
+        served, 40,
+        "one /24, 200 addresses: the network's budget, no more"
+    );
+    let (status, _, _) = send(&app, from("198.51.101.1", get_req("/auth/v1/captcha/data"))).await;
+    assert_eq!(status, StatusCode::OK, "the next network is not affected");
+    // IPv6: 200 addresses of one /48 (each its own /64).
+    let mut served = 0;
+    for net in 1..=200u16 {
+        let ip = format!("2001:db8:7:{net:x}::1");
+        let (status, _, _) = send(&app, from(&ip, get_req("/auth/v1/captcha/data"))).await;
+        if status == StatusCode::OK {
+            served += 1;
+        }
+    }
+    assert_eq!(served, 40);
+}
+
+fn behind_proxy(h: &Harness) -> Router {
+    let layer = CaptchaLayer::builder(h.captcha.clone())
+        .mount(AuthV1::new())
+        .build()
+        .unwrap()
+        .client_identity(ClientIdentity::behind_proxies(["10.0.0.0/8"]).unwrap());
+    Router::new().layer(layer)
+}
+
+#[tokio::test]
+async fn spoofed_forwarding_headers_never_change_the_key() {
+    let h = issue_limited(2);
+    let app = behind_proxy(&h);
+    let spoof = |n: u32| {
+        let req = Request::get("/auth/v1/captcha/data")
+            .header("x-forwarded-for", format!("203.0.113.{n}"))
+            .header("forwarded", format!("for=203.0.114.{n}"))
+            .body(Body::empty())
+            .unwrap();
+        from("192.0.2.50", req)
+    };
+    let statuses: Vec<u16> = futures_statuses(&app, (0..4).map(spoof).collect()).await;
+    assert_eq!(
+        statuses,
+        [200, 200, 429, 429],
+        "counted as the peer, not as the header says"
+    );
+    // Through the trusted proxy, each forwarded client is its own.
+    let via_proxy = |client: &str| {
+        let req = Request::get("/auth/v1/captcha/data")
+            .header("x-forwarded-for", format!("6.6.6.6, {client}"))
+            .body(Body::empty())
+            .unwrap();
+        from("10.1.1.1", req)
+    };
+    let statuses = futures_statuses(
+        &app,
+        vec![
+            via_proxy("198.51.100.1"),
+            via_proxy("198.51.100.1"),
+            via_proxy("198.51.100.1"),
+            via_proxy("198.51.200.2"),
+        ],
+    )
+    .await;
+    assert_eq!(statuses, [200, 200, 429, 200]);
+}
+
+async fn futures_statuses(app: &Router, reqs: Vec<Request<Body>>) -> Vec<u16> {
+    let mut out = Vec::new();
+    for req in reqs {
+        out.push(send(app, req).await.0.as_u16());
+    }
+    out
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_a_client_out_until_the_window_ends() {
+    let h = Harness::with(|b| b.lockout(Some(Lockout::new(3, Duration::from_secs(60)))));
+    let layer = CaptchaLayer::builder(h.captcha.clone())
+        .mount(AuthV1::new())
+        .mount(AjCaptcha::new())
+        .build()
+        .unwrap();
+    let app = Router::new().layer(layer);
+    let attacker = "192.0.2.66";
+    for _ in 0..3 {
+        let c = h.captcha.issue(Kind::Text).await.unwrap();
+        let (status, _, _) = send(&app, from(attacker, verify_req(&c.id, "WRONG"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    // Even the right answer is refused now, with a retry-after.
+    let c = h.captcha.issue(Kind::Text).await.unwrap();
+    let right = h.answer(&c.id);
+    let (status, headers, body) = send(&app, from(attacker, verify_req(&c.id, &right))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, 4029),
+        "{body}"
+    );
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((55..=60).contains(&retry), "{retry}");
+    // AJ's protocol says 6202.
+    let aj = h
+        .captcha
+        .issue(Kind::Slider)
+        .with_secret_key()
+        .await
+        .unwrap();
+    let check = post_json(
+        "/captcha/check",
+        &json!({"captchaType": "blockPuzzle", "token": aj.id, "pointJson": "{\"x\":100,\"y\":5}"}),
+    );
+    let (_, _, body) = send(&app, from(attacker, check)).await;
+    assert_eq!(body["repCode"], "6202", "{body}");
+    // Other clients are not affected; the attacker is let back after the window.
+    let (status, _, _) = send(&app, from("192.0.2.67", verify_req(&c.id, &right))).await;
+    assert_eq!(status, StatusCode::OK);
+    h.clock.advance(Duration::from_secs(61));
+    let c = h.captcha.issue(Kind::Text).await.unwrap();
+    let right = h.answer(&c.id);
+    let (status, _, _) = send(&app, from(attacker, verify_req(&c.id, &right))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A pass signed with the real key (as only a key holder could), with chosen claims.
+fn forged_pass(claims: serde_json::Value) -> String {
+    use hmac::Mac as _;
+    let head = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"HS256"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let message = format!("{head}.{body}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(message.as_bytes());
+    format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+#[tokio::test]
+async fn correctly_signed_passes_with_impossible_claims_are_refused() {
+    let h = Harness::new();
+    let app = h.app();
+    // The header the engine mints, taken from a real pass, so only the claims differ.
+    let real = h.pass(None).await;
+    assert!(real.starts_with(&URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"HS256"}"#)));
+    let now = START_MS / 1000;
+    let jti = |n: u8| URL_SAFE_NO_PAD.encode([n; 16]);
+    for (name, claims) in [
+        (
+            "ten years",
+            json!({"jti": jti(1), "iat": now, "exp": now + 315_360_000, "kind": "text"}),
+        ),
+        (
+            "from the future",
+            json!({"jti": jti(2), "iat": now + 3_600, "exp": now + 3_900, "kind": "text"}),
+        ),
+    ] {
+        let (status, _, body) = send(&app, post_with_token("/any", &forged_pass(claims))).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, 4011),
+            "{name}"
+        );
+    }
+    let fine = json!({"jti": jti(3), "iat": now, "exp": now + 300, "kind": "text"});
+    let (status, _, _) = send(&app, post_with_token("/any", &forged_pass(fine))).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same shape within the limits is accepted"
+    );
+}
+
+#[tokio::test]
+async fn issuer_and_audience_must_match() {
+    let a = Harness::with(|b| b.issuer("https://auth.example").audience("shop"));
+    let b = Harness::with(|b| b.issuer("https://auth.example").audience("blog"));
+    let pass = a.pass(None).await;
+    let (status, _, _) = send(&b.app(), post_with_token("/any", &pass)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "another audience");
+    let (status, _, _) = send(&a.app(), post_with_token("/any", &pass)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_bound_pass_is_taken_only_from_its_client() {
+    let h = Harness::with(|b| b.bind_passes_to_clients(true));
+    let app = Router::new()
+        .route(
+            "/any",
+            axum::routing::post(|_: VerifiedCaptcha| async { "any" }),
+        )
+        .route_layer(h.captcha.require())
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let earn = |ip: &'static str| {
+        let h = &h;
+        async move {
+            let key = ClientKey::from(ip.parse::<std::net::IpAddr>().unwrap());
+            let c = h.captcha.issue(Kind::Text).client(key).await.unwrap();
+            let answer = h.answer(&c.id);
+            h.captcha
+                .verify(&c.id, answer, Some(key))
+                .await
+                .unwrap()
+                .token
+        }
+    };
+    let pass = earn("192.0.2.10").await;
+    let (status, _, body) = send(&app, from("192.0.2.11", post_with_token("/any", &pass))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, 4015),
+        "{body}"
+    );
+    let pass = earn("192.0.2.10").await;
+    let (status, _, _) = send(&app, from("192.0.2.10", post_with_token("/any", &pass))).await;
+    assert_eq!(status, StatusCode::OK);
+    // Without a client to compare with, a bound pass is refused.
+    let pass = earn("192.0.2.10").await;
+    assert!(h.captcha.redeem(&pass, None).await.is_err());
+}
+
+#[tokio::test]
+async fn a_trickling_body_is_cut_off() {
+    let h = Harness::new();
+    let layer = CaptchaLayer::builder(h.captcha.clone())
+        .mount(AuthV1::new())
+        .build()
+        .unwrap()
+        .body_timeout(Duration::from_millis(300));
+    let server = common::loopback::Server::start(Router::new().layer(layer)).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /auth/v1/captcha/data/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"tok",
+        )
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    // One byte every 100 ms: the whole body would take seconds.
+    let trickle = async {
+        for b in b"en\": \"x\", \"key\": \"ABCDE\"}" {
+            if stream.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(600), trickle).await;
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer without the rest of the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("did not arrive in time"), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(3));
+}

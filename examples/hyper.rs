@@ -12,13 +12,14 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
@@ -101,7 +102,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             })
             .service(app.clone());
         tokio::spawn(async move {
-            let conn = auto::Builder::new(TokioExecutor::new());
+            let mut conn = auto::Builder::new(TokioExecutor::new());
+            // A client gets 10 s to send its request head; the captcha routes give bodies
+            // another 10 s (`CaptchaLayer::body_timeout`).
+            conn.http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10));
             if let Err(e) = conn
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
                 .await

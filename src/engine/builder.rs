@@ -54,6 +54,8 @@ pub struct CaptchaBuilder {
     issuer: Option<String>,
     audience: Option<String>,
     log_addresses: bool,
+    #[cfg(feature = "eddsa")]
+    ed25519: Option<(String, [u8; 32])>,
 }
 
 impl Default for CaptchaBuilder {
@@ -80,6 +82,8 @@ impl Default for CaptchaBuilder {
             issuer: None,
             audience: None,
             log_addresses: false,
+            #[cfg(feature = "eddsa")]
+            ed25519: None,
         }
     }
 }
@@ -241,6 +245,18 @@ impl CaptchaBuilder {
         self
     }
 
+    /// Signs passes with Ed25519 (EdDSA) under key id `kid`, from the 32-byte private key
+    /// `seed` (feature `eddsa`), instead of HS256: other services can then check passes
+    /// with the public key alone, which [`Captcha::jwks`] and the
+    /// [`Jwks`](crate::protocol::Jwks) route publish. Passes signed with the HS256 secret
+    /// before the switch are still accepted. The secret is still needed (it seals
+    /// challenges). Keep `seed` as secret as the secret.
+    #[cfg(feature = "eddsa")]
+    pub fn eddsa_signing_key(mut self, kid: impl Into<String>, seed: [u8; 32]) -> Self {
+        self.ed25519 = Some((kid.into(), seed));
+        self
+    }
+
     /// The `iss` every pass carries and must carry to be accepted.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
@@ -320,6 +336,7 @@ impl CaptchaBuilder {
             Arc::new(PowKind::new(pow, pow_keys)),
         ];
         let sealer = Sealer::new(secrets());
+        let signer = self.signer(kid, &secret);
         #[cfg(feature = "test-util")]
         let randomness = match self.seed {
             Some(seed) => Randomness::Seeded(Box::new(std::sync::Mutex::new(
@@ -343,7 +360,7 @@ impl CaptchaBuilder {
                 ticket_ttl: self.ticket_ttl,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
                 clock: self.clock,
-                signer: Signer::new(kid, &secret, &self.accepted_keys),
+                signer,
                 sealer,
                 randomness,
                 #[cfg(feature = "test-util")]
@@ -352,6 +369,17 @@ impl CaptchaBuilder {
                 pool: RenderPool::new(),
             }),
         })
+    }
+}
+
+impl CaptchaBuilder {
+    fn signer(&self, kid: Option<String>, secret: &[u8]) -> Signer {
+        let signer = Signer::new(kid, secret, &self.accepted_keys);
+        #[cfg(feature = "eddsa")]
+        if let Some((kid, seed)) = &self.ed25519 {
+            return signer.with_ed25519(kid.clone(), seed);
+        }
+        signer
     }
 }
 

@@ -235,6 +235,14 @@ impl Captcha {
         self.inner.pass_ttl
     }
 
+    /// The public keys passes are signed with, as a JWK Set (`{"keys": [...]}`): the
+    /// Ed25519 key of [`eddsa_signing_key`](CaptchaBuilder::eddsa_signing_key), or none
+    /// when passes are signed with the HS256 secret. Feature `eddsa`.
+    #[cfg(feature = "eddsa")]
+    pub fn jwks(&self) -> serde_json::Value {
+        self.inner.signer.jwks()
+    }
+
     /// The kinds this engine offers.
     pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
         self.inner.kinds.iter().map(|k| k.kind())

@@ -1,9 +1,12 @@
-//! Pass tokens as HS256 JWTs: signed with the current key, accepted under any configured key.
+//! Pass tokens as JWTs: HS256 by default, signed with the current key, accepted under any
+//! configured key; or EdDSA (Ed25519, feature `eddsa`), whose public key other services can
+//! check passes with (published as a JWKS).
 //!
 //! Keys are named by `kid` so that they can be rotated. The header is `jsonwebtoken`'s
-//! `Header` for HS256; the HMAC-SHA256 is RustCrypto's `hmac`, computed here rather than
-//! through `jsonwebtoken`'s pluggable crypto, so that this crate needs none of its RSA or
-//! elliptic-curve back ends and installs no process-wide crypto provider.
+//! `Header`; the HMAC-SHA256 is RustCrypto's `hmac` and Ed25519 is `ed25519-dalek`,
+//! computed here rather than through `jsonwebtoken`'s pluggable crypto, so that this crate
+//! needs none of its RSA or elliptic-curve back ends and installs no process-wide crypto
+//! provider.
 
 use std::fmt;
 
@@ -19,10 +22,14 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Signs and checks pass tokens.
 pub(crate) struct Signer {
-    /// Every key a token may be signed with (the current one first, which signs), each with
-    /// the exact header segment our tokens carry for it.
+    /// Every HMAC key a token may be signed with (the current one first, which signs
+    /// unless an Ed25519 key does), each with the exact header segment our tokens carry
+    /// for it.
     keys: Vec<(String, HmacSha256)>,
     kid: Option<String>,
+    /// The Ed25519 key that signs instead, with its header segment and `kid`.
+    #[cfg(feature = "eddsa")]
+    ed25519: Option<(String, String, ed25519_dalek::SigningKey)>,
 }
 
 impl Signer {
@@ -36,13 +43,56 @@ impl Signer {
                 .iter()
                 .map(|(k, s)| (header_segment(Some(k)), mac(s))),
         );
-        Self { keys, kid }
+        Self {
+            keys,
+            kid,
+            #[cfg(feature = "eddsa")]
+            ed25519: None,
+        }
+    }
+
+    /// Signs with Ed25519 key `seed`, named `kid`, from now on (HMAC keys are still
+    /// accepted, for passes minted before the switch).
+    #[cfg(feature = "eddsa")]
+    pub(crate) fn with_ed25519(mut self, kid: String, seed: &[u8; 32]) -> Self {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.clone());
+        let segment = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap_or_default());
+        self.ed25519 = Some((segment, kid, ed25519_dalek::SigningKey::from_bytes(seed)));
+        self
+    }
+
+    /// The public keys passes are signed with, as a JWK Set (empty without Ed25519).
+    #[cfg(feature = "eddsa")]
+    pub(crate) fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .ed25519
+            .iter()
+            .map(|(_, kid, key)| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": kid,
+                    "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 
     /// The signed token for `claims`.
     pub(crate) fn sign(&self, claims: &PassClaims) -> Result<String, serde_json::Error> {
-        let (head, key) = &self.keys[0];
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
+        #[cfg(feature = "eddsa")]
+        if let Some((head, _, key)) = &self.ed25519 {
+            use ed25519_dalek::Signer as _;
+            let message = format!("{head}.{payload}");
+            let signature = URL_SAFE_NO_PAD.encode(key.sign(message.as_bytes()).to_bytes());
+            return Ok(format!("{message}.{signature}"));
+        }
+        let (head, key) = &self.keys[0];
         let message = format!("{head}.{payload}");
         let mut mac = key.clone();
         mac.update(message.as_bytes());
@@ -56,12 +106,27 @@ impl Signer {
     pub(crate) fn check(&self, token: &str) -> Option<PassClaims> {
         let (head, rest) = token.split_once('.')?;
         let (payload, signature) = rest.split_once('.')?;
-        let (_, key) = self.keys.iter().find(|(segment, _)| segment == head)?;
         let message = token.get(..head.len() + 1 + payload.len())?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = key.clone();
-        mac.update(message.as_bytes());
-        mac.verify_slice(&signature).ok()?;
+        #[cfg(feature = "eddsa")]
+        let signed_by_ed25519 = match &self.ed25519 {
+            Some((segment, _, key)) if segment == head => {
+                let signature = ed25519_dalek::Signature::from_slice(&signature).ok()?;
+                key.verifying_key()
+                    .verify_strict(message.as_bytes(), &signature)
+                    .ok()?;
+                true
+            }
+            _ => false,
+        };
+        #[cfg(not(feature = "eddsa"))]
+        let signed_by_ed25519 = false;
+        if !signed_by_ed25519 {
+            let (_, key) = self.keys.iter().find(|(segment, _)| segment == head)?;
+            let mut mac = key.clone();
+            mac.update(message.as_bytes());
+            mac.verify_slice(&signature).ok()?;
+        }
         let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
         serde_json::from_slice(&json).ok()
     }
@@ -117,6 +182,51 @@ mod tests {
             Some(claims())
         );
         assert_eq!(unnamed.check("not a token"), None);
+    }
+
+    #[cfg(feature = "eddsa")]
+    #[test]
+    fn ed25519_signs_and_publishes_its_public_key() {
+        let hmac = Signer::new(None, &[5; 32], &[]);
+        let old = hmac.sign(&claims()).unwrap();
+        let signer = Signer::new(None, &[5; 32], &[]).with_ed25519("ed-1".into(), &[6; 32]);
+        let token = signer.sign(&claims()).unwrap();
+        let head: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(head["alg"], "EdDSA");
+        assert_eq!(head["kid"], "ed-1");
+        assert_eq!(signer.check(&token), Some(claims()));
+        assert_eq!(
+            signer.check(&old),
+            Some(claims()),
+            "HMAC passes still accepted"
+        );
+        assert_eq!(hmac.check(&token), None);
+        // A flipped signature byte, or another Ed25519 key, is refused.
+        let (signed, sig) = token.rsplit_once('.').unwrap();
+        let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        sig[0] ^= 1;
+        assert_eq!(
+            signer.check(&format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&sig))),
+            None
+        );
+        let other = Signer::new(None, &[5; 32], &[]).with_ed25519("ed-1".into(), &[7; 32]);
+        assert_eq!(other.check(&token), None);
+        // The JWKS has the public key that checks the token.
+        let jwks = signer.jwks();
+        let x = URL_SAFE_NO_PAD
+            .decode(jwks["keys"][0]["x"].as_str().unwrap())
+            .unwrap();
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+        let (signed, sig) = token.rsplit_once('.').unwrap();
+        let sig =
+            ed25519_dalek::Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
+        assert!(public.verify_strict(signed.as_bytes(), &sig).is_ok());
+        assert_eq!(jwks["keys"][0]["kid"], "ed-1");
     }
 
     #[test]

@@ -33,6 +33,8 @@ mod anqicms;
 pub mod auth_v1;
 pub(crate) mod driver;
 mod idaas;
+#[cfg(feature = "eddsa")]
+mod jwks;
 mod siteverify;
 
 #[doc = include_str!("../../docs/wire-formats.md")]
@@ -51,6 +53,8 @@ pub use auth_v1::AuthV1;
 use driver::{Call, Done, Fault, Input, Lang, Route};
 pub use driver::{MAX_BODY_BYTES, WORK_HEADER};
 pub use idaas::Idaas;
+#[cfg(feature = "eddsa")]
+pub use jwks::Jwks;
 pub use siteverify::Siteverify;
 
 /// A protocol ready to be mounted: made from a protocol's settings, such as [`AuthV1`].

@@ -1,6 +1,7 @@
 //! Writes sample challenges with their answers, for looking at what people will see and for
 //! the measurement scripts: `cargo run --example sample -- [--kind text|slider|click_word]
-//! DIR [COUNT]`.
+//! [--size WIDTHxHEIGHT] DIR [COUNT]` (the size is the text kind's: 160x60 by default,
+//! 240x76 as AnQiCMS asks).
 //!
 //! - text: `sample-N.png`; `answers.txt` lines are `file answer`.
 //! - slider: `sample-N-bg.png`, `sample-N-piece.png` and `sample-N-clean.png` (a fresh
@@ -27,6 +28,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => Kind::Text,
     };
+    let size = match args.iter().position(|a| a == "--size") {
+        Some(i) => {
+            let text = args.get(i + 1).cloned().unwrap_or_default();
+            args.drain(i..=(i + 1).min(args.len() - 1));
+            let (w, h) = text
+                .split_once('x')
+                .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                .ok_or(format!("size {text:?} is not WIDTHxHEIGHT"))?;
+            Some(tower_captcha::Size::new(w, h))
+        }
+        None => None,
+    };
     let dir = args
         .first()
         .cloned()
@@ -39,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut answers = String::new();
     for i in 0..count {
-        let c = captcha.issue(kind).await?;
+        let c = captcha.issue(kind).size(size).await?;
         let answer = captcha
             .answer_of(&c.id)
             .ok_or("a challenge of this engine")?;
@@ -48,7 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Puzzle::Image { png }, Answer::Text(text)) => {
                 std::fs::write(format!("{dir}/sample-{i}.png"), png)?;
                 writeln!(answers, "sample-{i}.png {text}")?;
-                println!("{dir}/sample-{i}.png ({} bytes)", png.len());
+                if count <= 100 {
+                    println!("{dir}/sample-{i}.png ({} bytes)", png.len());
+                }
             }
             (Puzzle::Slider { background, piece }, Answer::Hole { at: p, decoys }) => {
                 std::fs::write(format!("{dir}/sample-{i}-bg.png"), background)?;
@@ -76,5 +91,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     std::fs::write(format!("{dir}/answers.txt"), answers)?;
+    println!("{count} samples and their answers in {dir}");
     Ok(())
 }

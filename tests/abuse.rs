@@ -47,11 +47,23 @@ async fn invalid_requests_from_100_100_addresses_cost_no_one_anything() {
     }
     assert_eq!(h.store.client_entries(), 0, "nothing was counted");
     // Thirty fresh clients are served, each with its full budget.
+    let mut statuses = Vec::new();
     for i in 0..30 {
         let ip = format!("192.0.2.{}", i + 1);
         let (status, _, _) = send(&app, from(&ip, get_req("/auth/v1/captcha/data"))).await;
         assert_eq!(status, StatusCode::OK, "fresh client {ip}");
+        statuses.push(status.as_u16());
     }
+    println!(
+        "after 100 100 addresses sent ?scope=%00: limiter entries {}, 30 fresh clients got {:?}",
+        h.store.client_entries(),
+        statuses
+            .iter()
+            .fold(std::collections::BTreeMap::new(), |mut m, s| {
+                *m.entry(s).or_insert(0) += 1;
+                m
+            })
+    );
 }
 
 #[tokio::test]
@@ -95,6 +107,7 @@ async fn a_client_sending_every_millisecond_still_refills() {
     }
     // The burst of 20, then one per second after it (at 1, 2, 3 and 4 s): a refill that
     // rounds to nothing at this cadence must not be thrown away.
+    println!("one verify per ms for 5 s (burst 20, 1/s): {passed} admitted");
     assert_eq!(passed, 24);
 }
 

@@ -8,7 +8,7 @@ use ab_glyph::{FontArc, PxScale};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use rand::Rng;
 
-const ALPHABET: &[u8] = b"CEHJKMNRTWY3479";
+const ALPHABET: &[u8] = b"CEKMNRT349";
 
 /// 5 random characters of tower-captcha's default alphabet.
 pub fn answer() -> String {

@@ -14,11 +14,13 @@ use super::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution};
 use crate::error::ConfigError;
 use crate::render::text::TextRenderer;
 
-/// The default alphabet: upper-case letters and digits with the look-alikes removed, also
-/// those that become alike once rotated and overlapped (`0 O Q D`, `1 I L`, `2 Z`, `5 S`,
-/// `8 B`, `G`, `U V`, `A 4`, `X Y K`, `P R`, `6 9 C`), and `F`, which the cutting stroke
-/// can turn into an `E`.
-pub const DEFAULT_ALPHABET: &str = "CEHJKMNRTWY3479";
+/// The default alphabet: ten upper-case letters and digits that people tell apart at a
+/// glance in the default picture. Left out are the classic look-alikes (`0 O Q D`, `1 I L`,
+/// `2 Z`, `5 S`, `8 B`, `6 G`, `U V`) and every character that people misread in reading
+/// tests of the hatched picture (`A`, `F`, `H`, `J`, `P`, `W`, `X`, `Y`, `7`, ...: taken for
+/// `4`, `E`, `N` or `K`, `T`, ...). Ten is the least an alphabet may have:
+/// 100 000 answers of 5 characters.
+pub const DEFAULT_ALPHABET: &str = "CEKMNRT349";
 
 /// The font bundled with the crate: DejaVu Sans Bold, subset to printable ASCII
 /// (Bitstream Vera licence, see `assets/fonts/LICENSE-DejaVu.txt`).
@@ -137,18 +139,50 @@ impl fmt::Debug for TextOptions {
     }
 }
 
+/// Characters people type for one another: `(typed, meant)`. A typed character outside the
+/// alphabet counts as the one it is taken for when that one is in the alphabet (an `A` for
+/// the `4` of the default alphabet). Answers never contain a character outside the
+/// alphabet, so this forgives misreads without letting anything else through.
+const LOOK_ALIKES: [(u8, u8); 14] = [
+    (b'A', b'4'),
+    (b'4', b'A'),
+    (b'F', b'E'),
+    (b'Q', b'9'),
+    (b'7', b'T'),
+    (b'T', b'7'),
+    (b'X', b'K'),
+    (b'O', b'0'),
+    (b'0', b'O'),
+    (b'I', b'1'),
+    (b'1', b'I'),
+    (b'S', b'5'),
+    (b'5', b'S'),
+    (b'B', b'8'),
+];
+
 /// The text kind, with its options and the renderer built from them.
 pub(crate) struct TextKind {
     options: TextOptions,
     renderer: TextRenderer,
+    /// Typed ASCII byte → the character it counts as (upper case, look-alikes folded).
+    fold: [u8; 128],
 }
 
 impl TextKind {
     /// The kind for validated `options`.
     pub(crate) fn new(options: TextOptions) -> Self {
+        let mut fold: [u8; 128] = std::array::from_fn(|b| (b as u8).to_ascii_uppercase());
+        let known = |c: u8| options.alphabet.contains(&char::from(c));
+        for (typed, meant) in LOOK_ALIKES {
+            if !known(typed) && known(meant) {
+                fold[usize::from(typed)] = meant;
+                fold[usize::from(typed.to_ascii_lowercase())] = meant;
+            }
+        }
         Self {
             renderer: TextRenderer::new(&options),
             options,
+            fold,
         }
     }
 }
@@ -188,15 +222,18 @@ impl ChallengeKind for TextKind {
 
     fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
         match (answer, solution) {
-            (Answer::Text(answer), Solution::Text(typed)) => check(answer.as_bytes(), typed),
+            (Answer::Text(answer), Solution::Text(typed)) => {
+                check(answer.as_bytes(), typed, &self.fold)
+            }
             _ => false,
         }
     }
 }
 
-/// Case-insensitive, trimmed, constant-time comparison of a typed response with an answer.
-/// Empty, wrong-length or non-ASCII responses are simply wrong.
-fn check(answer: &[u8], response: &str) -> bool {
+/// Trimmed, constant-time comparison of a typed response with an answer, each typed byte
+/// first passed through `fold` (upper case, look-alikes). Empty, wrong-length or non-ASCII
+/// responses are simply wrong.
+fn check(answer: &[u8], response: &str, fold: &[u8; 128]) -> bool {
     let response = response.trim();
     if response.len() != answer.len() {
         return false;
@@ -206,7 +243,7 @@ fn check(answer: &[u8], response: &str) -> bool {
         return false;
     };
     for (dst, src) in buf.iter_mut().zip(response.bytes()) {
-        *dst = src.to_ascii_uppercase();
+        *dst = fold.get(usize::from(src)).copied().unwrap_or(src);
     }
     bool::from(buf.ct_eq(answer))
 }
@@ -218,6 +255,13 @@ mod tests {
 
     #[test]
     fn check_is_case_insensitive_trimmed_and_strict() {
+        let kind = TextKind::new(
+            TextOptions::default()
+                .with_alphabet("AC3F7BDGHJ")
+                .validated()
+                .unwrap(),
+        );
+        let check = |answer: &[u8], typed: &str| check(answer, typed, &kind.fold);
         assert!(check(b"AC3F7", "AC3F7"));
         assert!(check(b"AC3F7", "  ac3f7 \t"));
         assert!(!check(b"AC3F7", "AC3F"));
@@ -226,6 +270,26 @@ mod tests {
         assert!(!check(b"AC3F7", "AC3F8"));
         assert!(!check(b"AC3F7", "ÀC3F"));
         assert!(!check(b"AC3F7", "AC3F7AC3F7"));
+        // This alphabet has A and 7 but not 4 and T: a typed 4 or T is taken for them.
+        assert!(check(b"AC3F7", "4C3FT"));
+        assert!(!check(b"AC3F7", "AC3FY"));
+    }
+
+    #[test]
+    fn look_alikes_outside_the_alphabet_count_as_the_character_they_are_taken_for() {
+        let kind = TextKind::new(TextOptions::default().validated().unwrap());
+        let answer = Answer::Text("4KET9".into());
+        for typed in ["4KET9", "AKET9", "akeT9", "4XE79", "4kf7q", "AXF7Q"] {
+            assert!(kind.check(&answer, &Solution::from(typed), ""), "{typed}");
+        }
+        // Look-alikes of characters that are not in the answer, or not look-alikes at all.
+        for typed in ["4KET8", "4KETG", "HKET9", "4KEY9", "4KET99", "4 KET9"] {
+            assert!(!kind.check(&answer, &Solution::from(typed), ""), "{typed}");
+        }
+        // Folding never turns an alphabet character into another one.
+        for &c in &kind.options.alphabet {
+            assert_eq!(kind.fold[c as usize], c as u8);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use image::Rgb;
 
 use super::mix;
 
-const SLOTS: usize = 1024; // a quarter full at most: short probes
+const SLOTS: usize = 1024; // half full at most: short probes
 
 pub(crate) struct Canvas {
     width: u32,
@@ -19,6 +19,8 @@ pub(crate) struct Canvas {
     palette: Vec<Rgb<u8>>,
     keys: Box<[u32; SLOTS]>,
     values: Box<[u8; SLOTS]>,
+    /// Keys in the table: the palette's colours, then extra colours and their nearest entry.
+    used: usize,
 }
 
 /// A colour to draw with, and what blending it over each palette entry gave before.
@@ -38,6 +40,7 @@ impl Canvas {
             palette: Vec::with_capacity(256),
             keys: Box::new([0; SLOTS]),
             values: Box::new([0; SLOTS]),
+            used: 0,
         };
         canvas.index_of(background);
         canvas
@@ -61,13 +64,20 @@ impl Canvas {
                 return self.values[slot];
             }
             if self.keys[slot] == 0 {
-                let Ok(next) = u8::try_from(self.palette.len()) else {
-                    return self.nearest(colour);
+                let value = match u8::try_from(self.palette.len()) {
+                    Ok(next) => {
+                        self.palette.push(colour);
+                        next
+                    }
+                    // The palette is full and no longer changes: remember the nearest entry
+                    // while the table has room, as a search costs 256 distances.
+                    Err(_) if self.used >= SLOTS / 2 => return self.nearest(colour),
+                    Err(_) => self.nearest(colour),
                 };
                 self.keys[slot] = key;
-                self.values[slot] = next;
-                self.palette.push(colour);
-                return next;
+                self.values[slot] = value;
+                self.used += 1;
+                return value;
             }
             slot = (slot + 1) % SLOTS;
         }

@@ -74,6 +74,17 @@ impl fmt::Debug for ClientKey {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestClient(pub(crate) Option<ClientKey>);
 
+impl RequestClient {
+    /// The client of a request inside the layer: as the layer found it, else the peer.
+    /// What the guard and the extractor present a pass with.
+    pub(crate) fn of(parts: &Parts) -> Option<ClientKey> {
+        match parts.extensions.get::<RequestClient>() {
+            Some(found) => found.0,
+            None => ClientIdentity::peer().client_of(parts),
+        }
+    }
+}
+
 /// How the captcha routes and the guard find a request's client.
 #[derive(Clone)]
 pub struct ClientIdentity(Identity);

@@ -15,6 +15,7 @@ use http::request::Parts;
 use http::{HeaderName, StatusCode};
 
 use crate::Captcha;
+use crate::client::RequestClient;
 use crate::error::RedeemError;
 use crate::guard::{HEADER, describe, rejection, token_from};
 use crate::pass::VerifiedCaptcha;
@@ -132,7 +133,11 @@ async fn extract(parts: &mut Parts) -> Result<VerifiedCaptcha, Reason> {
         .ok_or(Reason::MissingLayer)?;
     let token =
         token_from(&parts.headers, &HeaderName::from_static(HEADER)).map_err(Reason::Redeem)?;
-    let claims = captcha.redeem(&token, None).await.map_err(Reason::Redeem)?;
+    let client = RequestClient::of(parts);
+    let claims = captcha
+        .redeem_by(&token, None, client)
+        .await
+        .map_err(Reason::Redeem)?;
     let verified = VerifiedCaptcha::new(claims);
     // A second extractor in the same request must not spend the credential again.
     parts.extensions.insert(verified.clone());

@@ -345,6 +345,24 @@ async fn a_bound_pass_is_taken_only_from_its_client() {
     // Without a client to compare with, a bound pass is refused.
     let pass = earn("192.0.2.10").await;
     assert!(h.captcha.redeem(&pass, None).await.is_err());
+
+    // The extractor alone (no guard) compares the same client as the guard.
+    let bare = Router::new()
+        .route(
+            "/bare",
+            axum::routing::post(|_: VerifiedCaptcha| async { "bare" }),
+        )
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let pass = earn("192.0.2.10").await;
+    let (status, _, _) = send(&bare, from("192.0.2.10", post_with_token("/bare", &pass))).await;
+    assert_eq!(status, StatusCode::OK, "its own client");
+    let pass = earn("192.0.2.10").await;
+    let (status, _, body) = send(&bare, from("192.0.2.11", post_with_token("/bare", &pass))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, 4015),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -347,3 +347,43 @@ async fn difficulty_follows_a_clients_rate() {
         .unwrap();
     assert_eq!(max(&calm), 1_000);
 }
+
+#[tokio::test]
+async fn a_refused_issue_does_not_cost_the_work_that_paid_for_it() {
+    let h = Harness::with(|b| {
+        b.pow(PowOptions::default().with_max_number(2_000))
+            .require_work_for_pictures(true)
+            .issue_rate_limit(Some(RateLimit::new(3, Duration::from_secs(3600))))
+    });
+    let app = app(&h);
+    let from = |mut req: Request<Body>| {
+        let addr = std::net::SocketAddr::from(([192, 0, 2, 20], 40_000));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        req
+    };
+    let priced = |payload: &str| {
+        from(
+            Request::get("/auth/v1/captcha/data")
+                .header("x-captcha-work", payload)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    // Two proofs of work and one picture use the budget of 3 issues.
+    let mut paid = Vec::new();
+    for _ in 0..2 {
+        let (status, _, c) = send(&app, from(get_req("/altcha/challenge"))).await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        paid.push(solve(&c));
+    }
+    let (status, _, body) = send(&app, priced(&paid[0])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The next picture is refused by the limit: the work that paid for it is not spent,
+    // and still turns into a pass.
+    let (status, _, body) = send(&app, priced(&paid[1])).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let (status, _, body) = send(&app, from(verify_form(&paid[1]))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["verified"], true);
+}

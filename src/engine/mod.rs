@@ -297,15 +297,23 @@ impl Captcha {
             return Err(IssueError::InvalidSize(size.width, size.height));
         }
         let now = self.now();
-        if self.inner.work_for_pictures && kind != Kind::Pow {
-            self.spend_work(work, client, now).await?;
-        }
+        // The price of a picture: read before counting, spent only once the issue is
+        // admitted, so that a refused issue does not cost the client its work.
+        let work = if self.inner.work_for_pictures && kind != Kind::Pow {
+            let payload = work.ok_or(IssueError::WorkRequired)?;
+            Some(pow::read_payload(payload).ok_or(IssueError::WorkRefused)?)
+        } else {
+            None
+        };
         let pressure = self
             .inner
             .limiter
             .admit(&*self.inner.store, Action::Issue, client, now)
             .await
             .map_err(|Refused(retry_after)| IssueError::RateLimited { retry_after })?;
+        if let Some((id, solution)) = work {
+            self.spend_work(&id, solution, client, now).await?;
+        }
         let expires_at = now.saturating_add(millis(self.inner.challenge_ttl));
         let sealed = self.with_rng(|rng| Sealed {
             kind,
@@ -361,15 +369,14 @@ impl Captcha {
     /// Spends the proof of work that pays for a picture.
     async fn spend_work(
         &self,
-        payload: Option<&str>,
+        id: &str,
+        solution: Solution,
         client: Option<ClientKey>,
         now: u64,
     ) -> Result<(), IssueError> {
-        let payload = payload.ok_or(IssueError::WorkRequired)?;
-        let (id, solution) = pow::read_payload(payload).ok_or(IssueError::WorkRefused)?;
         let mut kind = None;
         match self
-            .settle_inner(&id, solution, Some(Kind::Pow), client, now, &mut kind)
+            .settle_inner(id, solution, Some(Kind::Pow), client, now, &mut kind)
             .await
         {
             Ok(_) => Ok(()),
@@ -538,19 +545,18 @@ impl Captcha {
             Err(VerifyError::Sign) => "internal",
         };
         crate::metrics::verified(kind, result);
-        let client = self.client_tag(client);
         match &outcome {
             Err(VerifyError::Wrong { attempts_left }) => tracing::info!(
                 outcome = result,
                 kind = kind.map(Kind::as_str),
                 attempts_left,
-                %client,
+                client = %self.client_tag(client),
                 "captcha verify"
             ),
             _ => tracing::info!(
                 outcome = result,
                 kind = kind.map(Kind::as_str),
-                %client,
+                client = %self.client_tag(client),
                 "captcha verify"
             ),
         }

@@ -7,7 +7,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::{Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, token_from};
-use crate::client::{ClientIdentity, RequestClient};
+use crate::client::RequestClient;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::driver::Lang;
@@ -56,10 +56,7 @@ where
         ResponseFuture::new(Box::pin(async move {
             // The client as the captcha layer outside found it, else the peer.
             let (parts, body) = req.into_parts();
-            let client = match parts.extensions.get::<RequestClient>() {
-                Some(found) => found.0,
-                None => ClientIdentity::peer().client_of(&parts),
-            };
+            let client = RequestClient::of(&parts);
             let mut req = Request::from_parts(parts, body);
             let result = match token_from(req.headers(), &layer.header) {
                 Ok(token) => {

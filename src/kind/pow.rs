@@ -67,9 +67,10 @@ impl PowOptions {
     }
 
     /// Raises the difficulty for clients whose recent request rate is high: up to
-    /// `ceiling` times `max_number` (1 turns it off, the default; at most 64). The factor
-    /// follows the rate limiter's view of the client's address prefix, doubling for each
-    /// quarter of its issue budget it has used, and falls back as it calms down.
+    /// `ceiling` times `max_number` (1, 2, 4, 8 or 16; 1 turns it off, the default), and
+    /// never above 10 000 000. The factor follows the rate limiter's view of the client's
+    /// address prefix, doubling for each quarter of its issue budget it has used (four
+    /// doublings at most), and falls back as it calms down.
     pub fn with_adaptive(mut self, ceiling: u32) -> Self {
         self.adaptive = ceiling;
         self
@@ -80,8 +81,10 @@ impl PowOptions {
         if !(1_000..=MAX_MAX_NUMBER).contains(&self.max_number) {
             return Err(ConfigError::Pow("max_number must be 1 000 ..= 10 000 000"));
         }
-        if !(1..=64).contains(&self.adaptive) {
-            return Err(ConfigError::Pow("the adaptive ceiling must be 1 ..= 64"));
+        if !matches!(self.adaptive, 1 | 2 | 4 | 8 | 16) {
+            return Err(ConfigError::Pow(
+                "the adaptive ceiling must be 1, 2, 4, 8 or 16",
+            ));
         }
         Ok(self)
     }
@@ -194,7 +197,11 @@ impl ChallengeKind for PowKind {
 
     fn answer(&self, rng: &mut dyn RngCore, pressure: u32) -> Answer {
         let factor = 1u64 << pressure.min(self.options.adaptive.ilog2());
-        let max_number = self.options.max_number.saturating_mul(factor);
+        let max_number = self
+            .options
+            .max_number
+            .saturating_mul(factor)
+            .min(MAX_MAX_NUMBER);
         Answer::Work {
             number: rng.random_range(0..=max_number),
             max_number,
@@ -506,7 +513,25 @@ mod tests {
         assert_eq!(max_of(0), 1_000);
         assert_eq!(max_of(1), 2_000);
         assert_eq!(max_of(3), 8_000);
-        assert_eq!(max_of(9), 8_000, "capped at the ceiling");
+        assert_eq!(max_of(4), 8_000, "capped at the ceiling");
+        let steep = PowKind::new(
+            PowOptions::default()
+                .with_max_number(5_000_000)
+                .with_adaptive(16)
+                .validated()
+                .unwrap(),
+            vec![[7; 32]],
+        );
+        assert!(
+            matches!(
+                steep.answer(&mut rand::rng(), 4),
+                Answer::Work {
+                    max_number: 10_000_000,
+                    ..
+                }
+            ),
+            "never above the largest maxnumber"
+        );
         let fixed = PowKind::new(PowOptions::default(), vec![[7; 32]]);
         assert!(matches!(
             fixed.answer(&mut rand::rng(), 5),
@@ -532,6 +557,8 @@ mod tests {
                 .is_err()
         );
         assert!(PowOptions::default().with_adaptive(0).validated().is_err());
-        assert!(PowOptions::default().with_adaptive(65).validated().is_err());
+        assert!(PowOptions::default().with_adaptive(3).validated().is_err());
+        assert!(PowOptions::default().with_adaptive(32).validated().is_err());
+        assert!(PowOptions::default().with_adaptive(16).validated().is_ok());
     }
 }

@@ -10,9 +10,9 @@ use ab_glyph_rasterizer::point;
 use image::{Rgb, RgbImage};
 use rand::Rng;
 
-use super::Coverage;
 use super::glyph::Glyph;
 use super::scene::{blend, hsl};
+use super::{Coverage, Hatch};
 
 /// The share of each hatch period drawn in the halo's colour.
 const HATCH_SHARE: f32 = 0.42;
@@ -82,11 +82,13 @@ pub(crate) fn draw_glyph(img: &mut RgbImage, glyph: &Glyph, (cx, cy): (f32, f32)
     }
     // The ink, hatched: stripes of the halo's colour, a little wider than two pixels, so
     // that a 3x3 morphological filter does not close them (measured: see the module docs).
-    let (hs, hc) = hatch_angle.sin_cos();
+    let hatch = Hatch::new(hatch_angle, hatch_period);
     coverage.fill(&glyph.segments(place(0.0, 0.0)), w, h, |x, y, a| {
-        let across = (x as f32 - cx) * hc + (y as f32 - cy) * hs;
-        let phase = (across / hatch_period).rem_euclid(1.0);
-        let colour = if phase < HATCH_SHARE { halo } else { ink };
+        let colour = if hatch.phase(x, y) < HATCH_SHARE {
+            halo
+        } else {
+            ink
+        };
         blend(img, x, y, colour, a);
     });
 }

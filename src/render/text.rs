@@ -23,7 +23,7 @@ use rand::Rng;
 
 use super::canvas::Canvas;
 use super::glyph::{Glyph, flatten};
-use super::{Coverage, stroke_outline};
+use super::{Coverage, Hatch, stroke_edges, stroke_outline};
 use crate::kind::Size;
 use crate::kind::text::TextOptions;
 
@@ -75,11 +75,7 @@ impl TextRenderer {
 
         // Font size: as large as the height allows, shrunk until the row fits with the
         // glyphs' boxes just touching.
-        let overlap = 0.0;
-        let row_em: f32 = glyphs
-            .iter()
-            .map(|(g, s, _, _)| g.size.0 * s * (1.0 - overlap))
-            .sum();
+        let row_em: f32 = glyphs.iter().map(|(g, s, _, _)| g.size.0 * s).sum();
         let margin = w * 0.06;
         let size = (h * 0.80).min((w - 2.0 * margin) / row_em.max(0.1));
         let slack = (w - 2.0 * margin - row_em * size).max(0.0);
@@ -115,11 +111,12 @@ impl TextRenderer {
         let mut centres = Vec::with_capacity(glyphs.len());
         let mut segments = Vec::new();
         let mut placed = Vec::new();
+        let mut outline_ring = Vec::new();
         for (glyph, scale, angle, shear) in glyphs {
             let px = size * scale;
             let half_w = glyph.size.0 * px / 2.0;
             let cx = cursor + half_w;
-            cursor += 2.0 * half_w * (1.0 - overlap);
+            cursor += 2.0 * half_w;
             let jitter = ((h - glyph.size.1 * px) / 2.0).max(0.0) * 0.7;
             let cy = h / 2.0 + rng.random_range(-jitter..=jitter);
             centres.push(point(cx, cy));
@@ -140,20 +137,17 @@ impl TextRenderer {
             let colour = dark(rng);
             colours.push(colour);
             let mut pen = img.pen(colour);
-            let (sin, cos) = rng.random_range(0.0..std::f32::consts::PI).sin_cos();
-            let (sin, cos) = (sin / period, cos / period);
+            let hatch = Hatch::new(rng.random_range(0.0..std::f32::consts::PI), period);
             coverage.fill(&segments, width, height, |x, y, a| {
                 let i = (y * width + x) as usize;
-                // The fraction of the stripe coordinate (in periods, within ±80 at any
-                // size), kept positive by an offset: `floor` and `rem_euclid` are library
-                // calls on x86-64.
-                let t = x as f32 * cos + y as f32 * sin + 256.0;
-                if t - (t as u32) as f32 >= GAP {
+                if hatch.phase(x, y) >= GAP {
                     img.blend(i, &mut pen, a);
                     ink[i] = ink[i].max((a * 255.0) as u8);
                 }
             });
-            coverage.fill(&outline_of(&segments, outline), width, height, |x, y, a| {
+            outline_ring.clear();
+            stroke_edges(&segments, outline, &mut outline_ring);
+            coverage.fill(&outline_ring, width, height, |x, y, a| {
                 let i = (y * width + x) as usize;
                 img.blend(i, &mut pen, a);
                 ink[i] = ink[i].max((a * 255.0) as u8);
@@ -229,26 +223,6 @@ impl TextRenderer {
 
 /// The share of each hatch period left empty inside a glyph.
 const GAP: f32 = 0.5;
-
-/// The outline of a glyph drawn `width` pixels wide: a quad around every edge, all wound
-/// the same way so that where they overlap the coverage adds up instead of cancelling.
-fn outline_of(edges: &[(Point, Point)], width: f32) -> Vec<(Point, Point)> {
-    let half = width / 2.0;
-    let mut quads = Vec::with_capacity(edges.len() * 4);
-    for &(a, b) in edges {
-        let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
-        let (nx, ny) = (-dy / len * half, dx / len * half);
-        let corners = [
-            point(a.x + nx, a.y + ny),
-            point(b.x + nx, b.y + ny),
-            point(b.x - nx, b.y - ny),
-            point(a.x - nx, a.y - ny),
-        ];
-        quads.extend((0..4).map(|k| (corners[k], corners[(k + 1) % 4])));
-    }
-    quads
-}
 
 fn light(rng: &mut (impl Rng + ?Sized)) -> Rgb<u8> {
     Rgb([

@@ -291,6 +291,16 @@ pub(crate) fn aes_ecb_decrypt(key: &str, ciphertext: &str) -> Option<String> {
     String::from_utf8(plain).ok()
 }
 
+/// Lower-case hex of `bytes` (hashes in logs, keys and file names, ALTCHA's challenge).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

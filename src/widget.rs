@@ -56,7 +56,7 @@ struct File {
 impl File {
     fn new(body: &'static str, content_type: &'static str, extension: &'static str) -> Self {
         let digest = sha2::Sha256::digest(body.as_bytes());
-        let hash = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = crate::seal::hex(&digest[..5]);
         Self {
             hash,
             content_type,

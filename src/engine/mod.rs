@@ -513,7 +513,7 @@ impl Captcha {
             Some(ClientKey::Ip(ip)) if self.inner.log_addresses => ip.to_string(),
             Some(c) => {
                 let tag = self.keyed_hash(b"log tag", c);
-                tag[..6].iter().map(|b| format!("{b:02x}")).collect()
+                crate::seal::hex(&tag[..6])
             }
         }
     }

@@ -24,6 +24,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution};
 use crate::error::ConfigError;
+use crate::seal::hex;
 
 /// The algorithm name of ALTCHA's format; the only one spoken here.
 pub const ALGORITHM: &str = "SHA-256";
@@ -147,15 +148,6 @@ pub(crate) fn work(salt: &str, number: u64) -> String {
     hasher.update(salt.as_bytes());
     hasher.update(number.to_string().as_bytes());
     hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
 }
 
 fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {

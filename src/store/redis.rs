@@ -48,6 +48,7 @@ use super::{
     BoxFuture, Bucket, RateDecision, Settled, Store, StoreError, TicketRecord, TicketTake,
 };
 use crate::id::Id;
+use crate::seal::hex;
 
 /// Settles a verify. `ARGV`: passed (`1`/`0`), attempt limit, TTL in ms. Reply: `{1}` used,
 /// `{2}` passed, `{3, attempts_left}` wrong, `{4}` locked.
@@ -408,10 +409,6 @@ where
             .map_err(|_| unexpected("failures script reply"))?;
         Ok((count, ends))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unexpected(what: &'static str) -> StoreError {

@@ -89,10 +89,24 @@ impl RequestClient {
 #[derive(Clone)]
 pub struct ClientIdentity(Identity);
 
+/// The one forwarding header the trusted proxies write (see
+/// [`ClientIdentity::forwarding_header`]). Only that header is read: a client could send
+/// any of the others itself, and a proxy passes on what it does not write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, most load balancers; the default).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), its `for=` parameters.
+    Forwarded,
+    /// `X-Real-IP`.
+    XRealIp,
+}
+
 #[derive(Clone)]
 enum Identity {
     Peer,
-    Proxies(Arc<[Cidr]>),
+    Proxies(Arc<[Cidr]>, ForwardingHeader),
     Custom(Arc<KeyFn>),
 }
 
@@ -115,9 +129,10 @@ impl ClientIdentity {
 
     /// Behind reverse proxies at these addresses or networks (`"10.0.0.0/8"`,
     /// `"2001:db8::/32"`, `"127.0.0.1"`): when the peer is one of them, the client is the
-    /// right-most address of `Forwarded` (`for=`), else of `X-Forwarded-For`, else
-    /// `X-Real-IP`, that is not itself a trusted proxy. Requests from any other peer are
-    /// counted by the peer address, whatever headers they carry.
+    /// right-most address of `X-Forwarded-For` (or the header named with
+    /// [`forwarding_header`](Self::forwarding_header)) that is not itself a trusted proxy.
+    /// Requests from any other peer are counted by the peer address, whatever headers they
+    /// carry.
     pub fn behind_proxies<'a>(
         proxies: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, ConfigError> {
@@ -125,7 +140,19 @@ impl ClientIdentity {
             .into_iter()
             .map(|p| Cidr::parse(p).ok_or_else(|| ConfigError::Proxy(p.to_owned())))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self(Identity::Proxies(cidrs.into())))
+        Ok(Self(Identity::Proxies(
+            cidrs.into(),
+            ForwardingHeader::default(),
+        )))
+    }
+
+    /// Which header the trusted proxies of [`behind_proxies`](Self::behind_proxies) write
+    /// the client into (default `X-Forwarded-For`). No effect on the other identities.
+    pub fn forwarding_header(self, header: ForwardingHeader) -> Self {
+        match self.0 {
+            Identity::Proxies(proxies, _) => Self(Identity::Proxies(proxies, header)),
+            other => Self(other),
+        }
     }
 
     /// A key of the app's choosing, e.g. from a device id header (`None`: the request
@@ -138,13 +165,13 @@ impl ClientIdentity {
     pub fn client_of(&self, parts: &Parts) -> Option<ClientKey> {
         match &self.0 {
             Identity::Peer => peer(parts).map(ClientKey::from),
-            Identity::Proxies(proxies) => {
+            Identity::Proxies(proxies, header) => {
                 let peer = peer(parts)?;
                 let trusted = |ip: &IpAddr| proxies.iter().any(|c| c.contains(*ip));
                 if !trusted(&peer) {
                     return Some(peer.into());
                 }
-                let hops = forwarded_hops(parts);
+                let hops = forwarded_hops(parts, *header);
                 // Right to left: the first hop that is not a trusted proxy; if every hop is
                 // trusted, the left-most one.
                 let client = hops
@@ -165,8 +192,12 @@ impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Identity::Peer => f.write_str("ClientIdentity::Peer"),
-            Identity::Proxies(p) => {
-                write!(f, "ClientIdentity::BehindProxies({} networks)", p.len())
+            Identity::Proxies(p, header) => {
+                write!(
+                    f,
+                    "ClientIdentity::BehindProxies({} networks, {header:?})",
+                    p.len()
+                )
             }
             Identity::Custom(_) => f.write_str("ClientIdentity::Custom"),
         }
@@ -185,10 +216,9 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
 }
 
-/// The addresses the forwarding headers list, left (origin) to right (nearest proxy):
-/// `Forwarded` if present, else `X-Forwarded-For`, else `X-Real-IP`. Unreadable entries end
-/// the list at that point (nothing left of an entry that cannot be read is trusted).
-fn forwarded_hops(parts: &Parts) -> Vec<IpAddr> {
+/// The addresses `header` lists, left (origin) to right (nearest proxy). Unreadable entries
+/// end the list at that point (nothing left of an entry that cannot be read is trusted).
+fn forwarded_hops(parts: &Parts, header: ForwardingHeader) -> Vec<IpAddr> {
     let values = |name: &str| -> Vec<String> {
         parts
             .headers
@@ -199,9 +229,8 @@ fn forwarded_hops(parts: &Parts) -> Vec<IpAddr> {
             .map(|s| s.trim().to_owned())
             .collect()
     };
-    let forwarded = values("forwarded");
-    let entries: Vec<Option<IpAddr>> = if !forwarded.is_empty() {
-        forwarded
+    let entries: Vec<Option<IpAddr>> = match header {
+        ForwardingHeader::Forwarded => values("forwarded")
             .iter()
             .map(|element| {
                 element.split(';').find_map(|pair| {
@@ -210,14 +239,12 @@ fn forwarded_hops(parts: &Parts) -> Vec<IpAddr> {
                         .then(|| parse_node(value))?
                 })
             })
-            .collect()
-    } else {
-        let xff = values("x-forwarded-for");
-        if !xff.is_empty() {
-            xff.iter().map(|v| parse_node(v)).collect()
-        } else {
-            values("x-real-ip").iter().map(|v| parse_node(v)).collect()
-        }
+            .collect(),
+        ForwardingHeader::XForwardedFor => values("x-forwarded-for")
+            .iter()
+            .map(|v| parse_node(v))
+            .collect(),
+        ForwardingHeader::XRealIp => values("x-real-ip").iter().map(|v| parse_node(v)).collect(),
     };
     // Keep the readable suffix only.
     let readable = entries.iter().rev().take_while(|e| e.is_some()).count();
@@ -341,21 +368,29 @@ mod tests {
             ],
         );
         assert_eq!(id.client_of(&p), ip("198.51.100.10"));
-        // `Forwarded` wins over `X-Forwarded-For`, with ports and brackets.
-        let p = parts(
+        // Only the configured header is read: a `Forwarded` or `X-Real-IP` the client sent
+        // itself, passed on by a proxy that writes `X-Forwarded-For`, changes nothing.
+        let both = parts(
             "10.0.0.1",
             &[
                 (
                     "forwarded",
                     r#"for=6.6.6.6, for="[2001:db8::7]:4711";proto=https"#,
                 ),
+                ("x-real-ip", "5.5.5.5"),
                 ("x-forwarded-for", "198.51.100.11"),
             ],
         );
-        assert_eq!(id.client_of(&p), ip("2001:db8::7"));
-        // `X-Real-IP` last.
+        assert_eq!(id.client_of(&both), ip("198.51.100.11"));
+        let only_spoofed = parts("10.0.0.1", &[("forwarded", "for=6.6.6.6")]);
+        assert_eq!(id.client_of(&only_spoofed), ip("10.0.0.1"));
+        // `Forwarded`, with ports and brackets, when the proxies write that one.
+        let rfc = id.clone().forwarding_header(ForwardingHeader::Forwarded);
+        assert_eq!(rfc.client_of(&both), ip("2001:db8::7"));
+        let real = id.clone().forwarding_header(ForwardingHeader::XRealIp);
         let p = parts("10.0.0.1", &[("x-real-ip", "198.51.100.12:80")]);
-        assert_eq!(id.client_of(&p), ip("198.51.100.12"));
+        assert_eq!(real.client_of(&p), ip("198.51.100.12"));
+        assert_eq!(real.client_of(&both), ip("5.5.5.5"));
         // Every hop trusted: the left-most; no header: the proxy itself.
         let p = parts("10.0.0.1", &[("x-forwarded-for", "10.0.0.5, 10.0.0.6")]);
         assert_eq!(id.client_of(&p), ip("10.0.0.5"));

@@ -73,7 +73,7 @@ pub mod store;
 pub mod testing;
 pub mod widget;
 
-pub use client::{ClientIdentity, ClientKey};
+pub use client::{ClientIdentity, ClientKey, ForwardingHeader};
 pub use engine::{Captcha, CaptchaBuilder, Challenge, Issue};
 pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
 #[cfg(feature = "axum")]

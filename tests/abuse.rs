@@ -190,6 +190,18 @@ async fn spoofed_forwarding_headers_never_change_the_key() {
     )
     .await;
     assert_eq!(statuses, [200, 200, 429, 200]);
+    // A `Forwarded` header the client wrote itself, passed on by a proxy that writes
+    // `X-Forwarded-For`, is not read: a new value each time buys no new budget.
+    let sneaky = |n: u32| {
+        let req = Request::get("/auth/v1/captcha/data")
+            .header("forwarded", format!("for=203.0.115.{n}"))
+            .header("x-forwarded-for", "198.51.100.77")
+            .body(Body::empty())
+            .unwrap();
+        from("10.1.1.1", req)
+    };
+    let statuses = futures_statuses(&app, (0..3).map(sneaky).collect()).await;
+    assert_eq!(statuses, [200, 200, 429], "counted by the proxy's header");
 }
 
 async fn futures_statuses(app: &Router, reqs: Vec<Request<Body>>) -> Vec<u16> {

@@ -1,7 +1,11 @@
-//! `RedisStore` against a real `redis-server` started by the test: the store conformance
-//! suite, two instances sharing one server, and a server that dies mid-run and comes back.
+//! `RedisStore` against a real `redis-server` and a real Redis Cluster (three primaries,
+//! three replicas) started by the tests: two instances sharing one server or one cluster
+//! (challenges, passes, rate limits, lockouts, siteverify's idempotent replies), a thousand
+//! racing requests, a server that dies mid-run and comes back, the store conformance suite
+//! on the cluster, and a primary killed under traffic.
 #![cfg(feature = "redis")]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -9,30 +13,69 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::routing::post;
+use common::redis_cluster::RedisCluster;
 use common::redis_server::RedisServer;
 use common::*;
 use http::StatusCode;
+use serde_json::json;
+use tower_captcha::protocol::{AuthV1, Siteverify};
 use tower_captcha::store::RedisStore;
-use tower_captcha::{Captcha, Kind, StoreError};
+use tower_captcha::{Captcha, CaptchaLayer, Kind, StoreError};
 
-/// One app instance: its own connection, engine, layers and router.
+const SV_SECRET: &str = "siteverify secret of the redis tests";
+
+/// Where the instances keep their state.
+#[derive(Clone)]
+enum Target {
+    Server(String),
+    Cluster(Vec<String>),
+}
+
+impl Target {
+    async fn store(&self, prefix: &str, timeout: Duration) -> RedisStore {
+        let builder = match self {
+            Target::Server(url) => RedisStore::builder(url),
+            Target::Cluster(nodes) => RedisStore::cluster_builder(nodes.clone()),
+        };
+        builder
+            .prefix(prefix)
+            .op_timeout(timeout)
+            .connect_timeout(timeout)
+            .connect()
+            .await
+            .expect("redis reachable")
+    }
+}
+
+/// One app instance: its own connection, engine, layers and router (Auth v1, siteverify,
+/// and `/any` guarded for any scope).
 struct Instance {
     captcha: Captcha,
     app: Router,
 }
 
-async fn instance(url: &str, prefix: &str) -> Instance {
-    instance_keyed(url, prefix, SECRET).await
+impl Instance {
+    fn new(captcha: Captcha) -> Self {
+        let layer = CaptchaLayer::builder(captcha.clone())
+            .mount(AuthV1::new())
+            .mount(Siteverify::new(SV_SECRET))
+            .build()
+            .unwrap();
+        let app = Router::new()
+            .route("/any", post(|| async { "any" }))
+            .route_layer(captcha.require())
+            .layer(layer);
+        Self { captcha, app }
+    }
 }
 
-async fn instance_keyed(url: &str, prefix: &str, secret: &[u8]) -> Instance {
-    let store = RedisStore::builder(url)
-        .prefix(prefix)
-        .op_timeout(Duration::from_millis(500))
-        .connect_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .expect("redis reachable");
+async fn instance(target: &Target, prefix: &str) -> Instance {
+    instance_keyed(target, prefix, SECRET).await
+}
+
+async fn instance_keyed(target: &Target, prefix: &str, secret: &[u8]) -> Instance {
+    let store = target.store(prefix, Duration::from_millis(500)).await;
     let captcha = Captcha::builder()
         .secret(secret.to_vec())
         .store(store)
@@ -40,10 +83,7 @@ async fn instance_keyed(url: &str, prefix: &str, secret: &[u8]) -> Instance {
         .verify_rate_limit(None)
         .build()
         .unwrap();
-    Instance {
-        app: app(&captcha),
-        captcha,
-    }
+    Instance::new(captcha)
 }
 
 async fn issue(i: &Instance) -> (String, String) {
@@ -72,15 +112,10 @@ async fn unreachable_or_invalid_redis_is_a_clear_error_at_connect() {
     println!("invalid URL: {err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_share_one_redis() {
-    let Some(server) = RedisServer::start("redis::two_instances_share_one_redis") else {
-        return;
-    };
-    let (a, b) = (
-        instance(&server.url(), "two").await,
-        instance(&server.url(), "two").await,
-    );
+/// Issue on one instance, verify on the other; a pass spent on one is spent on both;
+/// wrong answers add up; another app's challenges stay unknown.
+async fn shares_challenges_and_passes(target: &Target) {
+    let (a, b) = (instance(target, "two").await, instance(target, "two").await);
 
     // Issue on A, verify on B.
     let (token, answer) = issue(&a).await;
@@ -108,10 +143,37 @@ async fn two_instances_share_one_redis() {
     assert_eq!((status, error_code(&body)), (StatusCode::GONE, 4003));
 
     // A challenge issued by another app (its own secret and prefix) is unknown here.
-    let other = instance_keyed(&server.url(), "other-app", &[9u8; 32]).await;
+    let other = instance_keyed(target, "other-app", &[9u8; 32]).await;
     let (token, answer) = issue(&other).await;
     let (status, _, body) = send(&a.app, verify_req(&token, &answer)).await;
     assert_eq!((status, error_code(&body)), (StatusCode::GONE, 4002));
+    println!("challenges, passes and attempt counts shared by two instances");
+}
+
+/// siteverify's idempotent answer, given by one instance, is replayed by the other.
+async fn shares_idempotent_replies(target: &Target) {
+    let (a, b) = (instance(target, "replies").await, instance(target, "replies").await);
+    let (token, answer) = issue(&a).await;
+    let (_, _, body) = send(&a.app, verify_req(&token, &answer)).await;
+    let pass = body["captcha_token"].as_str().unwrap().to_owned();
+    let call = |key: &str| json!({"secret": SV_SECRET, "response": pass, "idempotency_key": key});
+    let (_, _, first) = send(&a.app, post_json("/siteverify", &call("retry-1"))).await;
+    assert_eq!(first["success"], true, "{first}");
+    let (_, _, again) = send(&b.app, post_json("/siteverify", &call("retry-1"))).await;
+    assert_eq!(again, first, "a retry sent to the other instance gets the same answer");
+    let (_, _, other) = send(&b.app, post_json("/siteverify", &call("retry-2"))).await;
+    assert_eq!(other["error-codes"], json!(["timeout-or-duplicate"]), "{other}");
+    println!("siteverify: a retry on the other instance replayed, another key refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_redis() {
+    let Some(server) = RedisServer::start("redis::two_instances_share_one_redis") else {
+        return;
+    };
+    let target = Target::Server(server.url());
+    shares_challenges_and_passes(&target).await;
+    shares_idempotent_replies(&target).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -119,10 +181,13 @@ async fn a_thousand_concurrent_mixed_requests_lose_nothing_and_double_spend_noth
     let Some(server) = RedisServer::start("redis::a_thousand_concurrent_mixed_requests") else {
         return;
     };
-    let (a, b) = (
-        instance(&server.url(), "load").await,
-        instance(&server.url(), "load").await,
-    );
+    races_lose_nothing(&Target::Server(server.url())).await;
+}
+
+/// 200 flows at once across two instances: every challenge passed once, every pass
+/// accepted once.
+async fn races_lose_nothing(target: &Target) {
+    let (a, b) = (instance(target, "load").await, instance(target, "load").await);
     let instances = Arc::new([a, b]);
     // 200 flows, all at once. Each: issue on one instance (1 request), verify the right
     // answer on both instances at once (2), redeem the winning pass on both at once (2).
@@ -194,7 +259,7 @@ async fn redis_down_means_busy_and_recovery_needs_no_restart() {
     let Some(mut server) = RedisServer::start("redis::redis_down_means_busy") else {
         return;
     };
-    let i = instance(&server.url(), "fault").await;
+    let i = instance(&Target::Server(server.url()), "fault").await;
     let (token, answer) = issue(&i).await;
     let pass = {
         let c = i.captcha.issue(Kind::Text).await.unwrap();
@@ -255,14 +320,8 @@ async fn redis_down_means_busy_and_recovery_needs_no_restart() {
 }
 
 /// An instance with rate limits and a lockout, its store on `url`.
-async fn limited_instance(url: &str, fail_closed: bool) -> Instance {
-    let store = RedisStore::builder(url)
-        .prefix("limits")
-        .op_timeout(Duration::from_millis(300))
-        .connect_timeout(Duration::from_millis(300))
-        .connect()
-        .await
-        .expect("redis reachable");
+async fn limited_instance(target: &Target, fail_closed: bool) -> Instance {
+    let store = target.store("limits", Duration::from_millis(300)).await;
     let mut builder = Captcha::builder()
         .secret(SECRET.to_vec())
         .store(store)
@@ -277,11 +336,7 @@ async fn limited_instance(url: &str, fail_closed: bool) -> Instance {
     if fail_closed {
         builder = builder.rate_limits_fail_closed();
     }
-    let captcha = builder.build().unwrap();
-    Instance {
-        app: app(&captcha),
-        captcha,
-    }
+    Instance::new(builder.build().unwrap())
 }
 
 fn from_client(
@@ -299,9 +354,30 @@ async fn two_instances_share_rate_limits_and_lockouts() {
     let Some(mut server) = RedisServer::start("redis::two_instances_share_rate_limits") else {
         return;
     };
+    let target = Target::Server(server.url());
+    let a = shares_limits_and_lockouts(&target).await;
+
+    // Redis down: rate limits fail open by default (issuing needs no store), closed if asked.
+    let closed = limited_instance(&target, true).await;
+    server.stop();
+    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
+    assert_eq!(send(&a.app, req).await.0, StatusCode::OK, "fail open");
+    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
+    assert_eq!(
+        send(&closed.app, req).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "fail closed"
+    );
+    println!(
+        "redis down: the default instance issues (fail open), the fail-closed one answers 429"
+    );
+}
+
+/// One client's issue budget and lockout, spent across two instances; returns one of them.
+async fn shares_limits_and_lockouts(target: &Target) -> Instance {
     let (a, b) = (
-        limited_instance(&server.url(), false).await,
-        limited_instance(&server.url(), false).await,
+        limited_instance(target, false).await,
+        limited_instance(target, false).await,
     );
     // One client's budget of 3 issues, spent across both instances.
     let mut transcript = Vec::new();
@@ -341,19 +417,125 @@ async fn two_instances_share_rate_limits_and_lockouts() {
         );
     }
     println!("three wrong answers across A and B: locked out on both (429, 4029)");
+    a
+}
 
-    // Redis down: rate limits fail open by default (issuing needs no store), closed if asked.
-    let closed = limited_instance(&server.url(), true).await;
-    server.stop();
-    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
-    assert_eq!(send(&a.app, req).await.0, StatusCode::OK, "fail open");
-    let req = from_client("192.0.2.7", get_req("/auth/v1/captcha/data"));
-    assert_eq!(
-        send(&closed.app, req).await.0,
-        StatusCode::TOO_MANY_REQUESTS,
-        "fail closed"
+// --- Redis Cluster ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_store_conformance_suite_passes_on_a_cluster() {
+    let Some(cluster) = RedisCluster::start("redis::the_store_conformance_suite_passes_on_a_cluster")
+    else {
+        return;
+    };
+    let urls = cluster.urls();
+    let make = |case: &'static str| {
+        let urls = urls.clone();
+        async move {
+            let store = RedisStore::cluster_builder(urls)
+                .prefix(format!("conformance-{case}"))
+                .connect()
+                .await
+                .expect("cluster reachable");
+            Arc::new(store)
+        }
+    };
+    let outcomes = run_conformance!(make);
+    for (case, outcome) in &outcomes {
+        match outcome {
+            Ok(()) => println!("cluster conformance: {case} ... ok"),
+            Err(e) => println!("cluster conformance: {case} ... FAILED: {e}"),
+        }
+    }
+    let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_err()).collect();
+    assert!(failed.is_empty(), "{} of {} cases failed", failed.len(), outcomes.len());
+    // The keys landed on every primary: the suite exercised all three shards.
+    for port in cluster.primaries() {
+        let keys: u64 = cluster.cli(port, &["DBSIZE"]).trim().parse().unwrap();
+        println!("primary {port}: {keys} keys");
+        assert!(keys > 0, "primary {port} got no key");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_everything_on_a_cluster() {
+    let Some(cluster) = RedisCluster::start("redis::two_instances_share_everything_on_a_cluster")
+    else {
+        return;
+    };
+    let target = Target::Cluster(cluster.urls());
+    shares_challenges_and_passes(&target).await;
+    shares_idempotent_replies(&target).await;
+    shares_limits_and_lockouts(&target).await;
+    races_lose_nothing(&target).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_primary_killed_under_traffic_accepts_nothing_twice_with_replica_acks() {
+    let Some(mut cluster) = RedisCluster::start("redis::a_primary_killed_under_traffic") else {
+        return;
+    };
+    let report = common::failover::run(
+        &mut cluster,
+        true,
+        4,
+        Duration::from_millis(1_000),
+        Duration::from_millis(3_000),
+        Duration::from_millis(8_000),
+    )
+    .await;
+    println!("{}", common::failover::describe("replica acks", &report));
+    assert!(report.ok > 100, "traffic flowed");
+    assert_eq!(report.challenges_accepted_twice, 0);
+    assert_eq!(report.passes_accepted_twice, 0);
+    assert!(
+        report.recovery_ms < 8_000,
+        "full service before the run ended: {report:?}"
     );
-    println!(
-        "redis down: the default instance issues (fail open), the fail-closed one answers 429"
+}
+
+#[tokio::test]
+async fn a_cluster_with_no_reachable_node_is_a_clear_error_at_connect() {
+    let port = programs::free_port();
+    let err = RedisStore::cluster_builder([format!("redis://127.0.0.1:{port}")])
+        .connect_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
+        "{err:?}"
     );
+    let err = RedisStore::cluster_builder(Vec::<String>::new())
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at least one node"), "{err}");
+    println!("cluster unreachable: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_replica_acks_a_spend_no_replica_acknowledged_is_refused() {
+    let Some(server) = RedisServer::start("redis::with_replica_acks_a_spend_no_replica") else {
+        return;
+    };
+    // A server with no replica: every spend waits 50 ms for an acknowledgement, gets none,
+    // and is refused (fail closed); reads and rate limits are not affected.
+    let store = RedisStore::builder(server.url())
+        .prefix("acks")
+        .wait_for_replicas(1, Duration::from_millis(50))
+        .connect()
+        .await
+        .unwrap();
+    let captcha = Captcha::builder()
+        .secret(SECRET.to_vec())
+        .store(store)
+        .build()
+        .unwrap();
+    let id = captcha.seal_known(Kind::Text, tower_captcha::Answer::Text("HWM3K".into()), None);
+    let started = Instant::now();
+    let err = captcha.verify(&id, "HWM3K", None).await.unwrap_err();
+    println!("verify with no replica to acknowledge: {err} after {:?}", started.elapsed());
+    assert!(matches!(err, tower_captcha::VerifyError::Busy(_)), "{err:?}");
+    assert!(err.to_string().contains("busy") || format!("{err:?}").contains("replicas"), "{err:?}");
 }

@@ -808,6 +808,31 @@ impl Captcha {
         }
     }
 
+    /// The reply remembered under `key` by [`remember_reply`](Self::remember_reply), on any
+    /// instance that shares the store; `None` when there is none or the store failed (then
+    /// the call is simply served again).
+    pub(crate) async fn recall_reply(&self, key: [u8; 16]) -> Option<bytes::Bytes> {
+        let now = self.now();
+        match crate::metrics::store_op("recall", self.inner.store.recall(key, now)).await {
+            Ok(reply) => reply.map(Into::into),
+            Err(e) => {
+                store_failed("recall", e);
+                None
+            }
+        }
+    }
+
+    /// Remembers `reply` under `key` for a pass's lifetime (siteverify's idempotent replies).
+    /// A store failure is logged: the reply was given, only its replay is lost.
+    pub(crate) async fn remember_reply(&self, key: [u8; 16], reply: &[u8]) {
+        let now = self.now();
+        let until = now.saturating_add(millis(self.inner.pass_ttl));
+        let kept = self.inner.store.remember(key, reply, until, now);
+        if let Err(e) = crate::metrics::store_op("remember", kept).await {
+            store_failed("remember", e);
+        }
+    }
+
     /// The answer sealed into challenge `id`, so that tests can solve challenges; `None`
     /// for an id this engine cannot open. Available with the `test-util` feature only.
     #[cfg(feature = "test-util")]

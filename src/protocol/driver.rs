@@ -74,8 +74,11 @@ pub(crate) enum Call {
     RedeemFor {
         credential: String,
         client: Option<ClientKey>,
+        /// A key under which a successful answer is remembered in the store (shared by every
+        /// instance) and replayed to a repeat of the call (siteverify's idempotency).
+        replay: Option<[u8; 16]>,
     },
-    /// No engine call: a protocol's own remembered answer (siteverify's idempotency).
+    /// No engine call: a protocol's fixed answer (a static file, a key set).
     Cached(Response<Bytes>),
 }
 
@@ -251,12 +254,25 @@ where
         Map::new()
     };
     let input = Input { parts, fields };
-    let result = match adapter.parse(route.endpoint, &input) {
-        Ok(call) => run(captcha, call, client, input.header(WORK_HEADER)).await,
-        Err(fault) => Err(fault),
+    let (result, replay) = match adapter.parse(route.endpoint, &input) {
+        Ok(call) => {
+            let replay = match &call {
+                Call::RedeemFor { replay, .. } => *replay,
+                _ => None,
+            };
+            (run(captcha, call, client, input.header(WORK_HEADER)).await, replay)
+        }
+        Err(fault) => (Err(fault), None),
     };
     match result {
-        Ok(done) => adapter.success(route.endpoint, done, &input, lang),
+        Ok(done) => {
+            let fresh = matches!(done, Done::Redeemed(_));
+            let res = adapter.success(route.endpoint, done, &input, lang);
+            if let Some(key) = replay.filter(|_| fresh && res.status() == StatusCode::OK) {
+                captcha.remember_reply(key, res.body()).await;
+            }
+            res
+        }
         Err(fault) => finish(adapter.failure(route.endpoint, &fault, lang), Some(&fault)),
     }
 }
@@ -329,8 +345,29 @@ async fn run(
                 .redeem_from(&credential, scope.as_deref(), client)
                 .await?,
         ),
-        Call::RedeemFor { credential, client } => {
-            Done::Redeemed(captcha.redeem_by(&credential, None, client).await?)
+        Call::RedeemFor {
+            credential,
+            client,
+            replay,
+        } => {
+            let recall = || async move {
+                match replay {
+                    Some(key) => captcha.recall_reply(key).await,
+                    None => None,
+                }
+            };
+            if let Some(reply) = recall().await {
+                return Ok(Done::Cached(json_bytes(StatusCode::OK, reply)));
+            }
+            match captcha.redeem_by(&credential, None, client).await {
+                Ok(claims) => Done::Redeemed(claims),
+                // A repeat that raced the first call: its answer may be remembered by now.
+                Err(RedeemError::Used) if replay.is_some() => match recall().await {
+                    Some(reply) => Done::Cached(json_bytes(StatusCode::OK, reply)),
+                    None => return Err(RedeemError::Used.into()),
+                },
+                Err(e) => return Err(e.into()),
+            }
         }
     })
 }
@@ -495,7 +532,12 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 /// A JSON response that no cache keeps.
 pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut res = Response::new(Bytes::from(bytes));
+    json_bytes(status, Bytes::from(bytes))
+}
+
+/// A JSON response of `body`, already encoded.
+fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
+    let mut res = Response::new(body);
     *res.status_mut() = status;
     res.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

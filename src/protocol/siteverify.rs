@@ -7,13 +7,11 @@
 //! ticket, spent exactly as the guard spends it), `remoteip` (checked when passes are bound to
 //! clients),
 //! `idempotency_key` (a repeat of a successful call with the same key and response, within
-//! the pass lifetime, gets the same answer instead of `timeout-or-duplicate`; remembered by
-//! this instance). Always HTTP 200 with `{"success", "challenge_ts", "hostname", "action",
+//! the pass lifetime, gets the same answer instead of `timeout-or-duplicate`; remembered in
+//! the store, so a repeat sent to another instance gets it too). Always HTTP 200 with `{"success", "challenge_ts", "hostname", "action",
 //! "error-codes"}`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
@@ -25,23 +23,13 @@ use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
 use super::{Adapter, Protocol};
 use crate::error::RedeemError;
 
-/// How long a successful answer is replayed for its idempotency key.
-const REPLAY_FOR: Duration = Duration::from_secs(300);
-/// Most answers remembered for replay.
-const REPLAY_CAPACITY: usize = 10_000;
-
 /// The siteverify route, at `/siteverify` unless moved with [`Siteverify::path`].
 #[derive(Clone)]
 #[must_use]
 pub struct Siteverify {
     path: String,
     secret: Arc<[u8]>,
-    replies: Arc<Mutex<Replies>>,
 }
-
-/// Successful answers by idempotency key (hashed with the response), with when they were
-/// given.
-type Replies = HashMap<[u8; 32], (Instant, Response<Bytes>)>;
 
 impl std::fmt::Debug for Siteverify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +46,6 @@ impl Siteverify {
         Self {
             path: "/siteverify".into(),
             secret: secret.into().into(),
-            replies: Arc::default(),
         }
     }
 
@@ -68,14 +55,19 @@ impl Siteverify {
         self
     }
 
-    fn replay_key(input: &Input) -> Option<[u8; 32]> {
+    /// The store key of a call's idempotent answer: a hash of the idempotency key and the
+    /// response (neither is stored as it is).
+    fn replay_key(input: &Input) -> Option<[u8; 16]> {
         let key = input.string("idempotency_key").ok()?;
         let response = input.string("response").ok()?;
         let mut h = sha2::Sha256::new();
+        h.update(b"siteverify replay\0");
         h.update(key.as_bytes());
         h.update([0]);
         h.update(response.as_bytes());
-        Some(h.finalize().into())
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.finalize()[..16]);
+        Some(out)
     }
 }
 
@@ -141,14 +133,6 @@ impl Adapter for Siteverify {
             Ok(r) if !r.trim().is_empty() => r,
             _ => return Err(Fault::Field("response")),
         };
-        if let Some(key) = Self::replay_key(input) {
-            let replies = self.replies.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, reply)) = replies.get(&key)
-                && at.elapsed() < REPLAY_FOR
-            {
-                return Ok(Call::Cached(reply.clone()));
-            }
-        }
         // Checked against the client a pass is bound to, when passes are bound.
         let client = input
             .string("remoteip")
@@ -158,6 +142,7 @@ impl Adapter for Siteverify {
         Ok(Call::RedeemFor {
             credential: response.to_owned(),
             client,
+            replay: Self::replay_key(input),
         })
     }
 
@@ -167,7 +152,7 @@ impl Adapter for Siteverify {
             Done::Cached(reply) => return reply,
             _ => return self.failure(0, &Fault::Busy, Lang::En),
         };
-        let reply = json(
+        json(
             StatusCode::OK,
             &Reply {
                 success: true,
@@ -176,17 +161,7 @@ impl Adapter for Siteverify {
                 action: Some(claims.scope.unwrap_or_default()),
                 error_codes: Vec::new(),
             },
-        );
-        if let Some(key) = Self::replay_key(input) {
-            let mut replies = self.replies.lock().unwrap_or_else(|p| p.into_inner());
-            if replies.len() >= REPLAY_CAPACITY {
-                replies.retain(|_, (at, _)| at.elapsed() < REPLAY_FOR);
-            }
-            if replies.len() < REPLAY_CAPACITY {
-                replies.insert(key, (Instant::now(), reply.clone()));
-            }
-        }
-        reply
+        )
     }
 
     fn failure(&self, _: u8, fault: &Fault, _: Lang) -> Response<Bytes> {

@@ -22,8 +22,8 @@ const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// An in-memory [`Store`] for single-instance apps.
 ///
-/// Five tables: answered challenges, spent pass ids, tickets, rate-limit buckets and
-/// failure counts, each holding at most `capacity` entries (default 1 000 000, about 100
+/// Six tables: answered challenges, spent pass ids, tickets, rate-limit buckets, failure
+/// counts and remembered replies, each holding at most `capacity` entries (default 1 000 000, about 100
 /// bytes each). A rate-limit bucket lives only while it carries information (until its
 /// theoretical arrival time), so that table is bounded by the request rate, not by the
 /// number of clients ever seen; if it is full anyway, the engine admits (rate limits fail
@@ -38,6 +38,7 @@ pub struct MemoryStore {
     tickets: Table<TicketState>,
     rates: Table<u64>,
     failures: Table<u32>,
+    replies: Table<Box<[u8]>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,13 +73,14 @@ impl MemoryStore {
             tickets: Table::new(capacity),
             rates: Table::new(capacity),
             failures: Table::new(capacity),
+            replies: Table::new(capacity),
         }
     }
 
-    /// Entries held in the tables of answered challenges, spent passes and tickets,
-    /// expired ones not yet swept included.
+    /// Entries held in the tables of answered challenges, spent passes, tickets and
+    /// remembered replies, expired ones not yet swept included.
     pub fn len(&self) -> usize {
-        self.challenges.len() + self.passes.len() + self.tickets.len()
+        self.challenges.len() + self.passes.len() + self.tickets.len() + self.replies.len()
     }
 
     /// Rate-limit buckets and failure counts held, expired ones not yet swept included.
@@ -253,6 +255,7 @@ impl fmt::Debug for MemoryStore {
             .field("tickets", &self.tickets.len())
             .field("rate_buckets", &self.rates.len())
             .field("failure_counts", &self.failures.len())
+            .field("replies", &self.replies.len())
             .field("capacity", &self.challenges.capacity)
             .finish()
     }
@@ -320,6 +323,28 @@ impl Store for MemoryStore {
         Box::pin(std::future::ready(
             self.failures_now(key, add, window_ms, now),
         ))
+    }
+
+    fn remember<'a>(
+        &'a self,
+        key: [u8; 16],
+        reply: &'a [u8],
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let result = self.replies.update(&key, expires_at, now, |kept, _| {
+            if kept.is_none() {
+                *kept = Some(reply.into());
+            }
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn recall(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        let result = self
+            .replies
+            .update(&key, 0, now, |kept, _| kept.as_deref().map(<[u8]>::to_vec));
+        Box::pin(std::future::ready(result))
     }
 }
 

@@ -26,7 +26,7 @@ use std::pin::Pin;
 pub use crate::error::StoreError;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
-pub use redis::{RedisStore, RedisStoreBuilder};
+pub use redis::{RedisConnection, RedisStore, RedisStoreBuilder};
 
 use crate::id::Id;
 
@@ -142,7 +142,7 @@ pub fn load_per_mille(tat: u64, bucket: &Bucket, now: u64) -> u32 {
 }
 
 /// Storage for the state of answered challenges, spent pass ids, tickets, rate-limit
-/// buckets and failure counts. Implementations must be safe to call from many tasks at once and must check expiry on
+/// buckets, failure counts and remembered replies. Implementations must be safe to call from many tasks at once and must check expiry on
 /// every read.
 pub trait Store: Send + Sync + 'static {
     /// Settles one verify of challenge `id` in one atomic step: a right answer (`passed`)
@@ -205,6 +205,19 @@ pub trait Store: Send + Sync + 'static {
         window_ms: u64,
         now: u64,
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>>;
+
+    /// Keeps `reply` under `key` until `expires_at`, unless a reply is kept there already
+    /// (the first one stays). Siteverify's idempotent replies, shared by every instance.
+    fn remember<'a>(
+        &'a self,
+        key: [u8; 16],
+        reply: &'a [u8],
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The reply kept under `key`, unless none was or it has expired.
+    fn recall(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
 }
 
 /// Whether a ticket bound to `bound` may be taken by a caller that requires `required`.

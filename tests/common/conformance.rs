@@ -22,12 +22,12 @@ fn ticket(scope: Option<&str>) -> TicketRecord {
     }
 }
 
-/// Generates one `#[tokio::test]` per case for the store made by `$make`, an async fn
-/// taking the test's name and returning `Option<(Arc<S>, guard)>` (`None`: skipped).
+/// Calls `$callback!($($arg)*; case, case, …,)` with every case of the suite: the one list
+/// of cases, for both ways of running them.
 #[macro_export]
-macro_rules! store_conformance {
-    ($make:path) => {
-        store_conformance!(@cases $make;
+macro_rules! with_conformance_cases {
+    ($callback:ident!($($arg:tt)*)) => {
+        $callback! {$($arg)*;
             right_answer_spends,
             wrong_answers_count_then_lock,
             a_right_answer_after_wrong_ones_passes,
@@ -49,7 +49,18 @@ macro_rules! store_conformance {
             concurrent_requests_never_exceed_a_budget,
             failures_count_within_a_window,
             concurrent_failures_are_each_counted,
-        );
+            replies_are_kept_once_and_expire,
+            every_operation_works_on_keys_all_over_the_key_space,
+        }
+    };
+}
+
+/// Generates one `#[tokio::test]` per case for the store made by `$make`, an async fn
+/// taking the test's name and returning `Option<(Arc<S>, guard)>` (`None`: skipped).
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:path) => {
+        with_conformance_cases!(store_conformance!(@cases $make));
     };
     (@cases $make:path; $($case:ident,)*) => {
         $(
@@ -62,6 +73,35 @@ macro_rules! store_conformance {
             }
         )*
     };
+}
+
+/// Runs every case, one after another, each on a store made by `$make` (a closure taking
+/// the case's name and returning a future of `Arc<S>`): for a store whose server is costly
+/// to start (a cluster), shared by all cases. Evaluates to the cases' names with each one's
+/// outcome (`Err` with the panic's message), all run even when one fails.
+#[macro_export]
+macro_rules! run_conformance {
+    ($make:expr) => {
+        with_conformance_cases!(run_conformance!(@cases $make))
+    };
+    (@cases $make:expr; $($case:ident,)*) => {{
+        let mut outcomes: Vec<(&'static str, Result<(), String>)> = Vec::new();
+        $(
+            let store = $make(stringify!($case)).await;
+            let outcome = tokio::spawn($crate::common::conformance::$case(store))
+                .await
+                .map_err(|e| match e.try_into_panic() {
+                    Ok(panic) => panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default(),
+                    Err(e) => e.to_string(),
+                });
+            outcomes.push((stringify!($case), outcome));
+        )*
+        outcomes
+    }};
 }
 
 pub async fn right_answer_spends<S: Store>(store: Arc<S>) {
@@ -505,4 +545,69 @@ pub async fn concurrent_failures_are_each_counted<S: Store>(store: Arc<S>) {
     })
     .await;
     assert_eq!(store.failures(key, false, 60_000, NOW).await.unwrap().0, 50);
+}
+
+pub async fn replies_are_kept_once_and_expire<S: Store>(store: Arc<S>) {
+    let (key, other) = (*new_id().as_bytes(), *new_id().as_bytes());
+    store.remember(key, b"first", NOW + 50, NOW).await.unwrap();
+    store.remember(key, b"second", LATER, NOW).await.unwrap();
+    assert_eq!(
+        store.recall(key, NOW).await.unwrap().as_deref(),
+        Some(&b"first"[..]),
+        "the first reply kept stays"
+    );
+    assert_eq!(store.recall(other, NOW).await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        store.recall(key, NOW + 100).await.unwrap(),
+        None,
+        "a reply is forgotten at its expiry"
+    );
+}
+
+/// Every operation on 300 random ids and networks: on a cluster these fall on every slot
+/// range, so a script or pipeline whose keys spanned two slots would fail here.
+pub async fn every_operation_works_on_keys_all_over_the_key_space<S: Store>(store: Arc<S>) {
+    for i in 0..300u32 {
+        let id = new_id();
+        assert_eq!(
+            store.settle(id, false, 2, LATER, NOW).await.unwrap(),
+            Settled::Wrong { attempts_left: 1 }
+        );
+        assert_eq!(
+            store.settle(id, true, 2, LATER, NOW).await.unwrap(),
+            Settled::Passed
+        );
+        assert!(store.spend_pass(id, LATER, NOW).await.unwrap());
+        store.put_ticket(id, ticket(None), LATER, NOW).await.unwrap();
+        assert!(matches!(
+            store.take_ticket(id, None, NOW).await.unwrap(),
+            TicketTake::Taken(_)
+        ));
+        let network = *new_id().as_bytes();
+        let mut address = network;
+        address[8..].copy_from_slice(&i.to_be_bytes().repeat(2));
+        let buckets = [
+            Bucket {
+                key: address,
+                interval_ms: 1_000,
+                tolerance_ms: 1_000,
+            },
+            Bucket {
+                key: network,
+                interval_ms: 1_000,
+                tolerance_ms: 1_000,
+            },
+        ];
+        assert!(matches!(
+            store.rate(&buckets, NOW).await.unwrap(),
+            RateDecision::Admitted { .. }
+        ));
+        assert_eq!(
+            store.failures(network, true, 60_000, NOW).await.unwrap().0,
+            1
+        );
+        store.remember(network, b"reply", LATER, NOW).await.unwrap();
+        assert!(store.recall(network, NOW).await.unwrap().is_some());
+    }
 }

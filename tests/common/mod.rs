@@ -3,8 +3,11 @@
 
 #[macro_use]
 pub mod conformance;
+#[cfg(feature = "redis")]
+pub mod failover;
 pub mod loopback;
 pub mod programs;
+pub mod redis_cluster;
 pub mod redis_server;
 pub mod webdriver;
 
@@ -80,6 +83,20 @@ impl Store for DownStore {
         _: u64,
         _: u64,
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn remember<'a>(
+        &'a self,
+        _: [u8; 16],
+        _: &'a [u8],
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::Timeout) })
+    }
+
+    fn recall(&self, _: [u8; 16], _: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(async { Err(StoreError::Timeout) })
     }
 }

@@ -1,7 +1,8 @@
 //! The Redis store, for apps that run more than one instance (feature `redis`).
 //!
-//! Works with Redis and Valkey. Every instance that points at the same server (and key
-//! prefix) shares challenges, attempt counts and spent pass ids.
+//! Works with Redis and Valkey, on one server or on Redis Cluster. Every instance that
+//! points at the same server or cluster (and key prefix) shares challenges, attempt counts,
+//! spent pass ids, tickets, rate limits, failure counts and remembered replies.
 //!
 //! # Keys
 //!
@@ -18,37 +19,51 @@
 //!   address and its network) live in one slot and one script decides them together.
 //! - `<prefix>:f:{<client>}` — a client's failures in the current lockout window; expires
 //!   with the window.
+//! - `<prefix>:i:{<key>}` — a remembered reply (siteverify's idempotency); expires with the
+//!   pass it answered for.
 //!
-//! The id sits in a hash tag (`{…}`), so on Redis Cluster the keys spread over the cluster
-//! while each script touches one slot.
+//! Every key has a hash tag (`{…}`), and every script, pipeline and command touches the keys
+//! of one tag only, so on Redis Cluster the keys spread over the cluster while no call is
+//! ever cross-slot (the conformance suite runs on a real six-node cluster to show it).
 //!
 //! # Atomicity
 //!
 //! The engine checks the answer against the sealed challenge first; the store then settles
 //! in one Lua script: spend on a right answer, count the attempt on a wrong one and lock at
 //! the limit, refusing if it was spent or locked meanwhile. Spending a pass id is one
-//! `SET NX`; taking a ticket is one script (check the scope, mark it taken).
+//! `SET NX`; taking a ticket is one script (check the scope, mark it taken); keeping one is
+//! one script (write and set its expiry).
 //!
 //! # Failures
 //!
-//! [`RedisStore::connect`] fails with [`StoreError::Unavailable`] when the server cannot be
-//! reached at start-up. Later, every round trip is bounded by the operation timeout: a server that
-//! is down or slow gives [`StoreError::Unavailable`] or [`StoreError::Timeout`], which the
-//! routes answer with their "busy" error (503 for Auth v1) and the guard with 503 (fail
-//! closed). The connection is re-established on its own once the server is back.
+//! [`RedisStoreBuilder::connect`] fails with [`StoreError::Unavailable`] when no server can
+//! be reached at start-up. Later, every round trip is bounded by the operation timeout: a
+//! server that is down or slow gives [`StoreError::Unavailable`] or [`StoreError::Timeout`],
+//! which the routes answer with their "busy" error (503 for Auth v1) and the guard with 503
+//! (fail closed). The connection is re-established on its own once the server is back; a
+//! cluster connection follows the slot map when a replica takes over from a primary.
+//! Replication is asynchronous: see [`RedisStoreBuilder::wait_for_replicas`] for spends that
+//! survive a failover.
+
+mod connection;
 
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script, SetExpiry, SetOptions};
+use redis::aio::ConnectionLike;
+use redis::{
+    AsyncCommands, ErrorKind, FromRedisValue, RedisResult, Script, ScriptInvocation,
+    ServerErrorKind, SetExpiry, SetOptions,
+};
 
 use super::{
     BoxFuture, Bucket, RateDecision, Settled, Store, StoreError, TicketRecord, TicketTake,
 };
 use crate::id::Id;
 use crate::seal::hex;
+
+pub use connection::{RedisConnection, RedisStoreBuilder};
 
 /// Settles a verify. `ARGV`: passed (`1`/`0`), attempt limit, TTL in ms. Reply: `{1}` used,
 /// `{2}` passed, `{3, attempts_left}` wrong, `{4}` locked.
@@ -80,6 +95,12 @@ if ARGV[1] == '1' and t[1] ~= ARGV[2] then return {2, t[1]} end
 redis.call('HSET', KEYS[1], 'x', '1')
 redis.call('HDEL', KEYS[1], 'd')
 return {3, t[1], t[2]}
+";
+
+/// Keeps a ticket. `ARGV`: scope, payload, TTL in ms.
+const PUT_TICKET: &str = r"
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 ";
 
 /// Decides one request against one or two GCRA buckets, all or none. `ARGV`: now (ms),
@@ -121,66 +142,23 @@ end
 return {n, string.format('%.0f', e)}
 ";
 
-/// Options of a [`RedisStore`]; start with [`RedisStore::builder`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    op_timeout: Duration,
-    connect_timeout: Duration,
+/// What [`RedisStoreBuilder::wait_for_replicas`] asks of every spend.
+#[derive(Debug, Clone, Copy)]
+struct Durability {
+    replicas: u32,
+    timeout: Duration,
 }
 
-impl RedisStoreBuilder {
-    /// Key prefix (default `tower-captcha`): give apps that share a server their own.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Longest time one round trip to Redis may take, reconnecting included (default 1 s).
-    /// A verify makes two round trips, every other call one.
-    pub fn op_timeout(mut self, timeout: Duration) -> Self {
-        self.op_timeout = timeout;
-        self
-    }
-
-    /// Longest time one connection attempt may take (default 1 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Connects. Fails with [`StoreError::Unavailable`] if the URL is invalid or the server
-    /// cannot be reached.
-    pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(self.url.as_str()).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.op_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(200));
-        let conn = tokio::time::timeout(
-            self.connect_timeout + self.op_timeout,
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| StoreError::Timeout)?
-        .map_err(unavailable)?;
-        Ok(RedisStore::from_connection(conn)
-            .with_prefix(self.prefix)
-            .with_op_timeout(self.op_timeout))
-    }
-}
-
-/// A [`Store`] on Redis or Valkey: keys, atomicity and failure behaviour are described in
-/// the crate README's "Redis" section.
+/// A [`Store`] on Redis or Valkey, one server or a cluster: keys, atomicity and failure
+/// behaviour are described in the crate README's "Redis" section.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_captcha::{Captcha, store::RedisStore};
 ///
 /// let store = RedisStore::connect("redis://127.0.0.1:6379").await?;
+/// // or, on Redis Cluster, any of its nodes (the rest are found from them):
+/// // let store = RedisStore::connect_cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]).await?;
 /// let captcha = Captcha::builder()
 ///     .secret(std::env::var("CAPTCHA_SECRET")?) // the same on every instance
 ///     .store(store)
@@ -188,12 +166,14 @@ impl RedisStoreBuilder {
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisStore<C = ConnectionManager> {
+pub struct RedisStore<C = RedisConnection> {
     conn: C,
     prefix: String,
     op_timeout: Duration,
+    durability: Option<Durability>,
     settle: Script,
     take_ticket: Script,
+    put_ticket: Script,
     rate: Script,
     failures: Script,
 }
@@ -204,14 +184,23 @@ impl RedisStore {
         Self::builder(url).connect().await
     }
 
-    /// Options for connecting to `url`.
+    /// Options for connecting to the server at `url`.
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: "tower-captcha".into(),
-            op_timeout: Duration::from_secs(1),
-            connect_timeout: Duration::from_secs(1),
-        }
+        RedisStoreBuilder::new(false, vec![url.into()])
+    }
+
+    /// Connects to a Redis Cluster through any of its nodes (`redis://host:port`, with
+    /// `user:password@` where ACLs ask for it), with the default options. The other nodes
+    /// and the slot map are learnt from them, and followed through failovers.
+    pub async fn connect_cluster(
+        nodes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<Self, StoreError> {
+        Self::cluster_builder(nodes).connect().await
+    }
+
+    /// Options for connecting to a Redis Cluster through any of its `nodes`.
+    pub fn cluster_builder(nodes: impl IntoIterator<Item = impl Into<String>>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(true, nodes.into_iter().map(Into::into).collect())
     }
 }
 
@@ -219,18 +208,28 @@ impl<C> RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    /// A store over a connection you made, e.g. a cluster connection (enable the `redis`
-    /// crate's `cluster-async` feature in your own `Cargo.toml`).
+    /// A store over a connection you made (another pooling or TLS set-up, say). The
+    /// builder's connections ([`RedisStore::builder`], [`RedisStore::cluster_builder`]) need
+    /// none of this.
     pub fn from_connection(conn: C) -> Self {
         Self {
             conn,
             prefix: "tower-captcha".into(),
             op_timeout: Duration::from_secs(1),
+            durability: None,
             settle: Script::new(SETTLE),
             take_ticket: Script::new(TAKE_TICKET),
+            put_ticket: Script::new(PUT_TICKET),
             rate: Script::new(RATE),
             failures: Script::new(FAILURES),
         }
+    }
+
+    /// Waits for `replicas` replicas to acknowledge every spend, for at most `timeout`; see
+    /// [`RedisStoreBuilder::wait_for_replicas`].
+    pub fn with_replicas_waited_for(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.durability = Some(Durability { replicas, timeout });
+        self
     }
 
     /// Sets the key prefix (default `tower-captcha`).
@@ -261,6 +260,61 @@ where
         }
     }
 
+    /// Runs a script; with `spends` and durable spends configured, in one pipeline with
+    /// `WAIT` (on the same node: the script's key routes the pipeline), refusing an answer
+    /// too few replicas acknowledged.
+    async fn script<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+        spends: bool,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        match self.durability.filter(|_| spends) {
+            None => self.bounded(invocation.invoke_async(&mut conn)).await,
+            Some(durability) => {
+                let mut pipe = redis::pipe();
+                pipe.invoke_script(invocation);
+                let run = async {
+                    match self.durable(&pipe, durability, &mut conn).await {
+                        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                            invocation.load_async(&mut conn).await?;
+                            self.durable(&pipe, durability, &mut conn).await
+                        }
+                        other => other,
+                    }
+                };
+                self.bounded(run).await?
+            }
+        }
+    }
+
+    /// Sends `pipe` (one write) followed by `WAIT`: the write's reply, or a refusal when
+    /// fewer replicas than asked acknowledged it in time.
+    async fn durable<T: FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+        durability: Durability,
+        conn: &mut C,
+    ) -> RedisResult<Result<T, StoreError>> {
+        let mut pipe = pipe.clone();
+        let timeout_ms = u64::try_from(durability.timeout.as_millis()).unwrap_or(u64::MAX);
+        pipe.cmd("WAIT")
+            .arg(durability.replicas)
+            .arg(timeout_ms.max(1));
+        let (value, acked): (T, u32) = pipe.query_async(conn).await?;
+        Ok(if acked >= durability.replicas {
+            Ok(value)
+        } else {
+            Err(StoreError::Unavailable(
+                format!(
+                    "a spend was acknowledged by {acked} of the {} replicas asked for within {timeout_ms} ms",
+                    durability.replicas
+                )
+                .into(),
+            ))
+        })
+    }
+
     async fn settle_now(
         &self,
         id: Id,
@@ -268,13 +322,12 @@ where
         max_attempts: u32,
         ttl_ms: u64,
     ) -> Result<Settled, StoreError> {
-        let mut conn = self.conn.clone();
         let mut invocation = self.settle.key(self.key('c', id));
         invocation
             .arg(if passed { "1" } else { "0" })
             .arg(max_attempts)
             .arg(ttl_ms.max(1));
-        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let reply: Vec<i64> = self.script(&invocation, true).await?;
         Ok(match reply.as_slice() {
             [1] => Settled::Used,
             [2] => Settled::Passed,
@@ -291,9 +344,16 @@ where
         let options = SetOptions::default()
             .conditional_set(redis::ExistenceCheck::NX)
             .with_expiration(SetExpiry::PX(ttl_ms.max(1)));
-        let set: Option<String> = self
-            .bounded(conn.set_options(self.key('p', jti), 1, options))
-            .await?;
+        let key = self.key('p', jti);
+        let set: Option<String> = match self.durability {
+            None => self.bounded(conn.set_options(key, 1, options)).await?,
+            Some(durability) => {
+                let mut pipe = redis::pipe();
+                pipe.set_options(key, 1, options);
+                self.bounded(self.durable(&pipe, durability, &mut conn))
+                    .await??
+            }
+        };
         Ok(set.is_some())
     }
 
@@ -303,31 +363,21 @@ where
         record: TicketRecord,
         ttl_ms: u64,
     ) -> Result<(), StoreError> {
-        let key = self.key('t', id);
-        let mut conn = self.conn.clone();
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .hset_multiple(
-                &key,
-                &[
-                    ("s", record.scope.as_deref().unwrap_or("")),
-                    ("d", &record.payload),
-                ],
-            )
-            .ignore()
-            .pexpire(&key, i64::try_from(ttl_ms.max(1)).unwrap_or(i64::MAX))
-            .ignore();
-        self.bounded(pipe.query_async::<()>(&mut conn)).await
+        let mut invocation = self.put_ticket.key(self.key('t', id));
+        invocation
+            .arg(record.scope.as_deref().unwrap_or(""))
+            .arg(&*record.payload)
+            .arg(ttl_ms.max(1));
+        self.script::<()>(&invocation, false).await
     }
 
     async fn take_ticket_now(&self, id: Id, scope: Option<&str>) -> Result<TicketTake, StoreError> {
-        let mut conn = self.conn.clone();
         let mut invocation = self.take_ticket.key(self.key('t', id));
         match scope {
             Some(scope) => invocation.arg("1").arg(scope),
             None => invocation.arg("0").arg(""),
         };
-        let items: Vec<redis::Value> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let items: Vec<redis::Value> = self.script(&invocation, true).await?;
         let code: i64 = items
             .first()
             .and_then(|v| redis::from_redis_value_ref(v).ok())
@@ -374,8 +424,7 @@ where
                 .arg(bucket.interval_ms)
                 .arg(bucket.tolerance_ms);
         }
-        let mut conn = self.conn.clone();
-        let reply: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let reply: Vec<i64> = self.script(&invocation, false).await?;
         let value = |v: i64| u64::try_from(v).unwrap_or(0);
         Ok(match reply.as_slice() {
             [1, load] => RateDecision::Admitted {
@@ -402,12 +451,32 @@ where
             .arg(if add { "1" } else { "0" })
             .arg(window_ms.max(1))
             .arg(now);
-        let mut conn = self.conn.clone();
-        let (count, ends): (u32, String) = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let (count, ends): (u32, String) = self.script(&invocation, false).await?;
         let ends = ends
             .parse()
             .map_err(|_| unexpected("failures script reply"))?;
         Ok((count, ends))
+    }
+}
+
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    async fn remember_now(&self, key: [u8; 16], reply: &[u8], ttl_ms: u64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let options = SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(SetExpiry::PX(ttl_ms.max(1)));
+        let key = format!("{}:i:{{{}}}", self.prefix, hex(&key));
+        let _: Option<String> = self.bounded(conn.set_options(key, reply, options)).await?;
+        Ok(())
+    }
+
+    async fn recall_now(&self, key: [u8; 16]) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = format!("{}:i:{{{}}}", self.prefix, hex(&key));
+        self.bounded(conn.get(key)).await
     }
 }
 
@@ -482,6 +551,20 @@ where
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
         Box::pin(self.failures_now(key, add, window_ms, now))
     }
+
+    fn remember<'a>(
+        &'a self,
+        key: [u8; 16],
+        reply: &'a [u8],
+        expires_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.remember_now(key, reply, expires_at.saturating_sub(now)))
+    }
+
+    fn recall(&self, key: [u8; 16], _now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(self.recall_now(key))
+    }
 }
 
 impl<C> fmt::Debug for RedisStore<C> {
@@ -489,6 +572,7 @@ impl<C> fmt::Debug for RedisStore<C> {
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
             .field("op_timeout", &self.op_timeout)
+            .field("durability", &self.durability)
             .finish_non_exhaustive()
     }
 }

@@ -1,9 +1,10 @@
-//! Several instances sharing one Redis:
+//! Several instances sharing one Redis or one Redis Cluster:
 //! `cargo run --example multi_instance --features redis`.
 //!
 //! Serves the Auth v1 routes and a protected `POST /protected` on `PORT` (default 3000),
-//! keeping state in `REDIS_URL` (default `redis://127.0.0.1:6379`) and signing with
-//! `CAPTCHA_SECRET`. Start two copies on two ports: a challenge issued by one verifies on
+//! keeping state in `REDIS_URL` (default `redis://127.0.0.1:6379`) — or, when
+//! `REDIS_CLUSTER` lists node URLs (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`), in that
+//! Redis Cluster — and signing with `CAPTCHA_SECRET`. Start two copies on two ports: a challenge issued by one verifies on
 //! the other, and a pass is accepted once across both. (Without `CAPTCHA_SECRET`, for this
 //! demo only, the copies agree on a random key kept in Redis; in production load the key
 //! from your secret store.)
@@ -42,14 +43,31 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    let cluster = std::env::var("REDIS_CLUSTER").ok();
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let store = RedisStore::connect(&url)
-        .await
-        .map_err(|e| format!("cannot reach Redis at {}: {e}", without_password(&url)))?;
+    let (store, place) = match &cluster {
+        Some(nodes) => {
+            let nodes: Vec<&str> = nodes.split(',').map(str::trim).collect();
+            let place = format!("the cluster at {}", without_password(nodes[0]));
+            let store = RedisStore::connect_cluster(nodes)
+                .await
+                .map_err(|e| format!("cannot reach {place}: {e}"))?;
+            (store, place)
+        }
+        None => {
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|e| format!("cannot reach Redis at {}: {e}", without_password(&url)))?;
+            (store, without_password(&url))
+        }
+    };
     // Every instance must sign with the same key to accept the others' passes.
-    let secret = match std::env::var("CAPTCHA_SECRET") {
-        Ok(secret) => secret.into_bytes(),
-        Err(_) => demo_key(&url).await?,
+    let secret = match (std::env::var("CAPTCHA_SECRET"), &cluster) {
+        (Ok(secret), _) => secret.into_bytes(),
+        (Err(_), None) => demo_key(&url).await?,
+        (Err(_), Some(_)) => {
+            return Err("set CAPTCHA_SECRET (the same on every instance), e.g. export CAPTCHA_SECRET=$(openssl rand -base64 32)".into());
+        }
     };
     let captcha = Captcha::builder().secret(secret).store(store).build()?;
 
@@ -78,9 +96,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             )
         })?;
     println!(
-        "multi_instance on http://{} using {}",
-        listener.local_addr()?,
-        without_password(&url)
+        "multi_instance on http://{} using {place}",
+        listener.local_addr()?
     );
     axum::serve(
         listener,

@@ -4,7 +4,8 @@
 //! Starts a six-node cluster (three primaries, three replicas; node timeout 1 s) on free
 //! loopback ports. Eight tasks sign in (a challenge sealed with a known answer, verify,
 //! redeem) without pause; after 2 s the primary holding the most keys is killed, and started
-//! again 3 s later (as a supervisor would; it rejoins as a replica). Reported per setting:
+//! again 5 s later (as a supervisor would; it rejoins as a replica of the primary that took
+//! over, which until then has none). Reported per setting:
 //! the errors clients saw and when, the time to full service, and how many challenges or
 //! passes were accepted twice (every accepted one is tried again afterwards), plus the
 //! sign-in latency before the kill.
@@ -40,7 +41,7 @@ fn main() {
                 durable,
                 8,
                 Duration::from_secs(2),
-                Duration::from_secs(3),
+                Duration::from_secs(5),
                 Duration::from_secs(10),
             )
             .await;

@@ -9,9 +9,11 @@
 //! from one instance, `POST` the answer (read with the `test-util` helper) to the next, and
 //! the guarded `POST /login` with the pass to the one after, so every sign-in crosses
 //! instances. Reported per run: sign-ins per second and its ratio to the one-instance run on
-//! the same store, sign-in latency p50/p99, and what Redis did per sign-in (commands from
-//! `INFO commandstats`, its CPU time from `INFO cpu`, and the memory it still holds from
-//! `INFO memory`, summed over the primaries). Then the store alone: the same verify and
+//! the same store, sign-in latency p50/p99, the store's round trips per sign-in (every
+//! store call, counted by the crate's `tower_captcha_store_seconds` metric through a
+//! Prometheus recorder), and what Redis did per sign-in (commands from `INFO commandstats`,
+//! those run inside scripts included; its CPU time from `INFO cpu`; the memory it still
+//! holds from `INFO memory`), summed over the primaries. Then the store alone: the same verify and
 //! redeem calls without HTTP or pictures, 64 at a time, to show what one Redis carries.
 //!
 //! On two shared cores the client, the instances and Redis compete for the same cores:
@@ -56,7 +58,11 @@ impl Target {
             Target::Server(url, _) => RedisStore::builder(url),
             Target::Cluster(nodes, _) => RedisStore::cluster_builder(nodes.clone()),
         };
-        builder.prefix(prefix).connect().await.expect("redis reachable")
+        builder
+            .prefix(prefix)
+            .connect()
+            .await
+            .expect("redis reachable")
     }
 
     fn name(&self) -> &'static str {
@@ -106,9 +112,14 @@ fn redis_use(ports: &[u16]) -> RedisUse {
         let stats = cli(port, &["INFO", "commandstats"]);
         for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
             let name = line.split(':').next().unwrap_or("");
-            if ["cmdstat_info", "cmdstat_config", "cmdstat_cluster", "cmdstat_ping"]
-                .iter()
-                .any(|skip| name.starts_with(skip))
+            if [
+                "cmdstat_info",
+                "cmdstat_config",
+                "cmdstat_cluster",
+                "cmdstat_ping",
+            ]
+            .iter()
+            .any(|skip| name.starts_with(skip))
             {
                 continue;
             }
@@ -121,8 +132,7 @@ fn redis_use(ports: &[u16]) -> RedisUse {
             }
         }
         let cpu = cli(port, &["INFO", "cpu"]);
-        total.cpu_us +=
-            ((field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys")) * 1e6) as u64;
+        total.cpu_us += ((field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys")) * 1e6) as u64;
         total.memory += field(&cli(port, &["INFO", "memory"]), "used_memory") as i64;
     }
     total
@@ -193,16 +203,35 @@ async fn sign_in(instances: &[Instance], k: usize, from: IpAddr) -> Result<(), S
         return Err(format!("verify {status}"));
     }
     let pass = body["captcha_token"].as_str().unwrap_or_default();
-    let (status, _) = request(from, at(2), "POST", "/login", &[("x-captcha-token", pass)], "")
-        .await
-        .map_err(|e| e.to_string())?;
+    let (status, _) = request(
+        from,
+        at(2),
+        "POST",
+        "/login",
+        &[("x-captcha-token", pass)],
+        "",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     if status != 200 {
         return Err(format!("login {status}"));
     }
     Ok(())
 }
 
+/// Store calls made so far by this process (each one round trip).
+fn store_calls(metrics: &metrics_exporter_prometheus::PrometheusHandle) -> u64 {
+    metrics
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("tower_captcha_store_seconds_count"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
 struct Run {
+    /// Store round trips.
+    round_trips: u64,
     signed_in: usize,
     failed: usize,
     seconds: f64,
@@ -219,16 +248,28 @@ fn process_cpu_us() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // Fields 14 and 15 of the file (utime, stime) are the 12th and 13th after the name.
     (ticks(11) + ticks(12)) * 10_000
 }
 
-async fn run(target: &Target, n: usize, prefix: &str, seconds: u64) -> Run {
+async fn run(
+    target: &Target,
+    n: usize,
+    prefix: &str,
+    seconds: u64,
+    metrics: &metrics_exporter_prometheus::PrometheusHandle,
+) -> Run {
     let instances = Arc::new(start(target, n, prefix).await);
     reset_stats(target.primaries());
     let before = redis_use(target.primaries());
     let cpu_before = process_cpu_us();
+    let calls_before = store_calls(metrics);
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -260,10 +301,12 @@ async fn run(target: &Target, n: usize, prefix: &str, seconds: u64) -> Run {
     }
     let seconds = started.elapsed().as_secs_f64();
     let process_cpu = process_cpu_us().saturating_sub(cpu_before);
+    let round_trips = store_calls(metrics).saturating_sub(calls_before);
     let after = redis_use(target.primaries());
     took.sort_unstable();
     let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
     Run {
+        round_trips,
         signed_in: took.len(),
         failed: failed.load(Ordering::Relaxed),
         seconds,
@@ -280,7 +323,11 @@ async fn run(target: &Target, n: usize, prefix: &str, seconds: u64) -> Run {
 
 /// The store alone: verify and redeem of challenges sealed with a known answer, each from
 /// a client of its own, `64` at a time, for `seconds`.
-async fn store_only(target: &Target, seconds: u64) -> Run {
+async fn store_only(
+    target: &Target,
+    seconds: u64,
+    metrics: &metrics_exporter_prometheus::PrometheusHandle,
+) -> Run {
     let captcha = Captcha::builder()
         .secret(SECRET.to_vec())
         .store(target.store("store-only").await)
@@ -289,6 +336,7 @@ async fn store_only(target: &Target, seconds: u64) -> Run {
     reset_stats(target.primaries());
     let before = redis_use(target.primaries());
     let cpu_before = process_cpu_us();
+    let calls_before = store_calls(metrics);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
@@ -316,10 +364,12 @@ async fn store_only(target: &Target, seconds: u64) -> Run {
     }
     let seconds = started.elapsed().as_secs_f64();
     let process_cpu = process_cpu_us().saturating_sub(cpu_before);
+    let round_trips = store_calls(metrics).saturating_sub(calls_before);
     let after = redis_use(target.primaries());
     took.sort_unstable();
     let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
     Run {
+        round_trips,
         signed_in: took.len(),
         failed: 0,
         seconds,
@@ -334,16 +384,42 @@ async fn store_only(target: &Target, seconds: u64) -> Run {
     }
 }
 
+/// Average `MEMORY USAGE` of up to 50 keys of each kind the store-only run left, and how
+/// many there are: what a sign-in keeps in Redis, key by key.
+fn key_sizes(port: u16) {
+    for (space, what) in [
+        ("c", "answered challenge (kept until the challenge expires)"),
+        ("p", "spent pass (kept until the pass expires + 60 s)"),
+        ("r", "rate-limit bucket (kept while it carries information)"),
+    ] {
+        let pattern = format!("store-only:{space}:*");
+        let listed = cli(port, &["--scan", "--pattern", &pattern]);
+        let keys: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+        let sample: Vec<f64> = keys
+            .iter()
+            .take(50)
+            .filter_map(|k| cli(port, &["MEMORY", "USAGE", k]).trim().parse().ok())
+            .collect();
+        let average = sample.iter().sum::<f64>() / sample.len().max(1) as f64;
+        println!(
+            "{what}: {average:.0} bytes per key (MEMORY USAGE, {} sampled; {} keys left)",
+            sample.len(),
+            keys.len()
+        );
+    }
+}
+
 fn row(target: &str, what: &str, r: &Run, reference: Option<f64>) {
     let rate = r.signed_in as f64 / r.seconds;
     let n = r.signed_in.max(1) as f64;
     println!(
-        "| {target} | {what} | {} | {} | {rate:.0} | {} | {:.1?} | {:.1?} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        "| {target} | {what} | {} | {} | {rate:.0} | {} | {:.1?} | {:.1?} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} |",
         r.signed_in,
         r.failed,
         reference.map_or("1.00".to_owned(), |base| format!("{:.2}", rate / base)),
         r.p50,
         r.p99,
+        r.round_trips as f64 / n,
         r.redis.commands as f64 / n,
         r.redis.cpu_us as f64 / n,
         r.redis.memory as f64 / n,
@@ -365,6 +441,9 @@ fn main() {
     let Some(cluster) = RedisCluster::start("bench instances") else {
         return;
     };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("no other recorder");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -375,20 +454,21 @@ fn main() {
         Target::Cluster(cluster.urls(), cluster.primaries()),
     ];
     println!(
-        "| store | instances | sign-ins | failed | per s | vs 1 instance | p50 | p99 | Redis commands per sign-in | Redis CPU µs per sign-in | Redis bytes kept per sign-in | app + client CPU µs per sign-in |"
+        "| store | instances | sign-ins | failed | per s | vs 1 instance | p50 | p99 | store round trips per sign-in | Redis commands per sign-in (with those in scripts) | Redis CPU µs per sign-in | Redis bytes kept per sign-in | app + client CPU µs per sign-in |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     rt.block_on(async {
         for target in &targets {
             let mut reference = None;
             for n in [1, 2, 4] {
-                let r = run(target, n, &format!("i{n}"), seconds).await;
+                let r = run(target, n, &format!("i{n}"), seconds, &metrics).await;
                 let rate = r.signed_in as f64 / r.seconds;
                 row(target.name(), &n.to_string(), &r, reference);
                 reference.get_or_insert(rate);
             }
-            let r = store_only(target, seconds).await;
+            let r = store_only(target, seconds, &metrics).await;
             row(target.name(), "store only (no HTTP, no picture)", &r, None);
         }
     });
+    key_sizes(server.port);
 }

@@ -50,7 +50,8 @@
 //! [`Captcha::check`] and [`Captcha::redeem`] can be called directly. Challenges are sealed
 //! into their ids, so issuing stores nothing; the state of answered challenges, spent passes
 //! and tickets lives in a [`Store`]: [`MemoryStore`] by default; with the `redis` feature,
-//! `store::RedisStore` lets several instances spend each pass once across all of them.
+//! `store::RedisStore` (one server or a Redis Cluster) lets several instances spend each pass
+//! once across all of them.
 
 mod client;
 pub mod clock;

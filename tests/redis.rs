@@ -152,7 +152,10 @@ async fn shares_challenges_and_passes(target: &Target) {
 
 /// siteverify's idempotent answer, given by one instance, is replayed by the other.
 async fn shares_idempotent_replies(target: &Target) {
-    let (a, b) = (instance(target, "replies").await, instance(target, "replies").await);
+    let (a, b) = (
+        instance(target, "replies").await,
+        instance(target, "replies").await,
+    );
     let (token, answer) = issue(&a).await;
     let (_, _, body) = send(&a.app, verify_req(&token, &answer)).await;
     let pass = body["captcha_token"].as_str().unwrap().to_owned();
@@ -160,9 +163,16 @@ async fn shares_idempotent_replies(target: &Target) {
     let (_, _, first) = send(&a.app, post_json("/siteverify", &call("retry-1"))).await;
     assert_eq!(first["success"], true, "{first}");
     let (_, _, again) = send(&b.app, post_json("/siteverify", &call("retry-1"))).await;
-    assert_eq!(again, first, "a retry sent to the other instance gets the same answer");
+    assert_eq!(
+        again, first,
+        "a retry sent to the other instance gets the same answer"
+    );
     let (_, _, other) = send(&b.app, post_json("/siteverify", &call("retry-2"))).await;
-    assert_eq!(other["error-codes"], json!(["timeout-or-duplicate"]), "{other}");
+    assert_eq!(
+        other["error-codes"],
+        json!(["timeout-or-duplicate"]),
+        "{other}"
+    );
     println!("siteverify: a retry on the other instance replayed, another key refused");
 }
 
@@ -187,7 +197,10 @@ async fn a_thousand_concurrent_mixed_requests_lose_nothing_and_double_spend_noth
 /// 200 flows at once across two instances: every challenge passed once, every pass
 /// accepted once.
 async fn races_lose_nothing(target: &Target) {
-    let (a, b) = (instance(target, "load").await, instance(target, "load").await);
+    let (a, b) = (
+        instance(target, "load").await,
+        instance(target, "load").await,
+    );
     let instances = Arc::new([a, b]);
     // 200 flows, all at once. Each: issue on one instance (1 request), verify the right
     // answer on both instances at once (2), redeem the winning pass on both at once (2).
@@ -424,7 +437,8 @@ async fn shares_limits_and_lockouts(target: &Target) -> Instance {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_store_conformance_suite_passes_on_a_cluster() {
-    let Some(cluster) = RedisCluster::start("redis::the_store_conformance_suite_passes_on_a_cluster")
+    let Some(cluster) =
+        RedisCluster::start("redis::the_store_conformance_suite_passes_on_a_cluster")
     else {
         return;
     };
@@ -448,7 +462,12 @@ async fn the_store_conformance_suite_passes_on_a_cluster() {
         }
     }
     let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_err()).collect();
-    assert!(failed.is_empty(), "{} of {} cases failed", failed.len(), outcomes.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed",
+        failed.len(),
+        outcomes.len()
+    );
     // The keys landed on every primary: the suite exercised all three shards.
     for port in cluster.primaries() {
         let keys: u64 = cluster.cli(port, &["DBSIZE"]).trim().parse().unwrap();
@@ -532,10 +551,23 @@ async fn with_replica_acks_a_spend_no_replica_acknowledged_is_refused() {
         .store(store)
         .build()
         .unwrap();
-    let id = captcha.seal_known(Kind::Text, tower_captcha::Answer::Text("HWM3K".into()), None);
+    let id = captcha.seal_known(
+        Kind::Text,
+        tower_captcha::Answer::Text("HWM3K".into()),
+        None,
+    );
     let started = Instant::now();
     let err = captcha.verify(&id, "HWM3K", None).await.unwrap_err();
-    println!("verify with no replica to acknowledge: {err} after {:?}", started.elapsed());
-    assert!(matches!(err, tower_captcha::VerifyError::Busy(_)), "{err:?}");
-    assert!(err.to_string().contains("busy") || format!("{err:?}").contains("replicas"), "{err:?}");
+    println!(
+        "verify with no replica to acknowledge: {err} after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(err, tower_captcha::VerifyError::Busy(_)),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("busy") || format!("{err:?}").contains("replicas"),
+        "{err:?}"
+    );
 }

@@ -1,5 +1,6 @@
 //! The store conformance suite (`tests/common/conformance.rs`), one test per case, against
-//! `MemoryStore` and against `RedisStore` on a real `redis-server` started per test.
+//! `MemoryStore` and against `RedisStore` on a real `redis-server` started per test (the same
+//! cases run on a real Redis Cluster in `tests/redis.rs`).
 
 #[macro_use]
 mod common;

@@ -260,7 +260,10 @@ where
                 Call::RedeemFor { replay, .. } => *replay,
                 _ => None,
             };
-            (run(captcha, call, client, input.header(WORK_HEADER)).await, replay)
+            (
+                run(captcha, call, client, input.header(WORK_HEADER)).await,
+                replay,
+            )
         }
         Err(fault) => (Err(fault), None),
     };

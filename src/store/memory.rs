@@ -340,7 +340,11 @@ impl Store for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn recall(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+    fn recall(
+        &self,
+        key: [u8; 16],
+        now: u64,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         let result = self
             .replies
             .update(&key, 0, now, |kept, _| kept.as_deref().map(<[u8]>::to_vec));

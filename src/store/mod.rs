@@ -217,7 +217,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The reply kept under `key`, unless none was or it has expired.
-    fn recall(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+    fn recall(&self, key: [u8; 16], now: u64)
+    -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
 }
 
 /// Whether a ticket bound to `bound` may be taken by a caller that requires `required`.

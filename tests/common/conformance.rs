@@ -579,7 +579,10 @@ pub async fn every_operation_works_on_keys_all_over_the_key_space<S: Store>(stor
             Settled::Passed
         );
         assert!(store.spend_pass(id, LATER, NOW).await.unwrap());
-        store.put_ticket(id, ticket(None), LATER, NOW).await.unwrap();
+        store
+            .put_ticket(id, ticket(None), LATER, NOW)
+            .await
+            .unwrap();
         assert!(matches!(
             store.take_ticket(id, None, NOW).await.unwrap(),
             TicketTake::Taken(_)

@@ -32,6 +32,8 @@ pub struct Failover {
     /// Latency of a whole sign-in (verify + redeem) before the kill: p50, p99 (µs).
     pub p50_us: u64,
     pub p99_us: u64,
+    /// From the kill on, per half second: sign-ins started that succeeded, and that failed.
+    pub timeline: Vec<(usize, usize)>,
 }
 
 impl Failover {
@@ -151,6 +153,16 @@ pub async fn run(
         }
     }
     report.errors = errors.into_iter().collect();
+    for e in events.iter().filter(|e| e.at >= killed_at) {
+        let slot = (since(e.at) / 500) as usize;
+        if report.timeline.len() <= slot {
+            report.timeline.resize(slot + 1, (0, 0));
+        }
+        match e.error {
+            None => report.timeline[slot].0 += 1,
+            Some(_) => report.timeline[slot].1 += 1,
+        }
+    }
     report.recovery_ms = events
         .iter()
         .filter(|e| e.error.is_some())
@@ -260,5 +272,12 @@ pub fn describe(name: &str, r: &Failover) -> String {
         r.accepted,
         r.p50_us,
         r.p99_us
+    ) + &format!(
+        "\n  per 500 ms from the kill (ok/failed): {}",
+        r.timeline
+            .iter()
+            .map(|(ok, failed)| format!("{ok}/{failed}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     )
 }

@@ -178,7 +178,12 @@ impl RedisCluster {
             })
             .filter_map(|l| {
                 let addr = l.split(' ').nth(1)?;
-                addr.split(['@', ',']).next()?.rsplit(':').next()?.parse().ok()
+                addr.split(['@', ','])
+                    .next()?
+                    .rsplit(':')
+                    .next()?
+                    .parse()
+                    .ok()
             })
             .filter(|p| self.live().any(|n| n.port == *p))
             .collect();
@@ -206,7 +211,8 @@ fn cluster_ports(n: usize) -> Vec<u16> {
     let mut ports = Vec::new();
     while ports.len() < n {
         let port = programs::free_port();
-        let bus_free = port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok();
+        let bus_free =
+            port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok();
         if bus_free && !ports.contains(&port) {
             ports.push(port);
         }

@@ -199,7 +199,9 @@ impl RedisStore {
     }
 
     /// Options for connecting to a Redis Cluster through any of its `nodes`.
-    pub fn cluster_builder(nodes: impl IntoIterator<Item = impl Into<String>>) -> RedisStoreBuilder {
+    pub fn cluster_builder(
+        nodes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> RedisStoreBuilder {
         RedisStoreBuilder::new(true, nodes.into_iter().map(Into::into).collect())
     }
 }
@@ -463,7 +465,12 @@ impl<C> RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    async fn remember_now(&self, key: [u8; 16], reply: &[u8], ttl_ms: u64) -> Result<(), StoreError> {
+    async fn remember_now(
+        &self,
+        key: [u8; 16],
+        reply: &[u8],
+        ttl_ms: u64,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let options = SetOptions::default()
             .conditional_set(redis::ExistenceCheck::NX)
@@ -562,7 +569,11 @@ where
         Box::pin(self.remember_now(key, reply, expires_at.saturating_sub(now)))
     }
 
-    fn recall(&self, key: [u8; 16], _now: u64) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+    fn recall(
+        &self,
+        key: [u8; 16],
+        _now: u64,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(self.recall_now(key))
     }
 }

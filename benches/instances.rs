@@ -258,6 +258,56 @@ fn process_cpu_us() -> u64 {
     (ticks(11) + ticks(12)) * 10_000
 }
 
+/// What is read before a run, to measure what the run cost.
+struct Meter {
+    started: Instant,
+    redis: RedisUse,
+    cpu_us: u64,
+    calls: u64,
+}
+
+impl Meter {
+    fn start(target: &Target, metrics: &metrics_exporter_prometheus::PrometheusHandle) -> Self {
+        reset_stats(target.primaries());
+        Self {
+            redis: redis_use(target.primaries()),
+            cpu_us: process_cpu_us(),
+            calls: store_calls(metrics),
+            started: Instant::now(),
+        }
+    }
+
+    /// The run's figures, from the sign-ins' latencies `took`.
+    fn finish(
+        self,
+        target: &Target,
+        metrics: &metrics_exporter_prometheus::PrometheusHandle,
+        mut took: Vec<Duration>,
+        failed: usize,
+    ) -> Run {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let process_cpu_us = process_cpu_us().saturating_sub(self.cpu_us);
+        let round_trips = store_calls(metrics).saturating_sub(self.calls);
+        let after = redis_use(target.primaries());
+        took.sort_unstable();
+        let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
+        Run {
+            round_trips,
+            signed_in: took.len(),
+            failed,
+            seconds,
+            p50: at(0.5),
+            p99: at(0.99),
+            redis: RedisUse {
+                commands: after.commands.saturating_sub(self.redis.commands),
+                cpu_us: after.cpu_us.saturating_sub(self.redis.cpu_us),
+                memory: after.memory - self.redis.memory,
+            },
+            process_cpu_us,
+        }
+    }
+}
+
 async fn run(
     target: &Target,
     n: usize,
@@ -266,14 +316,10 @@ async fn run(
     metrics: &metrics_exporter_prometheus::PrometheusHandle,
 ) -> Run {
     let instances = Arc::new(start(target, n, prefix).await);
-    reset_stats(target.primaries());
-    let before = redis_use(target.primaries());
-    let cpu_before = process_cpu_us();
-    let calls_before = store_calls(metrics);
+    let meter = Meter::start(target, metrics);
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let until = started + Duration::from_secs(seconds);
+    let until = Instant::now() + Duration::from_secs(seconds);
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let (instances, next, failed) = (instances.clone(), next.clone(), failed.clone());
@@ -299,26 +345,7 @@ async fn run(
     for c in clients {
         took.extend(c.await.unwrap());
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let process_cpu = process_cpu_us().saturating_sub(cpu_before);
-    let round_trips = store_calls(metrics).saturating_sub(calls_before);
-    let after = redis_use(target.primaries());
-    took.sort_unstable();
-    let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
-    Run {
-        round_trips,
-        signed_in: took.len(),
-        failed: failed.load(Ordering::Relaxed),
-        seconds,
-        p50: at(0.5),
-        p99: at(0.99),
-        redis: RedisUse {
-            commands: after.commands.saturating_sub(before.commands),
-            cpu_us: after.cpu_us.saturating_sub(before.cpu_us),
-            memory: after.memory - before.memory,
-        },
-        process_cpu_us: process_cpu,
-    }
+    meter.finish(target, metrics, took, failed.load(Ordering::Relaxed))
 }
 
 /// The store alone: verify and redeem of challenges sealed with a known answer, each from
@@ -333,13 +360,9 @@ async fn store_only(
         .store(target.store("store-only").await)
         .build()
         .unwrap();
-    reset_stats(target.primaries());
-    let before = redis_use(target.primaries());
-    let cpu_before = process_cpu_us();
-    let calls_before = store_calls(metrics);
+    let meter = Meter::start(target, metrics);
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let until = started + Duration::from_secs(seconds);
+    let until = Instant::now() + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..64)
         .map(|_| {
             let (captcha, next) = (captcha.clone(), next.clone());
@@ -362,26 +385,7 @@ async fn store_only(
     for t in tasks {
         took.extend(t.await.unwrap());
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let process_cpu = process_cpu_us().saturating_sub(cpu_before);
-    let round_trips = store_calls(metrics).saturating_sub(calls_before);
-    let after = redis_use(target.primaries());
-    took.sort_unstable();
-    let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
-    Run {
-        round_trips,
-        signed_in: took.len(),
-        failed: 0,
-        seconds,
-        p50: at(0.5),
-        p99: at(0.99),
-        redis: RedisUse {
-            commands: after.commands.saturating_sub(before.commands),
-            cpu_us: after.cpu_us.saturating_sub(before.cpu_us),
-            memory: after.memory - before.memory,
-        },
-        process_cpu_us: process_cpu,
-    }
+    meter.finish(target, metrics, took, 0)
 }
 
 /// Average `MEMORY USAGE` of up to 50 keys of each kind the store-only run left, and how

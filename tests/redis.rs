@@ -95,21 +95,32 @@ async fn issue(i: &Instance) -> (String, String) {
 }
 
 #[tokio::test]
-async fn unreachable_or_invalid_redis_is_a_clear_error_at_connect() {
-    let port = programs::free_port();
-    let err = RedisStore::builder(format!("redis://127.0.0.1:{port}"))
-        .connect_timeout(Duration::from_millis(300))
-        .connect()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
-        "{err:?}"
-    );
-    println!("unreachable: {err}");
+async fn an_unreachable_or_invalid_redis_or_cluster_is_a_clear_error_at_connect() {
+    let url = format!("redis://127.0.0.1:{}", programs::free_port());
+    for (what, builder) in [
+        ("server", RedisStore::builder(&url)),
+        ("cluster", RedisStore::cluster_builder([&url])),
+    ] {
+        let err = builder
+            .connect_timeout(Duration::from_millis(300))
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
+            "{err:?}"
+        );
+        println!("{what} unreachable: {err}");
+    }
     let err = RedisStore::connect("not a url").await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     println!("invalid URL: {err}");
+    let err = RedisStore::cluster_builder(Vec::<String>::new())
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at least one node"), "{err}");
+    println!("cluster with no node: {err}");
 }
 
 /// Issue on one instance, verify on the other; a pass spent on one is spent on both;
@@ -511,26 +522,6 @@ async fn a_primary_killed_under_traffic_accepts_nothing_twice_with_replica_acks(
         report.recovery_ms < 8_000,
         "full service before the run ended: {report:?}"
     );
-}
-
-#[tokio::test]
-async fn a_cluster_with_no_reachable_node_is_a_clear_error_at_connect() {
-    let port = programs::free_port();
-    let err = RedisStore::cluster_builder([format!("redis://127.0.0.1:{port}")])
-        .connect_timeout(Duration::from_millis(300))
-        .connect()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
-        "{err:?}"
-    );
-    let err = RedisStore::cluster_builder(Vec::<String>::new())
-        .connect()
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("at least one node"), "{err}");
-    println!("cluster unreachable: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

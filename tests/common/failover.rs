@@ -182,34 +182,42 @@ pub async fn run(
     let accepted = std::mem::take(&mut *accepted.lock().unwrap());
     report.accepted = accepted.len();
     for (id, pass) in &accepted {
-        let mut again = None;
-        for _ in 0..100 {
+        let verified = accepted_again(|| async {
             match checker.verify(id, "HWM3K", None).await {
-                Err(VerifyError::Busy(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
-                other => {
-                    again = Some(other.is_ok());
-                    break;
-                }
+                Err(VerifyError::Busy(_)) => None,
+                other => Some(other.is_ok()),
             }
-        }
-        if again.expect("the cluster serves again") {
+        });
+        if verified.await {
             report.challenges_accepted_twice += 1;
         }
-        let mut again = None;
-        for _ in 0..100 {
+        let redeemed = accepted_again(|| async {
             match checker.redeem(pass, None).await {
-                Err(RedeemError::Busy(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
-                other => {
-                    again = Some(other.is_ok());
-                    break;
-                }
+                Err(RedeemError::Busy(_)) => None,
+                other => Some(other.is_ok()),
             }
-        }
-        if again.expect("the cluster serves again") {
+        });
+        if redeemed.await {
             report.passes_accepted_twice += 1;
         }
     }
     report
+}
+
+/// Whether `attempt` is accepted, trying again while the store is busy (`None`: a shard
+/// still failing over) for up to 5 s.
+async fn accepted_again<F, Fut>(mut attempt: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<bool>>,
+{
+    for _ in 0..100 {
+        if let Some(accepted) = attempt().await {
+            return accepted;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the cluster does not serve again")
 }
 
 /// The live primary holding the most keys (so that the kill hits traffic).

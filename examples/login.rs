@@ -255,7 +255,8 @@ $("form").addEventListener("submit", async (event) => {
   if (!TowerCaptcha.pass()) { say("Please complete the captcha first.", false); return; }
   const data = Object.fromEntries(new FormData($("form")));
   delete data.captcha_token;
-  // The widget adds the pass as x-captcha-token.
+  // The widget adds the pass as x-captcha-token, forgets it (a pass is single use) and,
+  // once the answer is in, shows a new challenge for the next attempt.
   const res = await TowerCaptcha.fetch("{action}", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -263,7 +264,6 @@ $("form").addEventListener("submit", async (event) => {
   });
   const body = await res.json();
   say(body.message || body.error_description, res.ok);
-  TowerCaptcha.reset("#captcha");
 });
 </script>
 </body>

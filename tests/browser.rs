@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use common::loopback::Server;
 use common::programs;
 use common::webdriver::{Browser, Driver};
-use serde_json::json;
+use serde_json::{Value, json};
 use tower_captcha::{Answer, Captcha};
 
 #[test]
@@ -69,14 +69,21 @@ impl Browser {
     }
 
     /// Drags the slider's knob by `dx` CSS pixels: along a person-like path (an eased
-    /// motion, the hand's wobble, uneven steps) or a script's straight constant-speed line.
+    /// motion, the hand's wobble, uneven steps; 40 moves of 12–24 ms) or a script's straight
+    /// constant-speed line.
     fn drag(&self, dx: f64, human: bool, touch: bool) {
+        let pointer = if touch { "touch" } else { "mouse" };
+        self.drag_with(dx, human, pointer, 40, None);
+    }
+
+    /// [`drag`](Self::drag) with `pointer` (`mouse`, `touch` or `pen`), `steps` moves and,
+    /// when given, `step_ms` per move (a device reporting at 1000 / `step_ms` Hz).
+    fn drag_with(&self, dx: f64, human: bool, pointer: &str, steps: u32, step_ms: Option<u32>) {
         let knob = self.element(".tc-knob");
         let mut moves = vec![
             json!({"type": "pointerMove", "duration": 0, "origin": {"element-6066-11e4-a52e-4f735466cecf": knob}, "x": 0, "y": 0}),
             json!({"type": "pointerDown", "button": 0}),
         ];
-        let steps = 40;
         let (mut x, mut y) = (0.0f64, 0.0f64);
         for i in 1..=steps {
             let s = f64::from(i) / f64::from(steps);
@@ -86,10 +93,10 @@ impl Browser {
                 (
                     dx * eased,
                     if i == steps { 0.0 } else { wobble },
-                    12 + (i * 7 % 13),
+                    step_ms.unwrap_or(12 + (i * 7 % 13)),
                 )
             } else {
-                (dx * s, 0.0, 16)
+                (dx * s, 0.0, step_ms.unwrap_or(16))
             };
             let (sx, sy) = ((tx - x).round(), (ty - y).round());
             x += sx;
@@ -97,8 +104,7 @@ impl Browser {
             moves.push(json!({"type": "pointerMove", "duration": ms, "origin": "pointer", "x": sx as i64, "y": sy as i64}));
         }
         moves.push(json!({"type": "pointerUp", "button": 0}));
-        let kind = if touch { "touch" } else { "mouse" };
-        self.actions(json!([{"type": "pointer", "id": kind, "parameters": {"pointerType": kind}, "actions": moves}]));
+        self.actions(json!([{"type": "pointer", "id": pointer, "parameters": {"pointerType": pointer}, "actions": moves}]));
     }
 
     /// Clicks (or taps) the points of the 310x155 frame, in order.
@@ -204,6 +210,34 @@ async fn the_widget_works_in_a_real_browser() {
             assert_eq!(checked, "true");
             b.sign_in();
         });
+        timed("a spent pass is never sent again: the widget re-arms after the call", &|| {
+            // After the sign-in above the pass is spent: the page has none, and the widget
+            // shows a new challenge by itself.
+            assert_eq!(b.script("return TowerCaptcha.pass();"), Value::Null);
+            b.ready("pow");
+            b.wait_for(
+                "the re-armed checkbox",
+                "return document.querySelector('.tc-check').getAttribute('aria-checked') === 'false';",
+            );
+            // Signing in again before solving: the page's own check, not a spent pass (4013).
+            b.script("document.getElementById('message').textContent = '';");
+            b.click("#submit");
+            let message = b.wait_for(
+                "the message",
+                "const m = document.getElementById('message').textContent; return m.length > 0 && m;",
+            );
+            assert_eq!(message, "Please complete the captcha first.");
+            // A pass, then a reset before using it: forgotten too.
+            b.click(".tc-check");
+            b.wait_state("passed");
+            assert!(b.script("return TowerCaptcha.pass();").is_string());
+            b.script("TowerCaptcha.reset('#captcha');");
+            assert_eq!(b.script("return TowerCaptcha.pass();"), Value::Null);
+            assert_eq!(
+                b.script("return document.querySelector('input[name=captcha_token]').value;"),
+                ""
+            );
+        });
         timed("proof of work solved 20 times at the default difficulty", &|| {
             let mut solve_ms = Vec::new();
             for _ in 0..20 {
@@ -239,6 +273,28 @@ async fn the_widget_works_in_a_real_browser() {
             b.wait_state("wrong");
             let fresh = b.script("return document.querySelector('.tc').dataset.token;");
             assert_ne!(fresh, token.as_str(), "a new challenge after a wrong drop");
+        });
+        timed("slow, long, fast and fine-grained drags by mouse, pen and touch pass the trail check", &|| {
+            // (pointer, moves, ms per move): 1.25 s at 120 Hz, 1.2 s at 240 Hz, 1 s at 60 Hz,
+            // a 150 ms flick at 60 Hz, 2 s at 60 Hz by pen, 0.8 s at 120 Hz by touch.
+            for (pointer, steps, ms) in [
+                ("mouse", 150, 8),
+                ("mouse", 300, 4),
+                ("mouse", 60, 17),
+                ("mouse", 9, 17),
+                ("pen", 120, 17),
+                ("touch", 100, 8),
+            ] {
+                let token = b.choose("slider");
+                let dx = hole(&captcha, &token) * b.frame_width() / 310.0;
+                b.drag_with(dx, true, pointer, steps, Some(ms));
+                let state = b.wait_for(
+                    "the drop's outcome",
+                    "const s = document.querySelector('.tc').dataset.state; return ['passed', 'wrong', 'error'].includes(s) && s;",
+                );
+                println!("  {pointer}, {steps} moves of {ms} ms: {state}");
+                assert_eq!(state, "passed", "{pointer}, {steps} moves of {ms} ms");
+            }
         });
         timed("a straight constant-speed drag is refused by the trail check", &|| {
             let token = b.choose("slider");

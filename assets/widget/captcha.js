@@ -11,7 +11,10 @@
  * "/auth/v1/captcha/data"), aj (default "/captcha"), altcha (default "/altcha"), trail
  * ("on" sends the drag trail), onPass, onError. On success the pass is given to onPass, in a
  * "captcha:pass" event (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as
- * x-captcha-token.
+ * x-captcha-token. A pass is single use: TowerCaptcha.fetch sends it once, forgets it and,
+ * once the call has an answer, re-arms the widget with a new challenge (as Turnstile's
+ * reset); TowerCaptcha.reset forgets it too, so TowerCaptcha.pass() is null until the person
+ * passes again.
  *
  * The pow kind is a checkbox: ticking it computes a proof of work (ALTCHA's format) in Web
  * Workers with WebCrypto (a page whose CSP forbids blob: workers computes it on the page).
@@ -20,7 +23,7 @@
  */
 (function () {
   "use strict";
-  var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64;
+  var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64, TRAIL_KEEP = 4096;
   var KINDS = ["pow", "text", "slider", "click-word"];
   var TEXT = {
     en: {
@@ -43,7 +46,16 @@
       pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度"
     }
   };
-  var lastPass = null;
+  var lastPass = null, lastWidget = null;
+
+  /* The trail as sent: at most TRAIL_MAX samples spread evenly over the whole drag, first
+   * and last (the drop) always among them, however long or finely sampled the drag was. */
+  function thinned(trail) {
+    if (trail.length <= TRAIL_MAX) return trail;
+    var out = [];
+    for (var i = 0; i < TRAIL_MAX; i++) out.push(trail[Math.round(i * (trail.length - 1) / (TRAIL_MAX - 1))]);
+    return out;
+  }
 
   function pickLang(el, opts) {
     var l = opts.lang || el.getAttribute("data-lang") || document.documentElement.lang || navigator.language || "en";
@@ -191,10 +203,16 @@
     if (knob) knob.focus();
   };
 
-  Captcha.prototype.reset = function () {
+  /* Forgets this widget's pass (and the page's, if it is that one) and shows a new challenge. */
+  Captcha.prototype.forget = function () {
+    if (this.pass && lastPass === this.pass) { lastPass = null; lastWidget = null; }
     this.hidden.value = "";
     this.pass = null;
-    this.load();
+  };
+
+  Captcha.prototype.reset = function () {
+    this.forget();
+    return this.load();
   };
 
   Captcha.prototype.query = function () {
@@ -305,7 +323,9 @@
       knob.setAttribute("aria-valuenow", String(Math.round(x)));
     }
     function record(e) {
-      if (trail.length < TRAIL_MAX) trail.push([Math.round(performance.now() - start), Math.round(x * 100) / 100, Math.round((e ? e.clientY : 0) * scale() * 100) / 100]);
+      // Bounded; when full, the newest sample replaces the last, so the trail ends at the drop.
+      if (trail.length >= TRAIL_KEEP) trail.pop();
+      trail.push([Math.round(performance.now() - start), Math.round(x * 100) / 100, Math.round((e ? e.clientY : 0) * scale() * 100) / 100]);
     }
     function down(e) {
       if (self.busy) return;
@@ -329,7 +349,7 @@
     function drop() {
       var point = JSON.stringify({ x: Math.round(x * 1000) / 1000, y: 5 });
       var body = { captchaType: "blockPuzzle", token: c.token, pointJson: point };
-      if (self.trailOn && trail.length) body.trail = trail;
+      if (self.trailOn && trail.length) body.trail = thinned(trail);
       self.submit(body);
     }
     [knob, piece].forEach(function (el) {
@@ -400,6 +420,7 @@
     clearTimeout(this.timer);
     this.pass = pass;
     lastPass = pass;
+    lastWidget = this;
     this.hidden.value = pass;
     this.say(this.t.passed, "passed");
     var box = this.body.querySelector(".tc-check");
@@ -442,14 +463,24 @@
 
   window.TowerCaptcha = {
     render: render,
-    reset: function (el) { var c = (typeof el === "string" ? document.querySelector(el) : el).towerCaptcha; if (c) c.reset(); },
+    reset: function (el) {
+      var c = (typeof el === "string" ? document.querySelector(el) : el);
+      c = c && c.towerCaptcha;
+      if (c) c.reset();
+    },
     pass: function () { return lastPass; },
+    /* fetch() with the page's pass as x-captcha-token: the pass is sent once and forgotten,
+     * and its widget shows a new challenge once the call has an answer. */
     fetch: function (url, init) {
       init = init || {};
       var headers = new Headers(init.headers || {});
+      var widget = lastWidget;
       if (lastPass) headers.set("x-captcha-token", lastPass);
+      if (widget) widget.forget();
+      lastPass = null; lastWidget = null;
       init.headers = headers;
-      return fetch(url, init);
+      var rearm = function () { if (widget && !widget.pass) widget.load(); };
+      return fetch(url, init).then(function (r) { rearm(); return r; }, function (e) { rearm(); throw e; });
     }
   };
 

@@ -71,3 +71,57 @@ pub(crate) async fn store_op<T, E>(
     }
     result
 }
+
+/// How often, at most, a refused verify (rate limited, locked out) gets a log line of its
+/// own (ms): a flood of refusals would otherwise write a line per request.
+const REFUSAL_LOG_EVERY_MS: u64 = 10_000;
+
+/// Samples the log lines of refused verifies: the first refusal of every 10 s window is
+/// logged (with how many were left out since the last one); the others are only counted, in
+/// `tower_captcha_verified_total` like every outcome. Logging is thus bounded by what is
+/// admitted, not by what an attacker sends.
+#[derive(Debug, Default)]
+pub(crate) struct RefusalLog {
+    /// When the current window started (ms; 0 before the first refusal).
+    window_start: std::sync::atomic::AtomicU64,
+    /// Refusals counted but not logged since the last line.
+    left_out: std::sync::atomic::AtomicU64,
+}
+
+impl RefusalLog {
+    /// Whether this refusal, at `now`, gets a log line; if so, how many were left out since
+    /// the last one.
+    pub(crate) fn sample(&self, now: u64) -> Option<u64> {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire};
+        let start = self.window_start.load(Acquire);
+        let due = start == 0 || now >= start.saturating_add(REFUSAL_LOG_EVERY_MS);
+        if due
+            && self
+                .window_start
+                .compare_exchange(start, now.max(1), AcqRel, Acquire)
+                .is_ok()
+        {
+            return Some(self.left_out.swap(0, AcqRel));
+        }
+        self.left_out.fetch_add(1, AcqRel);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefusalLog;
+
+    #[test]
+    fn one_refusal_line_per_window_with_the_count_left_out() {
+        let log = RefusalLog::default();
+        assert_eq!(log.sample(1_000), Some(0));
+        for _ in 0..999 {
+            assert_eq!(log.sample(5_000), None);
+        }
+        assert_eq!(log.sample(10_999), None, "still the first window");
+        assert_eq!(log.sample(11_000), Some(1_000));
+        assert_eq!(log.sample(11_001), None);
+    }
+}
+

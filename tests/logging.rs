@@ -1,4 +1,5 @@
-//! Every verify outcome is logged with its reason, and no answer, id, token or key ever
+//! Every admitted verify outcome is logged with its reason, refusals are sampled (one line per
+//! 10 s), and no answer, id, token or key ever
 //! appears in the logs.
 
 mod common;
@@ -111,4 +112,46 @@ async fn outcomes_are_logged_without_secrets() {
             "a secret ({secret}) was logged:\n{text}"
         );
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_flood_of_refused_verifies_writes_one_line_per_ten_seconds() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let h = Harness::with(|b| {
+        b.verify_rate_limit(Some(RateLimit::new(2, std::time::Duration::from_secs(60))))
+    });
+    let client = Some(tower_captcha::ClientKey::from(std::net::IpAddr::from([
+        192, 0, 2, 9,
+    ])));
+    // 2 admitted garbage verifies, then 1 000 refused, all in the same instant; 10 s later,
+    // 1 000 more.
+    for _ in 0..1_002 {
+        let _ = h.captcha.verify("garbage", "x", client).await;
+    }
+    h.clock.advance(std::time::Duration::from_secs(10));
+    for _ in 0..1_000 {
+        let _ = h.captcha.verify("garbage", "x", client).await;
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("captcha verify")).collect();
+    let refused: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("outcome=\"rate_limited\""))
+        .collect();
+    println!(
+        "2 000 refused and 2 admitted verifies wrote {} lines:\n{}",
+        lines.len(),
+        lines.join("\n")
+    );
+    assert_eq!(lines.len() - refused.len(), 2, "every admitted verify is logged");
+    assert_eq!(refused.len(), 2, "one refusal line per 10 s window");
+    assert!(refused[0].contains("refusals_not_logged=0"), "{}", refused[0]);
+    assert!(refused[1].contains("refusals_not_logged=999"), "{}", refused[1]);
 }

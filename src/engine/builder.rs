@@ -348,6 +348,7 @@ impl CaptchaBuilder {
         let randomness = Randomness::Os;
         Ok(Captcha {
             inner: Arc::new(Inner {
+                refusals: Default::default(),
                 kinds,
                 challenge_ttl: self.challenge_ttl,
                 work_for_pictures: self.work_for_pictures,

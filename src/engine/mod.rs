@@ -75,6 +75,8 @@ struct Inner {
     test_mode: Option<test_mode::TestMode>,
     /// Where pictures are drawn.
     pool: RenderPool,
+    /// Samples the log lines of refused verifies.
+    refusals: crate::metrics::RefusalLog,
 }
 
 /// Where random values come from.
@@ -546,6 +548,18 @@ impl Captcha {
         };
         crate::metrics::verified(kind, result);
         match &outcome {
+            // Refusals are sampled: a flood of them must not become a flood of log lines.
+            Err(VerifyError::RateLimited { .. } | VerifyError::LockedOut { .. }) => {
+                if let Some(left_out) = self.inner.refusals.sample(now) {
+                    tracing::info!(
+                        outcome = result,
+                        kind = kind.map(Kind::as_str),
+                        client = %self.client_tag(client),
+                        refusals_not_logged = left_out,
+                        "captcha verify (refusals in the next 10 s are counted in metrics, not logged)"
+                    );
+                }
+            }
             Err(VerifyError::Wrong { attempts_left }) => tracing::info!(
                 outcome = result,
                 kind = kind.map(Kind::as_str),

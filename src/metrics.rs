@@ -124,4 +124,3 @@ mod tests {
         assert_eq!(log.sample(11_001), None);
     }
 }
-

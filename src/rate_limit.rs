@@ -9,7 +9,8 @@
 //! counted once; requests without a client share one bucket per action.
 //!
 //! Requests are validated before they are counted: a malformed request costs nobody's
-//! budget. A bucket is forgotten as soon as it carries no information (its client is back
+//! budget, and a verify of an id that does not open costs only its sender's own address
+//! budget, never its network's (neighbours behind one NAT cannot spend it for the others). A bucket is forgotten as soon as it carries no information (its client is back
 //! to a full burst), so the state is bounded by the request rate, not by the number of
 //! clients ever seen.
 //!
@@ -189,10 +190,35 @@ impl Limiter {
         client: Option<ClientKey>,
         now: u64,
     ) -> Result<u32, Refused> {
+        self.admit_in(store, action, client, now, self.limits.network_share)
+            .await
+    }
+
+    /// Like [`admit`](Self::admit), counted against the client's own address only, never its
+    /// network: for requests that can only waste the sender's own time (a verify of an id
+    /// that does not open), so that bad neighbours cannot spend a network's budget.
+    pub(crate) async fn admit_alone(
+        &self,
+        store: &dyn Store,
+        action: Action,
+        client: Option<ClientKey>,
+        now: u64,
+    ) -> Result<u32, Refused> {
+        self.admit_in(store, action, client, now, 0).await
+    }
+
+    async fn admit_in(
+        &self,
+        store: &dyn Store,
+        action: Action,
+        client: Option<ClientKey>,
+        now: u64,
+        network_share: u32,
+    ) -> Result<u32, Refused> {
         let Some(limit) = self.limit(action) else {
             return Ok(0);
         };
-        let buckets = buckets(action.tag(), &limit, client, self.limits.network_share);
+        let buckets = buckets(action.tag(), &limit, client, network_share);
         match crate::metrics::store_op("rate", store.rate(&buckets, now)).await {
             Ok(RateDecision::Admitted { load_per_mille }) => {
                 Ok(load_per_mille.min(1000) * 4 / 1000)

@@ -144,6 +144,52 @@ async fn many_addresses_of_one_network_share_its_budget() {
     assert_eq!(served, 40);
 }
 
+#[tokio::test]
+async fn garbage_verifies_from_neighbours_do_not_spend_a_good_clients_network_budget() {
+    // The default limits. 16 addresses of one /24 send garbage verifies (ids that do not
+    // open) as fast as they can; then a good client of the same /24 signs in 13 times.
+    let h = Harness::with(|b| {
+        b.issue_rate_limit(Some(RateLimit::new(20, Duration::from_secs(2))))
+            .verify_rate_limit(Some(RateLimit::new(20, Duration::from_secs(1))))
+    });
+    let app = h.app();
+    let mut neighbours = (0, 0);
+    for host in 10..26u8 {
+        let ip = format!("203.0.113.{host}");
+        for _ in 0..100 {
+            let req = from(&ip, verify_req("garbage-not-a-challenge", "ABCDE"));
+            match send(&app, req).await.0 {
+                StatusCode::TOO_MANY_REQUESTS => neighbours.1 += 1,
+                _ => neighbours.0 += 1,
+            }
+        }
+    }
+    let mut good = Vec::new();
+    for _ in 0..13 {
+        let (_, _, body) = send(
+            &app,
+            from("203.0.113.200", get_req("/auth/v1/captcha/data")),
+        )
+        .await;
+        let token = body["token"].as_str().unwrap().to_owned();
+        let answer = h.answer(&token);
+        let (status, _, _) = send(&app, from("203.0.113.200", verify_req(&token, &answer))).await;
+        good.push(status.as_u16());
+    }
+    println!(
+        "16 neighbours: {} garbage verifies answered, {} refused (429); the good client's 13 right answers: {good:?}",
+        neighbours.0, neighbours.1
+    );
+    assert!(
+        neighbours.1 > 0,
+        "each neighbour is limited by its own budget"
+    );
+    assert!(
+        good.iter().all(|&s| s == 200),
+        "garbage from neighbours cost the good client nothing: {good:?}"
+    );
+}
+
 fn behind_proxy(h: &Harness) -> Router {
     let layer = CaptchaLayer::builder(h.captcha.clone())
         .mount(AuthV1::new())

@@ -140,7 +140,10 @@ async fn a_flood_of_refused_verifies_writes_one_line_per_ten_seconds() {
         let _ = h.captcha.verify("garbage", "x", client).await;
     }
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("captcha verify")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("captcha verify"))
+        .collect();
     let refused: Vec<&&str> = lines
         .iter()
         .filter(|l| l.contains("outcome=\"rate_limited\""))
@@ -150,8 +153,20 @@ async fn a_flood_of_refused_verifies_writes_one_line_per_ten_seconds() {
         lines.len(),
         lines.join("\n")
     );
-    assert_eq!(lines.len() - refused.len(), 2, "every admitted verify is logged");
+    assert_eq!(
+        lines.len() - refused.len(),
+        2,
+        "every admitted verify is logged"
+    );
     assert_eq!(refused.len(), 2, "one refusal line per 10 s window");
-    assert!(refused[0].contains("refusals_not_logged=0"), "{}", refused[0]);
-    assert!(refused[1].contains("refusals_not_logged=999"), "{}", refused[1]);
+    assert!(
+        refused[0].contains("refusals_not_logged=0"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        refused[1].contains("refusals_not_logged=999"),
+        "{}",
+        refused[1]
+    );
 }

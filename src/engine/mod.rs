@@ -591,15 +591,22 @@ impl Captcha {
     ) -> Result<(Sealed, Option<String>), VerifyError> {
         let store = &*self.inner.store;
         let limiter = &self.inner.limiter;
-        limiter
-            .admit(store, Action::Verify, client, now)
-            .await
-            .map_err(|Refused(retry_after)| VerifyError::RateLimited { retry_after })?;
+        let opened_seal = self.inner.sealer.open(id);
+        // An id that does not open costs only its sender's own budget, not its network's.
+        let admitted = match opened_seal {
+            Some(_) => limiter.admit(store, Action::Verify, client, now).await,
+            None => {
+                limiter
+                    .admit_alone(store, Action::Verify, client, now)
+                    .await
+            }
+        };
+        admitted.map_err(|Refused(retry_after)| VerifyError::RateLimited { retry_after })?;
         limiter
             .locked_out(store, client, now)
             .await
             .map_err(|Refused(retry_after)| VerifyError::LockedOut { retry_after })?;
-        let (store_id, sealed) = self.inner.sealer.open(id).ok_or(VerifyError::Unknown)?;
+        let (store_id, sealed) = opened_seal.ok_or(VerifyError::Unknown)?;
         if expect.is_some_and(|kind| kind != sealed.kind) {
             return Err(VerifyError::Unknown);
         }

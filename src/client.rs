@@ -108,6 +108,7 @@ enum Identity {
     Peer,
     Proxies(Arc<[Cidr]>, ForwardingHeader),
     Custom(Arc<KeyFn>),
+    SiteWide,
 }
 
 /// A function that names a request's client.
@@ -161,6 +162,23 @@ impl ClientIdentity {
         Self(Identity::Custom(Arc::new(f)))
     }
 
+    /// No per-client limits, chosen on purpose: no request has a client, so every captcha
+    /// request of the site shares one budget per action (a site-wide limit) and nobody is
+    /// locked out. For an app whose own front proxy limits clients, or a test. Without it, a
+    /// captcha route that finds no client address (axum served without connect info) is
+    /// refused with the protocol's busy error and a log line naming the fix, rather than
+    /// silently putting every visitor in one bucket.
+    pub fn site_wide() -> Self {
+        Self(Identity::SiteWide)
+    }
+
+    /// Whether a request without a client is a configuration mistake (the peer address or
+    /// the proxies' header was expected), rather than the app's choice (a custom key that
+    /// names no client, or [`site_wide`](Self::site_wide)).
+    pub(crate) fn expects_client(&self) -> bool {
+        matches!(self.0, Identity::Peer | Identity::Proxies(..))
+    }
+
     /// The client of the request with head `parts`.
     pub fn client_of(&self, parts: &Parts) -> Option<ClientKey> {
         match &self.0 {
@@ -184,6 +202,7 @@ impl ClientIdentity {
                 Some(client.into())
             }
             Identity::Custom(f) => f(parts),
+            Identity::SiteWide => None,
         }
     }
 }
@@ -200,6 +219,7 @@ impl fmt::Debug for ClientIdentity {
                 )
             }
             Identity::Custom(_) => f.write_str("ClientIdentity::Custom"),
+            Identity::SiteWide => f.write_str("ClientIdentity::SiteWide"),
         }
     }
 }

@@ -172,6 +172,12 @@ impl Limiter {
         Self { limits }
     }
 
+    /// Whether any budget counts per client: without a client, requests would all share it.
+    pub(crate) fn counts_clients(&self) -> bool {
+        let l = &self.limits;
+        l.issue.is_some() || l.verify.is_some() || l.redeem.is_some()
+    }
+
     fn limit(&self, action: Action) -> Option<RateLimit> {
         match action {
             Action::Issue => self.limits.issue,

@@ -190,6 +190,51 @@ async fn garbage_verifies_from_neighbours_do_not_spend_a_good_clients_network_bu
     );
 }
 
+#[tokio::test]
+async fn without_a_client_address_the_routes_refuse_loudly_unless_one_budget_is_chosen() {
+    // Served without connect info (plain `axum::serve(listener, app)`, or `oneshot` in an
+    // app's tests): no request has a client address.
+    let h = issue_limited(20);
+    let (status, _, body) = send(&h.app(), get_req("/auth/v1/captcha/data")).await;
+    println!("no client address: {status} {body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, 5030)
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("cannot tell clients apart"),
+        "{body}"
+    );
+    // With the address, served.
+    let (status, _, _) = send(
+        &h.app(),
+        from("192.0.2.1", get_req("/auth/v1/captcha/data")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // One site-wide budget, chosen on purpose: served, 20 for the whole site.
+    let site_wide = Router::new()
+        .layer(CaptchaLayer::new(h.captcha.clone()).client_identity(ClientIdentity::site_wide()));
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(
+            send(&site_wide, get_req("/auth/v1/captcha/data"))
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses[..20], [200; 20]);
+    assert_eq!(statuses[20], 429);
+    // An engine without per-client budgets needs no address.
+    let unlimited = Harness::new();
+    let (status, _, _) = send(&unlimited.app(), get_req("/auth/v1/captcha/data")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 fn behind_proxy(h: &Harness) -> Router {
     let layer = CaptchaLayer::builder(h.captcha.clone())
         .mount(AuthV1::new())

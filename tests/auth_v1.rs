@@ -234,7 +234,11 @@ async fn a_failing_store_answers_busy() {
         .store(DownStore)
         .build()
         .unwrap();
-    let app = axum::Router::new().layer(tower_captcha::CaptchaLayer::new(captcha));
+    // Default limits, and requests without a client address (`oneshot`): this test chooses
+    // one site-wide budget on purpose.
+    let layer = tower_captcha::CaptchaLayer::new(captcha)
+        .client_identity(tower_captcha::ClientIdentity::site_wide());
+    let app = axum::Router::new().layer(layer);
     // Issuing needs no store; answering does.
     let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data")).await;
     assert_eq!(status, StatusCode::OK);

@@ -81,6 +81,7 @@ async fn instance_keyed(target: &Target, prefix: &str, secret: &[u8]) -> Instanc
         .store(store)
         .issue_rate_limit(None)
         .verify_rate_limit(None)
+        .redeem_rate_limit(None)
         .build()
         .unwrap();
     Instance::new(captcha)

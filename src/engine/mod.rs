@@ -829,6 +829,12 @@ impl Captcha {
         }
     }
 
+    /// Whether this engine's rate limits count per client (so its routes need to know who the
+    /// client is).
+    pub(crate) fn counts_clients(&self) -> bool {
+        self.inner.limiter.counts_clients()
+    }
+
     /// The reply remembered under `key` by [`remember_reply`](Self::remember_reply), on any
     /// instance that shares the store; `None` when there is none or the store failed (then
     /// the call is simply served again).

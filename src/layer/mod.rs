@@ -97,8 +97,11 @@ impl CaptchaLayer {
 
     /// How to find the client that rate limits and lockouts count against (default: the
     /// peer address, see [`ClientIdentity`]; behind reverse proxies, list them with
-    /// [`ClientIdentity::behind_proxies`]). Requests without a client share one budget (and
-    /// a warning is logged once).
+    /// [`ClientIdentity::behind_proxies`]). With the peer address or proxies, a captcha
+    /// request that has no client address (axum served without connect info) is refused
+    /// with the protocol's busy error and an error log naming the fix — unless the engine
+    /// has no per-client limit at all; [`ClientIdentity::site_wide`] chooses one shared
+    /// budget on purpose.
     pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
         self.identity = identity;
         self
@@ -184,15 +187,23 @@ impl fmt::Debug for CaptchaLayerBuilder {
     }
 }
 
-/// Says once per process that rate limits cannot tell clients apart without an address.
-fn warn_no_client_address() {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        tracing::warn!(
-            "tower-captcha: a captcha request carries no client address, so all such requests \
-             share one rate-limit budget. Serve axum with \
-             `into_make_service_with_connect_info::<SocketAddr>()`, insert the peer \
-             `SocketAddr` into request extensions, or set `CaptchaLayer::client_identity`."
+/// Says, at most once a minute, that a captcha request was refused because it carries no
+/// client address, and how to fix that.
+fn no_client_address() {
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST.load(std::sync::atomic::Ordering::Relaxed);
+    if now >= last + 60 && LAST.swap(now, std::sync::atomic::Ordering::Relaxed) == last {
+        tracing::error!(
+            "tower-captcha: refused a captcha request that carries no client address: rate \
+             limits and the lockout count per client, and without an address every visitor \
+             would share one budget. Serve axum with \
+             `into_make_service_with_connect_info::<SocketAddr>()` (or put the peer \
+             `SocketAddr` in the request extensions), name the client yourself with \
+             `CaptchaLayer::client_identity(ClientIdentity::custom(..))`, or choose one \
+             site-wide budget on purpose with `ClientIdentity::site_wide()`."
         );
     }
 }

@@ -7,7 +7,7 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use super::{CaptchaBody, CaptchaLayer, Lookup, ResponseFuture, warn_no_client_address};
+use super::{CaptchaBody, CaptchaLayer, Lookup, ResponseFuture, no_client_address};
 use crate::client::RequestClient;
 use crate::protocol::driver;
 
@@ -64,8 +64,14 @@ where
         };
         let (parts, body) = req.into_parts();
         let client = self.layer.identity.client_of(&parts);
-        if client.is_none() {
-            warn_no_client_address();
+        if client.is_none()
+            && self.layer.identity.expects_client()
+            && self.layer.captcha.counts_clients()
+        {
+            no_client_address();
+            let res =
+                driver::refused_without_client(&*mounted.adapter, &mounted.route, &parts.headers);
+            return ResponseFuture::own(Box::pin(std::future::ready(res)));
         }
         let req = Request::from_parts(parts, body);
         let captcha = self.layer.captcha.clone();

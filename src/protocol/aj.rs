@@ -332,6 +332,7 @@ impl Adapter for AjCaptcha {
                     "服务器内部异常",
                 ),
             ),
+            Fault::NoClient => ("9999", common_message(fault, lang).into_owned()),
         };
         json(
             StatusCode::OK,

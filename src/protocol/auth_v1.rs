@@ -131,7 +131,7 @@ impl Adapter for AuthV1 {
                 4029,
                 common_message(fault, lang),
             ),
-            Fault::Busy => (
+            Fault::Busy | Fault::NoClient => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_busy",
                 5030,

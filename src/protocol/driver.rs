@@ -126,6 +126,9 @@ pub(crate) enum Fault {
     RateLimited { retry_after: Duration },
     /// The server cannot serve it now: store down or full, drawing or signing failed.
     Busy,
+    /// The server cannot tell its clients apart (no client address), so per-client limits
+    /// cannot work: a configuration mistake, refused loudly (see the layer's log line).
+    NoClient,
     /// Pictures cost a solved proof of work: none was given (`required`), or it was refused.
     Work { required: bool },
     /// A credential was refused (never `Busy`, which is [`Fault::Busy`]).
@@ -278,6 +281,22 @@ where
         }
         Err(fault) => finish(adapter.failure(route.endpoint, &fault, lang), Some(&fault)),
     }
+}
+
+/// The answer to a captcha request whose client the server cannot tell (no peer address,
+/// and no identity that does without one).
+pub(crate) fn refused_without_client(
+    adapter: &dyn Adapter,
+    route: &Route,
+    headers: &HeaderMap,
+) -> Response<Bytes> {
+    let res = adapter.failure(
+        route.endpoint,
+        &Fault::NoClient,
+        Lang::from_headers(headers),
+    );
+    crate::metrics::request(adapter.name(), &route.path, res.status().as_u16());
+    res
 }
 
 /// The answer to a request for a mounted path with a method it does not serve.
@@ -449,6 +468,10 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
         Fault::Busy => lang.pick(
             "Server busy, please try again later",
             "系统繁忙，请稍后再试",
+        ),
+        Fault::NoClient => lang.pick(
+            "The captcha cannot tell clients apart on this server (no client address); the server log says how to fix it",
+            "验证码服务无法区分客户端（缺少客户端地址），请查看服务器日志",
         ),
         Fault::Wrong { .. } => lang.pick("Verification failed", "验证失败"),
         Fault::Unknown | Fault::Expired => lang.pick(

@@ -172,11 +172,13 @@ impl Adapter for Idaas {
                 "The app is not registered, please register the app first",
                 "应用未注册，请先注册应用",
             ),
-            Fault::Busy | Fault::RateLimited { .. } | Fault::LockedOut { .. } => (
-                "IDAAS.SDK.COM.0002",
-                "System busy, please try again later",
-                "系统繁忙，请稍后再试",
-            ),
+            Fault::Busy | Fault::NoClient | Fault::RateLimited { .. } | Fault::LockedOut { .. } => {
+                (
+                    "IDAAS.SDK.COM.0002",
+                    "System busy, please try again later",
+                    "系统繁忙，请稍后再试",
+                )
+            }
             Fault::Work { required: true } => (
                 "IDAAS.SDK.COM.0002",
                 "A solved proof of work is required first",

@@ -171,7 +171,7 @@ impl Adapter for Siteverify {
             Fault::Field(_) => "missing-input-response",
             Fault::Credential(RedeemError::Expired | RedeemError::Used) => "timeout-or-duplicate",
             Fault::Credential(_) => "invalid-input-response",
-            Fault::Busy | Fault::RateLimited { .. } => "internal-error",
+            Fault::Busy | Fault::NoClient | Fault::RateLimited { .. } => "internal-error",
             Fault::Body(BadBody::TooLarge | BadBody::UnsupportedType | BadBody::Malformed)
             | Fault::Method { .. } => "bad-request",
             _ => "bad-request",

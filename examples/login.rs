@@ -68,13 +68,15 @@ pub fn app(captcha: Captcha) -> Router {
         .build()
         .expect("the default paths do not clash");
     let (login_page, reset_page) = (page(LOGIN, &head), page(RESET, &head));
+    // One guard per route, on the route itself.
     Router::new()
-        .route("/login", post(login))
-        .route_layer(captcha.require_scope("login"))
-        .merge(
-            Router::new()
-                .route("/password-reset", post(password_reset))
-                .route_layer(captcha.require_scope("password_reset")),
+        .route(
+            "/login",
+            post(login).route_layer(captcha.require_scope("login")),
+        )
+        .route(
+            "/password-reset",
+            post(password_reset).route_layer(captcha.require_scope("password_reset")),
         )
         .route("/", get(move || async move { Html(login_page) }))
         .route("/reset", get(move || async move { Html(reset_page) }))

@@ -16,8 +16,11 @@ use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 /// The app: the captcha routes (Auth v1), a guarded `POST /login`, and `GET /metrics`.
 pub fn app(captcha: Captcha, metrics: PrometheusHandle) -> Router {
     Router::new()
-        .route("/login", post(|_: VerifiedCaptcha| async { "welcome" }))
-        .route_layer(captcha.require_scope("login"))
+        .route(
+            "/login",
+            post(|_: VerifiedCaptcha| async { "welcome" })
+                .route_layer(captcha.require_scope("login")),
+        )
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),

@@ -114,6 +114,7 @@ impl IntoResponse for CaptchaRejection {
                         error_code: self.code(),
                         error_description: MISSING_LAYER.into(),
                         attempts_left: None,
+                        message: None,
                     },
                 )
             }

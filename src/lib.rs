@@ -31,8 +31,8 @@
 //! # let key_from_secret_store = vec![42u8; 32];
 //! let captcha = Captcha::builder().secret(key_from_secret_store).build()?;
 //! let app: Router = Router::new()
-//!     .route("/login", post(login))
-//!     .route_layer(captcha.require_scope("login"))
+//!     // The guard on its route: only passes issued for "login" open it.
+//!     .route("/login", post(login).route_layer(captcha.require_scope("login")))
 //!     .layer(CaptchaLayer::new(captcha));
 //! # Ok(()) }
 //! # #[cfg(not(feature = "axum"))]

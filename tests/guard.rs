@@ -329,3 +329,68 @@ async fn the_header_name_is_configurable() {
         .unwrap();
     assert_eq!(send(&app, req).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn two_guards_on_one_route_are_reported_not_silently_obeyed() {
+    let h = Harness::new();
+    // The mistake: `route_layer` wraps every route added before it, so /login carries both
+    // guards (password_reset outside, login inside).
+    let stacked = Router::new()
+        .route("/login", post(|| async { "login" }))
+        .route_layer(h.captcha.require_scope("login"))
+        .route("/reset", post(|| async { "reset" }))
+        .route_layer(h.captcha.require_scope("password_reset"))
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let reset_pass = h.pass(Some("password_reset")).await;
+    let (status, _, body) = send(&stacked, post_with_token("/login", &reset_pass)).await;
+    println!("stacked guards: {status} {body}");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"], "captcha_guards_stacked");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("`password_reset`") && description.contains("`login`"),
+        "{description}"
+    );
+    assert!(body["message"].is_string(), "a message for people too");
+    // The per-route form: each route its own guard.
+    let per_route = Router::new()
+        .route(
+            "/login",
+            post(|| async { "login" }).route_layer(h.captcha.require_scope("login")),
+        )
+        .route(
+            "/reset",
+            post(|| async { "reset" }).route_layer(h.captcha.require_scope("password_reset")),
+        )
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let login_pass = h.pass(Some("login")).await;
+    assert_eq!(
+        send(&per_route, post_with_token("/login", &login_pass))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let reset_pass = h.pass(Some("password_reset")).await;
+    assert_eq!(
+        send(&per_route, post_with_token("/reset", &reset_pass))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // Two guards of one scope on one route: the pass is redeemed once, and accepted.
+    let twice = Router::new()
+        .route("/login", post(|| async { "login" }))
+        .route_layer(h.captcha.require_scope("login"))
+        .route_layer(h.captcha.require())
+        .layer(CaptchaLayer::new(h.captcha.clone()));
+    let pass = h.pass(Some("login")).await;
+    assert_eq!(
+        send(&twice, post_with_token("/login", &pass)).await.0,
+        StatusCode::OK
+    );
+    let (status, _, body) = send(&twice, post_with_token("/login", &pass)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4013)
+    );
+}

@@ -80,6 +80,23 @@ pub(crate) struct Described {
     zh: &'static str,
 }
 
+/// What a person is told about a rejection (the `message` field), in `lang`: what to do,
+/// not why in a developer's terms.
+fn for_people(e: &RedeemError, lang: Lang) -> &'static str {
+    match e {
+        RedeemError::Missing => lang.pick("Please complete the captcha.", "请先完成人机验证。"),
+        RedeemError::RateLimited { .. } => lang.pick(
+            "Too many attempts. Please wait a moment and try again.",
+            "尝试次数过多，请稍候再试。",
+        ),
+        RedeemError::Busy(_) => lang.pick(
+            "The captcha service is busy. Please try again in a moment.",
+            "验证服务繁忙，请稍后再试。",
+        ),
+        _ => lang.pick("Please complete the captcha again.", "请重新完成人机验证。"),
+    }
+}
+
 /// Status, error, code and messages for each rejection.
 pub(crate) fn describe(e: &RedeemError) -> Described {
     let (status, error, code, en, zh) = match e {
@@ -162,8 +179,9 @@ impl Described {
     }
 }
 
-/// The default rejection: `{"error", "error_code", "error_description"}` with its status.
-/// A scope rejection names the scope the route wants (`required`), and how to get it.
+/// The default rejection: `{"error", "error_code", "error_description", "message"}` with its
+/// status: `error_description` for developers (a scope rejection names the scope the route
+/// wants, and how to get it), `message` for people.
 pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> Response<Bytes> {
     let d = describe(e);
     let description = match (e, required) {
@@ -187,6 +205,29 @@ pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> 
             error_code: d.code,
             error_description: description,
             attempts_left: None,
+            message: Some(for_people(e, lang)),
+        },
+    )
+}
+
+/// The answer of an inner guard that finds a pass already redeemed by an outer guard of
+/// another scope: two guards wrap this route, a configuration mistake (500, and logged).
+pub(crate) fn stacked(outer: Option<&str>, inner: Option<&str>) -> Response<Bytes> {
+    let name = |s: Option<&str>| s.map_or_else(|| "any scope".to_owned(), |s| format!("`{s}`"));
+    let description = format!(
+        "two captcha guards wrap this route: an outer one for {} (it has spent the pass) and an inner one for {}. Give each route one guard: `.route(\"/login\", post(login).route_layer(captcha.require_scope(\"login\")))` (`Router::route_layer` wraps every route added before it)",
+        name(outer),
+        name(inner)
+    );
+    tracing::error!("tower-captcha: {description}");
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &ErrorBody {
+            error: "captcha_guards_stacked",
+            error_code: 5001,
+            error_description: description.into(),
+            attempts_left: None,
+            message: Some("The server is misconfigured; please try again later."),
         },
     )
 }

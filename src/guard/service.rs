@@ -6,7 +6,9 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::{Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, token_from};
+use super::{
+    Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, stacked, token_from,
+};
 use crate::client::RequestClient;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
@@ -57,6 +59,20 @@ where
             // The client as the captcha layer outside found it, else the peer.
             let (parts, body) = req.into_parts();
             let client = RequestClient::of(&parts);
+            // An outer guard redeemed this request's pass already: the same pass serves this
+            // guard if it fits (never spent twice); one of another scope is a stacking mistake.
+            if let Some(outer) = parts.extensions.get::<VerifiedCaptcha>() {
+                let required = layer.scope.as_deref();
+                if required.is_none_or(|r| outer.scope() == Some(r)) {
+                    let req = Request::from_parts(parts, body);
+                    return inner.call(req).await.map(|res| res.map(CaptchaBody::inner));
+                }
+                let mut res = stacked(outer.scope(), required).map(CaptchaBody::own);
+                res.extensions_mut().insert(Rejected {
+                    error: "captcha_guards_stacked",
+                });
+                return Ok(res);
+            }
             let mut req = Request::from_parts(parts, body);
             let result = match token_from(req.headers(), &layer.header) {
                 Ok(token) => {

@@ -173,6 +173,7 @@ impl Adapter for AuthV1 {
                 error_code,
                 error_description: description,
                 attempts_left,
+                message: None,
             },
         )
     }

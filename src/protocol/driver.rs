@@ -581,6 +581,10 @@ pub(crate) struct ErrorBody {
     pub(crate) error_description: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) attempts_left: Option<u32>,
+    /// For people (the guard's rejections): what to do, in plain words, where
+    /// `error_description` is for developers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<&'static str>,
 }
 
 /// `data:image/png;base64,...`

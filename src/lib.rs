@@ -52,6 +52,7 @@
 //! and tickets lives in a [`Store`]: [`MemoryStore`] by default; with the `redis` feature,
 //! `store::RedisStore` (one server or a Redis Cluster) lets several instances spend each pass
 //! once across all of them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 pub mod clock;
@@ -70,7 +71,7 @@ mod rate_limit;
 mod render;
 mod seal;
 pub mod store;
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
 pub mod testing;
 pub mod widget;
 
@@ -94,6 +95,7 @@ pub use store::{MemoryStore, Store};
 
 /// The Redis client this crate is built on, so that your version matches.
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis;
 
 /// The README's examples, compiled as doctests (they use axum).

@@ -4,12 +4,12 @@
 //! `CaptchaBuilder::insecure_seeded_rng` and `Captcha::answer_of`, what a test needs to
 //! solve real challenges. Never enable `test-util` in a production build.
 
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 pub use crate::engine::test_mode::{TEST_PASS, TestMode};
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 pub use manual::ManualClock;
 
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 mod manual {
     use std::fmt;
     use std::sync::Arc;
@@ -18,7 +18,7 @@ mod manual {
 
     use crate::clock::Clock;
 
-    /// A clock that moves only when told to: for tests of expiry.
+    /// A clock that moves only when told to: for tests of expiry (feature `test-util`).
     ///
     /// ```
     /// use std::time::Duration;
@@ -65,10 +65,10 @@ mod manual {
     }
 }
 
-/// A generated landscape of `width` x `height` as PNG, the backgrounds the slider and
+/// (Feature `test-util`.) A generated landscape of `width` x `height` as PNG, the backgrounds the slider and
 /// click-word kinds draw on, from a seeded generator: for measurement scripts that build
 /// reference puzzles on the same backgrounds.
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 pub fn landscape_png(width: u32, height: u32, seed: u64) -> Vec<u8> {
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
     let img = crate::render::scene::landscape(width, height, &mut rng);

@@ -45,9 +45,9 @@ pub struct CaptchaBuilder {
     work_for_pictures: bool,
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     seed: Option<u64>,
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     pub(super) test_mode: Option<super::test_mode::TestMode>,
     limits: Limits,
     bind_passes: bool,
@@ -73,9 +73,9 @@ impl Default for CaptchaBuilder {
             work_for_pictures: false,
             store: None,
             clock: Arc::new(SystemClock),
-            #[cfg(feature = "test-util")]
+            #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
             seed: None,
-            #[cfg(feature = "test-util")]
+            #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
             test_mode: None,
             limits: Limits::default(),
             bind_passes: false,
@@ -187,7 +187,7 @@ impl CaptchaBuilder {
     /// **For tests only** (feature `test-util`): draw every random value (ids, answers,
     /// pictures, keys) from a ChaCha generator seeded with `seed`, so that runs repeat. Ids
     /// and answers become predictable to anyone who knows the seed.
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     pub fn insecure_seeded_rng(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -337,14 +337,14 @@ impl CaptchaBuilder {
         ];
         let sealer = Sealer::new(secrets());
         let signer = self.signer(kid, &secret);
-        #[cfg(feature = "test-util")]
+        #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
         let randomness = match self.seed {
             Some(seed) => Randomness::Seeded(Box::new(std::sync::Mutex::new(
                 <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed),
             ))),
             None => Randomness::Os,
         };
-        #[cfg(not(feature = "test-util"))]
+        #[cfg(not(any(feature = "test-util", all(doc, not(docsrs)))))]
         let randomness = Randomness::Os;
         Ok(Captcha {
             inner: Arc::new(Inner {
@@ -364,7 +364,7 @@ impl CaptchaBuilder {
                 signer,
                 sealer,
                 randomness,
-                #[cfg(feature = "test-util")]
+                #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
                 test_mode: self.test_mode,
                 limiter: Limiter::new(self.limits.clone()),
                 pool: RenderPool::new(),
@@ -413,7 +413,7 @@ mod tests {
             .to_rgb8()
     }
 
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     #[test]
     fn seeded_engines_repeat_and_default_ones_do_not() {
         let make = |seed| {

@@ -3,7 +3,7 @@
 //! in `protocol/`.
 
 pub(crate) mod builder;
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 pub(crate) mod test_mode;
 
 use std::fmt;
@@ -71,7 +71,7 @@ struct Inner {
     sealer: Sealer,
     randomness: Randomness,
     limiter: Limiter,
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     test_mode: Option<test_mode::TestMode>,
     /// Where pictures are drawn.
     pool: RenderPool,
@@ -84,7 +84,7 @@ enum Randomness {
     /// The thread's CSPRNG (the default, and the only choice without `test-util`).
     Os,
     /// A seeded generator, for repeatable tests.
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     Seeded(Box<std::sync::Mutex<rand::rngs::StdRng>>),
 }
 
@@ -209,7 +209,7 @@ impl Captcha {
     fn with_rng<T>(&self, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {
         match &self.inner.randomness {
             Randomness::Os => f(&mut rand::rng()),
-            #[cfg(feature = "test-util")]
+            #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
             Randomness::Seeded(rng) => {
                 let mut guard = rng
                     .lock()
@@ -399,7 +399,7 @@ impl Captcha {
         solution: impl Into<Solution>,
         client: Option<ClientKey>,
     ) -> Result<Pass, VerifyError> {
-        #[cfg(feature = "test-util")]
+        #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
         if let Some(mode) = self.inner.test_mode {
             return test_mode::verify(mode, self.inner.pass_ttl);
         }
@@ -430,7 +430,7 @@ impl Captcha {
         solution: impl Into<Solution>,
         client: Option<ClientKey>,
     ) -> Result<Ticket, VerifyError> {
-        #[cfg(feature = "test-util")]
+        #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
         if let Some(mode) = self.inner.test_mode {
             return test_mode::check(mode, self.inner.ticket_ttl);
         }
@@ -719,7 +719,7 @@ impl Captcha {
             return Err(RedeemError::Missing);
         }
         let now = self.now();
-        #[cfg(feature = "test-util")]
+        #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
         if self.inner.test_mode.is_some() && credential == test_mode::TEST_PASS {
             return Ok(test_mode::claims(scope, now / 1000));
         }
@@ -862,7 +862,7 @@ impl Captcha {
 
     /// The answer sealed into challenge `id`, so that tests can solve challenges; `None`
     /// for an id this engine cannot open. Available with the `test-util` feature only.
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     pub fn answer_of(&self, id: &str) -> Option<Answer> {
         self.inner.sealer.open(id).map(|(_, sealed)| sealed.answer)
     }
@@ -870,7 +870,7 @@ impl Captcha {
     /// A challenge id of `kind` with a chosen `answer`, sealed like any other but without
     /// drawing or rate limits: for tests and benchmarks that need many challenges. Available
     /// with the `test-util` feature only.
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
     pub fn seal_known(&self, kind: Kind, answer: Answer, scope: Option<&str>) -> String {
         let sealed = Sealed {
             kind,

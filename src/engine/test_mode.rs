@@ -13,7 +13,7 @@ use crate::error::VerifyError;
 use crate::kind::Kind;
 use crate::pass::{Pass, PassClaims, Ticket};
 
-/// What a test-mode engine answers to every verify and check.
+/// What a test-mode engine answers to every verify and check (feature `test-util`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TestMode {
@@ -25,11 +25,12 @@ pub enum TestMode {
     AlreadyUsed,
 }
 
-/// The pass a test-mode engine hands out, and its guard accepts for any scope.
+/// The pass a test-mode engine hands out, and its guard accepts for any scope (feature
+/// `test-util`).
 pub const TEST_PASS: &str = "tower-captcha-test-pass";
 
 impl Captcha {
-    /// **For tests only.** An engine that checks nothing: see [`TestMode`]. Issuing works as
+    /// **For tests only** (feature `test-util`). An engine that checks nothing: see [`TestMode`]. Issuing works as
     /// usual (pictures and all); verifying answers as `mode` says; the guard and the
     /// extractor accept [`TEST_PASS`] (and real passes, which a test-mode engine never
     /// mints).

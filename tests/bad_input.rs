@@ -90,7 +90,7 @@ async fn unsupported_content_type_is_invalid_request() {
         assert_eq!(error_code(&json), 4000, "{ct:?}");
         assert_eq!(
             json["error_description"],
-            "body must be application/json or application/x-www-form-urlencoded",
+            "body must be application/json or application/x-www-form-urlencoded: send a JSON body with the header `content-type: application/json`",
             "{ct:?}"
         );
     }

@@ -31,7 +31,7 @@
       clickWord: "Click in order:", refresh: "New challenge", switchKind: "Try another kind",
       verify: "Verify", undo: "Undo last click", knob: "Slide the piece; arrow keys move it, Enter drops it",
       image: "Captcha picture", loading: "Loading…", wrong: "Not quite, here is a new one. Try again.",
-      wrongLeft: "Not quite, try again ({n} left).", expired: "That one expired, here is a new one.",
+      wrongLeft: "Not quite, try again ({n} left).", wrongText: "Those characters did not match; try again ({n} left).", expired: "That one expired, here is a new one.",
       passed: "Verified, thank you.", busy: "The captcha service is busy; try again in a moment.",
       input: "Characters", pow: "I am not a robot", powHint: "Tick the box; your browser does a moment of work.",
       working: "Verifying…", progress: "Verification progress"
@@ -41,7 +41,7 @@
       clickWord: "请依次点击：", refresh: "换一张", switchKind: "换一种验证方式",
       verify: "验证", undo: "撤销上一次点击", knob: "拖动拼图块；方向键移动，回车确定",
       image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
-      wrongLeft: "验证失败，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
+      wrongLeft: "验证失败，请重试（还剩 {n} 次）。", wrongText: "输入的字符不对，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
       passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符",
       pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度"
     }
@@ -436,7 +436,7 @@
     if (this.opts.onError) this.opts.onError(code || "network");
     this.el.dispatchEvent(new CustomEvent("captcha:error", { bubbles: true, detail: { code: code, kind: this.kind } }));
     if (code === "invalid_captcha" && b.attempts_left > 0 && this.kind !== "pow") {
-      this.say(t.wrongLeft.replace("{n}", b.attempts_left), "wrong");
+      this.say((this.kind === "text" ? t.wrongText : t.wrongLeft).replace("{n}", b.attempts_left), "wrong");
       var input = this.body.querySelector("input");
       if (input) { input.value = ""; input.focus(); }
       return;

@@ -689,6 +689,19 @@ impl Captcha {
         result
     }
 
+    /// Takes one request from `client`'s redeem budget without redeeming anything (a refused
+    /// call that must not be repeatable at full speed); how long to wait when it is spent.
+    pub(crate) async fn charge_redeem(&self, client: Option<ClientKey>) -> Result<(), Duration> {
+        let admitted = self
+            .inner
+            .limiter
+            .admit(&*self.inner.store, Action::Redeem, client, self.now())
+            .await;
+        admitted
+            .map(|_| ())
+            .map_err(|Refused(retry_after)| retry_after)
+    }
+
     /// Like [`redeem_by`](Self::redeem_by), with `client` counted against the redeem rate
     /// limit: for routes that redeem on a client's behalf (AJ-Captcha's `/captcha/verify`).
     pub async fn redeem_from(

@@ -113,11 +113,12 @@ impl Adapter for AuthV1 {
                 4001,
                 lang.pick("Verification code error", "验证码错误").into(),
             ),
+            // Unknown and expired share the seed's code; the description tells them apart.
             Fault::Unknown | Fault::Expired => (
                 StatusCode::GONE,
                 "captcha_expired",
                 4002,
-                common_message(&Fault::Expired, lang),
+                common_message(fault, lang),
             ),
             Fault::Used | Fault::Locked => (
                 StatusCode::GONE,

@@ -80,6 +80,10 @@ pub(crate) enum Call {
     },
     /// No engine call: a protocol's fixed answer (a static file, a key set).
     Cached(Response<Bytes>),
+    /// A refusal that costs the client one request of its redeem budget, so that it cannot
+    /// be repeated at full speed (siteverify's wrong secret): `fault` while the budget
+    /// lasts, then the rate limit.
+    Refuse(Fault),
 }
 
 /// What the engine answered to a [`Call`].
@@ -362,6 +366,12 @@ async fn run(
         Call::Verify { id, solution } => Done::Passed(captcha.verify(&id, solution, client).await?),
         Call::Check { id, solution } => Done::Checked(captcha.check(&id, solution, client).await?),
         Call::Cached(reply) => Done::Cached(reply),
+        Call::Refuse(fault) => {
+            return Err(match captcha.charge_redeem(client).await {
+                Ok(()) => fault,
+                Err(retry_after) => Fault::RateLimited { retry_after },
+            });
+        }
         Call::Redeem { credential, scope } => Done::Redeemed(
             captcha
                 .redeem_from(&credential, scope.as_deref(), client)
@@ -436,8 +446,8 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
             "请求体未能及时送达",
         ),
         Fault::Body(BadBody::UnsupportedType) => lang.pick(
-            "body must be application/json or application/x-www-form-urlencoded",
-            "请求体须为 application/json 或 application/x-www-form-urlencoded",
+            "body must be application/json or application/x-www-form-urlencoded: send a JSON body with the header `content-type: application/json`",
+            "请求体须为 application/json 或 application/x-www-form-urlencoded：发送 JSON 时请带上请求头 content-type: application/json",
         ),
         Fault::Body(BadBody::Malformed) => {
             lang.pick("body must be a JSON object", "请求体须为 JSON 对象")
@@ -474,9 +484,14 @@ pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
             "验证码服务无法区分客户端（缺少客户端地址），请查看服务器日志",
         ),
         Fault::Wrong { .. } => lang.pick("Verification failed", "验证失败"),
-        Fault::Unknown | Fault::Expired => lang.pick(
+        Fault::Expired => lang.pick(
             "Verification code expired, please get new one",
             "验证码已过期，请重新获取",
+        ),
+        // Not a challenge of ours (garbage, or another app's): not "expired".
+        Fault::Unknown => lang.pick(
+            "Verification code not recognised, please get new one",
+            "验证码无效，请重新获取",
         ),
         Fault::Used => lang.pick(
             "Verification code already used, please get new one",

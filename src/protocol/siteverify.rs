@@ -3,7 +3,8 @@
 //! changing one URL and one secret.
 //!
 //! `POST /siteverify`, form or JSON: `secret` (required; compared in constant time with the
-//! configured one, which is not the signing secret), `response` (required; a pass or an AJ
+//! configured one, which is not the signing secret; a wrong one costs the caller one request
+//! of its redeem budget, so secrets cannot be guessed at full speed), `response` (required; a pass or an AJ
 //! ticket, spent exactly as the guard spends it), `remoteip` (checked when passes are bound to
 //! clients),
 //! `idempotency_key` (a repeat of a successful call with the same key and response, within
@@ -22,6 +23,9 @@ use subtle::ConstantTimeEq;
 use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
 use super::{Adapter, Protocol};
 use crate::error::RedeemError;
+
+/// Shortest siteverify secret accepted without a warning.
+const MIN_SECRET_BYTES: usize = 16;
 
 /// The siteverify route, at `/siteverify` unless moved with [`Siteverify::path`].
 #[derive(Clone)]
@@ -42,10 +46,20 @@ impl std::fmt::Debug for Siteverify {
 impl Siteverify {
     /// siteverify at `/siteverify`, accepting calls that present `secret` (a secret of its
     /// own: give it to the backends that verify, not the signing secret).
+    /// A secret shorter than 16 bytes is logged as a warning: wrong secrets are rate
+    /// limited per caller, but a short one can still be guessed from many addresses.
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        let secret: Vec<u8> = secret.into();
+        if secret.len() < MIN_SECRET_BYTES {
+            tracing::warn!(
+                bytes = secret.len(),
+                "tower-captcha: the siteverify secret is shorter than {MIN_SECRET_BYTES} bytes; \
+                 use a long random one (`openssl rand -base64 32`)"
+            );
+        }
         Self {
             path: "/siteverify".into(),
-            secret: secret.into().into(),
+            secret: secret.into(),
         }
     }
 
@@ -127,7 +141,9 @@ impl Adapter for Siteverify {
             _ => return Err(Fault::Field("secret")),
         };
         if !bool::from(secret.as_bytes().ct_eq(&self.secret)) {
-            return Err(Fault::Forbidden);
+            // Counted against the caller's redeem budget: secrets cannot be guessed at
+            // full speed.
+            return Ok(Call::Refuse(Fault::Forbidden));
         }
         let response = match input.string("response") {
             Ok(r) if !r.trim().is_empty() => r,

@@ -7,6 +7,9 @@
 //! (`Captcha::verify`), before looking at the credentials. Demo credentials: `demo` /
 //! `demo`.
 
+#[path = "support/serve.rs"]
+pub(crate) mod serve;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -117,11 +120,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         format!("cannot listen on {addr} ({e}); pick another port, e.g. PORT=3001 cargo run --example form")
     })?;
     println!("form example: a sign-in form without JavaScript on http://{addr}/ (demo / demo)");
-    axum::serve(
-        listener,
-        app(captcha).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Like `axum::serve` with connect info, closing idle and slow connections.
+    serve::serve(listener, app(captcha)).await?;
     Ok(())
 }
 

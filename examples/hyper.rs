@@ -102,16 +102,33 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             })
             .service(app.clone());
         tokio::spawn(async move {
-            let mut conn = auto::Builder::new(TokioExecutor::new());
-            // A client gets 10 s to send its request head; the captcha routes give bodies
+            // A connection that stays silent for 10 s is closed (hyper's header-read timeout
+            // only starts at the first byte).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // A client gets 10 s to send each request head; the captcha routes give bodies
             // another 10 s (`CaptchaLayer::body_timeout`).
-            conn.http1()
+            builder
+                .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(10));
-            if let Err(e) = conn
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
-                .await
-            {
+            let conn =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+            let mut conn = std::pin::pin!(conn);
+            // A connection lives at most 60 s: then it is shut down gracefully (the request
+            // in flight finishes, an idle keep-alive closes).
+            let served = tokio::select! {
+                served = conn.as_mut() => served,
+                () = tokio::time::sleep(Duration::from_secs(60)) => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = served {
                 eprintln!("connection error: {e}");
             }
         });

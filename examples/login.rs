@@ -14,6 +14,9 @@
 //! Demo credentials: `demo` / `demo`. Set `CAPTCHA_SECRET` (32+ bytes) to keep passes
 //! valid across restarts and instances.
 
+#[path = "support/serve.rs"]
+mod serve;
+
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
@@ -126,40 +129,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  captcha routes: ALTCHA (/altcha/challenge, /verify), Auth v1 (/auth/v1/captcha/data), AJ-Captcha (/captcha/get, /check, /verify), widget (/captcha-widget/)"
     );
-    serve(listener, app(captcha)).await?;
+    // Like `axum::serve` with connect info, closing idle and slow connections.
+    serve::serve(listener, app(captcha)).await?;
     Ok(())
-}
-
-/// Serves `app` as `axum::serve` with connect info does, plus what a server facing the
-/// internet needs and `axum::serve` cannot set: a client gets 10 s to send its request head
-/// (hyper's header-read timeout); the captcha routes give bodies another 10 s
-/// (`CaptchaLayer::body_timeout`).
-async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto;
-    use hyper_util::service::TowerToHyperService;
-    use tower::ServiceExt as _;
-
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        // The peer address, where the rate limits read it.
-        let svc =
-            app.clone()
-                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                    req
-                });
-        tokio::spawn(async move {
-            let mut conn = auto::Builder::new(TokioExecutor::new());
-            conn.http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(10));
-            let _ = conn
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
-                .await;
-        });
-    }
 }
 
 struct Page {

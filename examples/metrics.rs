@@ -6,7 +6,8 @@
 //! name and label); any recorder works. Here `metrics-exporter-prometheus` renders them on
 //! a route of the app itself, with no listener of its own.
 
-use std::net::SocketAddr;
+#[path = "support/serve.rs"]
+mod serve;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -62,10 +63,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "metrics example on http://{}: GET /auth/v1/captcha/data, POST /auth/v1/captcha/data/verify, POST /login, GET /metrics",
         listener.local_addr()?
     );
-    axum::serve(
-        listener,
-        app(captcha, metrics).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Like `axum::serve` with connect info, closing idle and slow connections.
+    serve::serve(listener, app(captcha, metrics)).await?;
     Ok(())
 }

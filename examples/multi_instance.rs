@@ -18,7 +18,8 @@
 //! curl -s -X POST 127.0.0.1:3001/protected -H 'x-captcha-token: …'
 //! ```
 
-use std::net::SocketAddr;
+#[path = "support/serve.rs"]
+mod serve;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -99,11 +100,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "multi_instance on http://{} using {place}",
         listener.local_addr()?
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Like `axum::serve` with connect info, closing idle and slow connections.
+    serve::serve(listener, app).await?;
     Ok(())
 }
 

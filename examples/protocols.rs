@@ -16,6 +16,9 @@
 //! feature (which examples get through the crate's dev-dependencies) and only when the
 //! variable is set; the example says so loudly. Never run it so in production.
 
+#[path = "support/serve.rs"]
+mod serve;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -128,11 +131,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if answers {
         println!("  TEST ONLY   GET  /__answer?token=<challenge id>");
     }
-    axum::serve(
-        listener,
-        app(captcha, &siteverify_secret, answers)
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Like `axum::serve` with connect info, closing idle and slow connections.
+    serve::serve(listener, app(captcha, &siteverify_secret, answers)).await?;
     Ok(())
 }

@@ -68,3 +68,56 @@ async fn the_form_signs_in_with_the_right_characters_only() {
         "a used challenge does not sign in twice"
     );
 }
+
+/// How long after `start` the server closed `stream` (it read to the end).
+async fn closed_after(
+    mut stream: tokio::net::TcpStream,
+    start: std::time::Instant,
+) -> std::time::Duration {
+    use tokio::io::AsyncReadExt;
+    let mut sink = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut sink),
+    )
+    .await;
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn the_examples_close_idle_and_slow_connections() {
+    use tokio::io::AsyncWriteExt;
+    // The examples' server (examples/support/serve.rs), serving the form example.
+    let h = Harness::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(form::serve::serve(listener, form::app(h.captcha.clone())));
+    let start = std::time::Instant::now();
+    // One connection sends nothing; one sends half a request head and stops; one is served.
+    let idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut served = tokio::net::TcpStream::connect(addr).await.unwrap();
+    served
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (idle, slow, served) = tokio::join!(
+        closed_after(idle, start),
+        closed_after(slow, start),
+        closed_after(served, start)
+    );
+    server.abort();
+    println!("closed after: idle {idle:.1?}, slow head {slow:.1?}, a served request {served:.1?}");
+    let limit = form::serve::FIRST_BYTE;
+    for (what, took) in [("idle", idle), ("slow head", slow)] {
+        assert!(
+            took >= limit - std::time::Duration::from_millis(500)
+                && took < limit + std::time::Duration::from_secs(5),
+            "{what}: closed after {took:?}"
+        );
+    }
+    assert!(served < std::time::Duration::from_secs(5), "{served:?}");
+}

@@ -226,7 +226,8 @@ $("kind").addEventListener("change", () => {
 
 $("form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!TowerCaptcha.pass()) { say("Please complete the captcha first.", false); return; }
+  // The pass, or (a text widget with data-submit="form") the typed characters verified now.
+  if (!(await TowerCaptcha.solve())) { say("Please complete the captcha first.", false); return; }
   const data = Object.fromEntries(new FormData($("form")));
   delete data.captcha_token;
   // The widget adds the pass as x-captcha-token, forgets it (a pass is single use) and,

@@ -133,8 +133,10 @@ impl Browser {
         );
     }
 
-    /// Submits the login form and waits for the welcome.
+    /// Submits the login form and waits for the welcome (the message of an earlier attempt
+    /// cleared first).
     fn sign_in(&self) {
+        self.script("document.getElementById('message').textContent = '';");
         self.click("#submit");
         let message = self.wait_for(
             "the welcome message",
@@ -327,6 +329,32 @@ async fn the_widget_works_in_a_real_browser() {
             b.type_into(".tc-input", &answer.to_lowercase());
             b.press("\u{E007}", 1);
             b.wait_state("passed");
+            b.sign_in();
+        });
+        timed("text in submit mode: the sign-in button verifies the typed characters", &|| {
+            b.script(
+                "const old = document.getElementById('captcha'); const fresh = document.createElement('div'); \
+                 fresh.id = 'captcha'; fresh.dataset.scope = old.dataset.scope; fresh.dataset.submit = 'form'; \
+                 old.replaceWith(fresh); TowerCaptcha.render(fresh, { kind: 'text' });",
+            );
+            let token = b.ready("text");
+            assert_eq!(
+                b.script("return document.querySelector('.tc-go') === null;"),
+                Value::Bool(true),
+                "no Verify button of its own"
+            );
+            // Wrong characters: the sign-in is held and the widget says why.
+            b.type_into(".tc-input", "wwwww");
+            b.click("#submit");
+            b.wait_state("wrong");
+            let status = b.script("return document.querySelector('.tc-status').textContent;");
+            assert!(
+                status.as_str().unwrap().contains("did not match"),
+                "{status}"
+            );
+            // The right ones: one click signs in.
+            let answer = common::text_answer(&captcha, &token);
+            b.type_into(".tc-input", &answer.to_lowercase());
             b.sign_in();
         });
         timed("the slider solved with the keyboard alone", &|| {

@@ -9,7 +9,9 @@
  * "click-word"), scope, kinds (the kinds a person may switch to, comma-separated), lang
  * ("en" | "zh"), field (the hidden input's name, default "captcha_token"), authV1 (default
  * "/auth/v1/captcha/data"), aj (default "/captcha"), altcha (default "/altcha"), trail
- * ("on" sends the drag trail), onPass, onError. On success the pass is given to onPass, in a
+ * ("on" sends the drag trail), submit ("form": the text kind has no Verify button; the typed
+ * characters are verified when the enclosing form is submitted, in one action for the
+ * person), onPass, onError. On success the pass is given to onPass, in a
  * "captcha:pass" event (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as
  * x-captcha-token. A pass is single use: TowerCaptcha.fetch sends it once, forgets it and,
  * once the call has an answer, re-arms the widget with a new challenge (as Turnstile's
@@ -46,7 +48,7 @@
       pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度"
     }
   };
-  var lastPass = null, lastWidget = null;
+  var lastPass = null, lastWidget = null, widgets = [];
 
   /* The trail as sent: at most TRAIL_MAX samples spread evenly over the whole drag, first
    * and last (the drop) always among them, however long or finely sampled the drag was. */
@@ -164,9 +166,47 @@
     this.aj = opts.aj || data.aj || "/captcha";
     this.altcha = opts.altcha || data.altcha || "/altcha";
     this.trailOn = (opts.trail || data.trail) === "on";
+    this.submitMode = (opts.submit || data.submit) === "form";
     this.t = TEXT[pickLang(el, opts)];
     this.build();
     this.load();
+    widgets.push(this);
+    if (this.submitMode) this.watchForm();
+  }
+
+  /* Submit mode: a classic form posted with typed characters but no pass yet is held, the
+   * characters verified, and the form submitted again with the pass in the hidden input.
+   * Listening on the document, this runs after the page's own submit handlers: a page that
+   * handles the submit itself (preventDefault) calls TowerCaptcha.solve() or
+   * TowerCaptcha.fetch() instead. */
+  Captcha.prototype.watchForm = function () {
+    var self = this;
+    document.addEventListener("submit", function (e) {
+      var form = self.el.closest && self.el.closest("form");
+      if (e.target !== form || e.defaultPrevented || self.pass || !document.contains(self.el)) return;
+      e.preventDefault();
+      self.solve().then(function (pass) {
+        if (pass) (form.requestSubmit ? form.requestSubmit() : form.submit());
+      });
+    });
+  };
+
+  /* This widget's pass: the one it holds, or (submit mode) the typed characters verified now;
+   * null when there is neither (the widget then shows why). */
+  Captcha.prototype.solve = function () {
+    if (this.pass) return Promise.resolve(this.pass);
+    var input = this.kind === "text" && this.challenge && this.body.querySelector(".tc-input");
+    if (this.submitMode && input && input.value.trim()) {
+      return this.submit({ token: this.challenge.token, key: input.value });
+    }
+    return Promise.resolve(null);
+  };
+
+  /* The page's pass: the last one earned, or a submit-mode widget's typed characters verified. */
+  function solve() {
+    if (lastPass) return Promise.resolve(lastPass);
+    var pending = widgets.filter(function (w) { return w.submitMode && document.contains(w.el); })[0];
+    return pending ? pending.solve() : Promise.resolve(null);
   }
 
   Captcha.prototype.build = function () {
@@ -268,12 +308,13 @@
     this.prompt.textContent = t.text;
     var input = h("input", { class: "tc-input", "aria-label": t.input, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "6", enterkeyhint: "done" });
     var go = function () { self.submit({ token: c.token, key: input.value }); };
-    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); go(); } });
+    // Submit mode: Enter submits the form, which verifies; no button of its own.
+    if (!this.submitMode) input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); go(); } });
     this.body.textContent = "";
     this.body.appendChild(h("div", { class: "tc-text" }, [
       h("img", { class: "tc-text-img", src: c.image, alt: t.image + ": " + t.text, width: "160", height: "60" }),
       input,
-      h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
+      this.submitMode ? null : h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
     ]));
   };
 
@@ -399,21 +440,23 @@
     this.body.appendChild(h("div", { class: "tc-row" }, [undo]));
   };
 
+  /* Sends a solution; resolves to the pass, or null (the widget shows why). */
   Captcha.prototype.submit = function (body) {
     var self = this, t = this.t;
-    if (this.busy) return;
+    if (this.busy) return Promise.resolve(null);
     this.busy = true;
     var req = this.kind === "pow" ? json(this.altcha + "/verify", body)
       : this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
-    req.then(function (r) {
+    return req.then(function (r) {
       self.busy = false;
       var aj = self.kind === "slider" || self.kind === "click-word";
       var pass = aj
         ? (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null)
         : (r.ok ? r.body.captcha_token : null);
-      if (pass) return self.passed(pass);
+      if (pass) { self.passed(pass); return pass; }
       self.fail(r);
-    }, function () { self.busy = false; self.say(t.busy, "error"); });
+      return null;
+    }, function () { self.busy = false; self.say(t.busy, "error"); return null; });
   };
 
   Captcha.prototype.passed = function (pass) {
@@ -469,18 +512,23 @@
       if (c) c.reset();
     },
     pass: function () { return lastPass; },
+    /* A promise of the page's pass: the one earned, or a submit-mode text widget's typed
+     * characters verified now; null when there is none (the widget says why). */
+    solve: solve,
     /* fetch() with the page's pass as x-captcha-token: the pass is sent once and forgotten,
      * and its widget shows a new challenge once the call has an answer. */
     fetch: function (url, init) {
-      init = init || {};
-      var headers = new Headers(init.headers || {});
-      var widget = lastWidget;
-      if (lastPass) headers.set("x-captcha-token", lastPass);
-      if (widget) widget.forget();
-      lastPass = null; lastWidget = null;
-      init.headers = headers;
-      var rearm = function () { if (widget && !widget.pass) widget.load(); };
-      return fetch(url, init).then(function (r) { rearm(); return r; }, function (e) { rearm(); throw e; });
+      return solve().then(function () {
+        init = init || {};
+        var headers = new Headers(init.headers || {});
+        var widget = lastWidget;
+        if (lastPass) headers.set("x-captcha-token", lastPass);
+        if (widget) widget.forget();
+        lastPass = null; lastWidget = null;
+        init.headers = headers;
+        var rearm = function () { if (widget && !widget.pass) widget.load(); };
+        return fetch(url, init).then(function (r) { rearm(); return r; }, function (e) { rearm(); throw e; });
+      });
     }
   };
 

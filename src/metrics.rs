@@ -11,7 +11,8 @@
 //! | `tower_captcha_rate_limited_total` | counter | `action` (`issue`, `verify`, `redeem`) |
 //! | `tower_captcha_locked_out_total` | counter | |
 //! | `tower_captcha_store_errors_total` | counter | `op` |
-//! | `tower_captcha_store_seconds` | histogram | `op` (`settle`, `spend_pass`, `put_ticket`, `take_ticket`, `rate`, `failures`) |
+//! | `tower_captcha_store_seconds` | histogram | `op` (`settle`, `spend_pass`, `put_ticket`, `take_ticket`, `rate`, `failures`, `remember`, `recall`) |
+//! | `tower_captcha_draw_overloaded_total` | counter | `kind`: issues answered "busy" because the drawing queue stayed full |
 //!
 //! No label ever carries a client address, an id, a token or an answer.
 
@@ -20,6 +21,10 @@ use std::time::Instant;
 
 use crate::kind::Kind;
 use crate::rate_limit::Action;
+
+pub(crate) fn draw_overloaded(kind: Kind) {
+    metrics::counter!("tower_captcha_draw_overloaded_total", "kind" => kind.as_str()).increment(1);
+}
 
 pub(crate) fn issued(kind: Kind) {
     metrics::counter!("tower_captcha_issued_total", "kind" => kind.as_str()).increment(1);

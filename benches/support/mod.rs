@@ -1,6 +1,8 @@
 //! Shared by the benchmarks.
 #![allow(dead_code)]
 
+pub(crate) mod conn;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};

@@ -18,6 +18,9 @@ use crate::render::pool::RenderPool;
 use crate::seal::{Sealer, derive_key};
 use crate::store::{MemoryStore, Store};
 
+/// How long an issue waits for a place in the drawing queue by default.
+const DRAW_QUEUE_WAIT: Duration = Duration::from_millis(250);
+
 /// Builder for [`Captcha`]; start with [`Captcha::builder`].
 ///
 /// ```
@@ -43,6 +46,7 @@ pub struct CaptchaBuilder {
     click_word: ClickWordOptions,
     pow: PowOptions,
     work_for_pictures: bool,
+    draw_queue_wait: Option<Duration>,
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -71,6 +75,7 @@ impl Default for CaptchaBuilder {
             click_word: ClickWordOptions::default(),
             pow: PowOptions::default(),
             work_for_pictures: false,
+            draw_queue_wait: Some(DRAW_QUEUE_WAIT),
             store: None,
             clock: Arc::new(SystemClock),
             #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -161,6 +166,16 @@ impl CaptchaBuilder {
     /// where the pictures are requested by this crate's widget or by clients of your own.
     pub fn require_work_for_pictures(mut self, on: bool) -> Self {
         self.work_for_pictures = on;
+        self
+    }
+
+    /// How long an issue may wait for a place in the drawing queue (default 250 ms; `None`:
+    /// as long as it takes). Past it the issue is answered "busy" at once
+    /// ([`IssueError::Overloaded`](crate::IssueError::Overloaded); 503 `server_busy` for
+    /// Auth v1, AJ's `9999`), so that under a flood of picture requests every client gets a
+    /// fast answer, rather than a place at the end of a queue seconds long.
+    pub fn draw_queue_wait(mut self, wait: Option<Duration>) -> Self {
+        self.draw_queue_wait = wait;
         self
     }
 
@@ -367,7 +382,7 @@ impl CaptchaBuilder {
                 #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
                 test_mode: self.test_mode,
                 limiter: Limiter::new(self.limits.clone()),
-                pool: RenderPool::new(),
+                pool: RenderPool::new(self.draw_queue_wait),
             }),
         })
     }

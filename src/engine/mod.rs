@@ -22,7 +22,7 @@ use crate::kind::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution, p
 use crate::pass::jwt::Signer;
 use crate::pass::{Credential, Pass, PassClaims, Ticket, ticket_id};
 use crate::rate_limit::{Action, Limiter, Refused};
-use crate::render::pool::RenderPool;
+use crate::render::pool::{PoolError, RenderPool};
 use crate::seal::{Sealed, Sealer, aes_ecb_encrypt, random_secret_key};
 use crate::store::{Settled, Store, TicketRecord, TicketTake};
 
@@ -333,7 +333,7 @@ impl Captcha {
                 id: &id,
                 expires_at,
             };
-            Some(self.with_rng(|rng| kind_impl.draw(&answer, size, &issued, rng)))
+            Ok(self.with_rng(|rng| kind_impl.draw(&answer, size, &issued, rng)))
         } else {
             let this = self.clone();
             let id = id.clone();
@@ -348,10 +348,17 @@ impl Captcha {
                 })
                 .await
         };
-        let puzzle = puzzle.ok_or_else(|| {
-            tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
-            IssueError::Draw
-        })?;
+        let puzzle = match puzzle {
+            Ok(puzzle) => puzzle,
+            Err(PoolError::Busy) => {
+                crate::metrics::draw_overloaded(kind);
+                return Err(IssueError::Overloaded);
+            }
+            Err(PoolError::Failed) => {
+                tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
+                return Err(IssueError::Draw);
+            }
+        };
         crate::metrics::issued(kind);
         tracing::debug!(
             kind = kind.as_str(),

@@ -145,7 +145,7 @@ impl From<IssueError> for Fault {
             IssueError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
             IssueError::InvalidScope => Fault::InvalidScope,
             IssueError::InvalidSize(..) | IssueError::UnsupportedKind => Fault::Unsupported,
-            IssueError::Draw | IssueError::Busy(_) => Fault::Busy,
+            IssueError::Draw | IssueError::Busy(_) | IssueError::Overloaded => Fault::Busy,
             IssueError::WorkRequired => Fault::Work { required: true },
             IssueError::WorkRefused => Fault::Work { required: false },
         }

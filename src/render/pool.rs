@@ -5,41 +5,67 @@
 //! CPU and a flood of issue requests cannot stall other routes, while drawing still uses
 //! every spare cycle. At most two jobs per thread are queued (the next picture is waiting
 //! when one finishes, so no thread idles between them); further callers wait
-//! asynchronously. Results come back through a oneshot channel, so any executor can await
-//! them. A panicking job is caught: the caller gets `None`, the thread lives on.
+//! asynchronously, in order, for at most the pool's `max_wait`: past it the caller is told
+//! the pool is busy at once, rather than holding a request for seconds behind a flood.
+//! Results come back through a oneshot channel, so any executor can await them. A
+//! panicking job is caught: the caller gets `Failed`, the thread lives on.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use std::time::Duration;
+
 use tokio::sync::{Semaphore, oneshot};
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Why a job did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoolError {
+    /// No place in the queue within the pool's longest wait.
+    Busy,
+    /// The job panicked, or the pool could not start.
+    Failed,
+}
 
 pub(crate) struct RenderPool {
     threads: usize,
     jobs: OnceLock<Sender<Job>>,
     queue: Arc<Semaphore>,
+    /// How long a caller may wait for a place in the queue (`None`: as long as it takes).
+    max_wait: Option<Duration>,
 }
 
 impl RenderPool {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(max_wait: Option<Duration>) -> Self {
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self {
             threads,
             jobs: OnceLock::new(),
             queue: Arc::new(Semaphore::new(2 * threads)),
+            max_wait,
         }
     }
 
-    /// Runs `job` on a pool thread; `None` if it panicked or the pool could not start. The
-    /// queue slot travels with the job, so a caller that gives up does not free it early;
-    /// a job whose caller is gone is skipped.
+    /// Runs `job` on a pool thread. The queue slot travels with the job, so a caller that
+    /// gives up does not free it early; a job whose caller is gone is skipped.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        let slot = self.queue.clone().acquire_owned().await.ok()?;
+    ) -> Result<T, PoolError> {
+        let acquire = self.queue.clone().acquire_owned();
+        // The wait is bounded on a Tokio runtime (its timer); any other executor waits.
+        let bound = self
+            .max_wait
+            .filter(|_| tokio::runtime::Handle::try_current().is_ok());
+        let slot = match bound {
+            Some(wait) => tokio::time::timeout(wait, acquire)
+                .await
+                .map_err(|_| PoolError::Busy)?,
+            None => acquire.await,
+        }
+        .map_err(|_| PoolError::Failed)?;
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _slot = slot;
@@ -50,8 +76,8 @@ impl RenderPool {
                 let _ = tx.send(value);
             }
         });
-        self.sender().send(job).ok()?;
-        rx.await.ok()
+        self.sender().send(job).map_err(|_| PoolError::Failed)?;
+        rx.await.map_err(|_| PoolError::Failed)
     }
 
     fn sender(&self) -> &Sender<Job> {
@@ -106,10 +132,10 @@ mod tests {
 
     #[test]
     fn runs_jobs_on_named_threads_and_every_thread_survives_a_panic() {
-        let pool = Arc::new(RenderPool::new());
+        let pool = Arc::new(RenderPool::new(None));
         assert_eq!(
             block_on(pool.run(|| -> u8 { panic!("a drawing bug") })),
-            None
+            Err(PoolError::Failed)
         );
         // Jobs that overlap in time land on different threads: all of them still run.
         let names: std::collections::BTreeSet<String> = (0..2 * pool.threads)
@@ -120,6 +146,7 @@ mod tests {
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         std::thread::current().name().map(str::to_owned)
                     }))
+                    .ok()
                 })
             })
             .collect::<Vec<_>>()
@@ -128,6 +155,50 @@ mod tests {
             .collect();
         assert_eq!(names.len(), pool.threads, "{names:?}");
         assert!(names.iter().all(|n| n.starts_with("tower-captcha-draw-")));
+    }
+
+    #[test]
+    fn a_full_queue_answers_busy_after_the_longest_wait() {
+        let pool = Arc::new(RenderPool::new(Some(std::time::Duration::from_millis(50))));
+        // Every queue place taken by a job that waits for the gate.
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let holders: Vec<_> = (0..2 * pool.threads)
+            .map(|_| {
+                let (pool, gate) = (pool.clone(), gate.clone());
+                std::thread::spawn(move || {
+                    block_on(pool.run(move || {
+                        let _ = gate.lock().unwrap().recv();
+                    }))
+                })
+            })
+            .collect();
+        while pool.queue.available_permits() > 0 {
+            std::thread::yield_now();
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let asked = std::time::Instant::now();
+        assert_eq!(rt.block_on(pool.run(|| 1)), Err(PoolError::Busy));
+        let waited = asked.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_millis(50)
+                && waited < std::time::Duration::from_secs(2),
+            "{waited:?}"
+        );
+        for _ in 0..2 * pool.threads {
+            release.send(()).unwrap();
+        }
+        for h in holders {
+            h.join().unwrap().unwrap();
+        }
+        assert_eq!(
+            block_on(pool.run(|| 2)),
+            Ok(2),
+            "served again once there is room"
+        );
     }
 
     /// Records, when dropped, the name of the thread it was dropped on.
@@ -143,7 +214,7 @@ mod tests {
     #[test]
     fn abandoned_jobs_keep_their_slot_and_are_skipped() {
         use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-        let pool = Arc::new(RenderPool::new());
+        let pool = Arc::new(RenderPool::new(None));
         let threads = pool.threads;
         // Keep every drawing thread busy: each blocker holds a queue slot while it runs.
         let (release, gate) = std::sync::mpsc::channel::<()>();
@@ -180,11 +251,11 @@ mod tests {
             release.send(()).unwrap();
         }
         for b in blockers {
-            b.join().unwrap();
+            b.join().unwrap().unwrap();
         }
         // Drain: jobs are taken in order, so once these ran every queued job was taken.
         for _ in 0..threads {
-            assert_eq!(block_on(pool.run(|| 7)), Some(7));
+            assert_eq!(block_on(pool.run(|| 7)), Ok(7));
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
         // A job reached the queue iff its closure was dropped on a drawing thread.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::{get, post};
-use support::conn::{Conn, percentile};
+use support::conn::{Conn, env_or, percentile, runtime};
 use tokio::io::AsyncWriteExt;
 use tower_captcha::{Answer, Captcha, CaptchaLayer, MemoryStore, VerifiedCaptcha};
 
@@ -39,17 +39,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let addresses: usize = std::env::var("FLOOD_ADDRESSES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5_050);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(run(addresses));
+    let addresses: usize = env_or("FLOOD_ADDRESSES", 5_050);
+    runtime().block_on(run(addresses));
 }
 
 async fn run(addresses: usize) {

@@ -11,15 +11,19 @@
 //! the legitimate client's wait (p50, p99) and success rate.
 #![allow(missing_docs)]
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/common/loopback.rs"]
+mod loopback;
 mod support;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use support::conn::{Conn, percentile};
+use loopback::Server;
+use support::conn::{Conn, env_or, percentile, runtime};
 use tower_captcha::protocol::AjCaptcha;
 use tower_captcha::{Captcha, CaptchaLayer};
 
@@ -45,17 +49,8 @@ async fn run(name: &str, wait: Option<Duration>, seconds: u64) {
         .mount(AjCaptcha::new())
         .build()
         .unwrap();
-    let app = Router::new().layer(layer);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let to = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let server = Server::start(Router::new().layer(layer)).await;
+    let to = server.addr;
     let until = Instant::now() + Duration::from_secs(seconds);
     // Attackers' answers: drawn, busy, rate limited or other.
     let counts: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
@@ -118,7 +113,7 @@ async fn run(name: &str, wait: Option<Duration>, seconds: u64) {
     for a in attackers {
         let _ = a.await;
     }
-    server.abort();
+    drop(server);
     let [drawn, busy, limited, other] = [0, 1, 2, 3].map(|i| counts[i].load(Ordering::Relaxed));
     println!(
         "| {name} | {drawn} drawn, {busy} busy, {limited} rate limited, {other} other | {served} of {asked} ({:.0}%) | {:.0?} | {:.0?} |",
@@ -132,16 +127,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let seconds: u64 = std::env::var("OVERLOAD_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .unwrap();
+    let seconds: u64 = env_or("OVERLOAD_SECONDS", 10);
+    let rt = runtime();
     println!(
         "| issues wait for the drawing queue | attackers' {ATTACKERS} in flight got | legitimate slider requests served | its wait p50 | p99 |"
     );

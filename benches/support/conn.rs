@@ -6,6 +6,24 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
+/// The number in environment variable `name`, else `default`.
+pub(crate) fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A multi-threaded Tokio runtime with one worker per core, timers and I/O on.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// One keep-alive HTTP/1.1 connection from a chosen source address.
 pub(crate) struct Conn {
     pub(crate) reader: BufReader<TcpStream>,

@@ -128,8 +128,8 @@ pub enum IssueError {
     /// The store failed while spending the proof of work.
     #[error("server busy: {0}")]
     Busy(#[source] StoreError),
-    /// The drawing queue stayed full for the longest wait
-    /// ([`CaptchaBuilder::draw_queue_wait`](crate::CaptchaBuilder::draw_queue_wait)): the
+    /// The drawing queue and the line waiting for it are full
+    /// ([`CaptchaBuilder::draw_queue_limit`](crate::CaptchaBuilder::draw_queue_limit)): the
     /// server draws at full speed already; try again in a moment.
     #[error("too many pictures are being drawn; try again in a moment")]
     Overloaded,

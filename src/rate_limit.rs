@@ -9,8 +9,9 @@
 //! counted once; requests without a client share one bucket per action.
 //!
 //! Requests are validated before they are counted: a malformed request costs nobody's
-//! budget, and a verify of an id that does not open costs only its sender's own address
-//! budget, never its network's (neighbours behind one NAT cannot spend it for the others). A bucket is forgotten as soon as it carries no information (its client is back
+//! budget, and a verify of an id that does not open is counted in buckets of its own (by
+//! address and by network), never in the budget of the network's real verifies (neighbours
+//! behind one NAT sending junk cannot spend it for the others). A bucket is forgotten as soon as it carries no information (its client is back
 //! to a full burst), so the state is bounded by the request rate, not by the number of
 //! clients ever seen.
 //!
@@ -91,6 +92,10 @@ impl Lockout {
 pub(crate) enum Action {
     Issue,
     Verify,
+    /// A verify of an id that does not open: counted in buckets of its own (by address and
+    /// by network, with the verify budget), so that junk is capped per network without
+    /// spending the budget of the network's real verifies.
+    Junk,
     /// Redeeming a credential through a route (AJ's `/captcha/verify`, siteverify); the
     /// guard is not limited here.
     Redeem,
@@ -102,13 +107,14 @@ impl Action {
             Action::Issue => 1,
             Action::Verify => 2,
             Action::Redeem => 3,
+            Action::Junk => 6,
         }
     }
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Issue => "issue",
-            Action::Verify => "verify",
+            Action::Verify | Action::Junk => "verify",
             Action::Redeem => "redeem",
         }
     }
@@ -116,6 +122,14 @@ impl Action {
 
 /// Tag of the failure counters' keys.
 const FAILURES: u8 = 4;
+/// Tag of the wrong-secret counters' keys (siteverify's callers).
+const SECRET_FAILURES: u8 = 5;
+/// Wrong secrets a caller may send within [`SECRET_WINDOW`] before everything it sends is
+/// refused until the window ends, the right secret included (so the answer to a guess
+/// never tells it apart).
+const SECRET_GUESSES: u32 = 10;
+/// The window of [`SECRET_GUESSES`].
+const SECRET_WINDOW: Duration = Duration::from_secs(600);
 
 /// Every budget of an engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +195,7 @@ impl Limiter {
     fn limit(&self, action: Action) -> Option<RateLimit> {
         match action {
             Action::Issue => self.limits.issue,
-            Action::Verify => self.limits.verify,
+            Action::Verify | Action::Junk => self.limits.verify,
             Action::Redeem => self.limits.redeem,
         }
     }
@@ -196,35 +210,10 @@ impl Limiter {
         client: Option<ClientKey>,
         now: u64,
     ) -> Result<u32, Refused> {
-        self.admit_in(store, action, client, now, self.limits.network_share)
-            .await
-    }
-
-    /// Like [`admit`](Self::admit), counted against the client's own address only, never its
-    /// network: for requests that can only waste the sender's own time (a verify of an id
-    /// that does not open), so that bad neighbours cannot spend a network's budget.
-    pub(crate) async fn admit_alone(
-        &self,
-        store: &dyn Store,
-        action: Action,
-        client: Option<ClientKey>,
-        now: u64,
-    ) -> Result<u32, Refused> {
-        self.admit_in(store, action, client, now, 0).await
-    }
-
-    async fn admit_in(
-        &self,
-        store: &dyn Store,
-        action: Action,
-        client: Option<ClientKey>,
-        now: u64,
-        network_share: u32,
-    ) -> Result<u32, Refused> {
         let Some(limit) = self.limit(action) else {
             return Ok(0);
         };
-        let buckets = buckets(action.tag(), &limit, client, network_share);
+        let buckets = buckets(action.tag(), &limit, client, self.limits.network_share);
         match crate::metrics::store_op("rate", store.rate(&buckets, now)).await {
             Ok(RateDecision::Admitted { load_per_mille }) => {
                 Ok(load_per_mille.min(1000) * 4 / 1000)
@@ -257,6 +246,39 @@ impl Limiter {
             }
             Ok(_) => Ok(()),
             Err(e) => self.store_failed("lockout", &e).map(|_| ()),
+        }
+    }
+
+    /// Whether `client` may still present a secret (siteverify); with `wrong`, counts one more
+    /// wrong secret first. Refused once it has sent too many wrong ones in the window,
+    /// whatever it sends; a store failure refuses too (fail closed: secrets are not guessed
+    /// while the count cannot be kept).
+    pub(crate) async fn secret_guess(
+        &self,
+        store: &dyn Store,
+        client: Option<ClientKey>,
+        wrong: bool,
+        now: u64,
+    ) -> Result<(), Refused> {
+        let Some(client) = client else {
+            return Ok(());
+        };
+        let key = match client {
+            ClientKey::Ip(ip) => ip_keys(SECRET_FAILURES, ip).1,
+            ClientKey::Custom(hash) => custom_key(SECRET_FAILURES, &hash),
+        };
+        let count = store.failures(key, wrong, millis(SECRET_WINDOW), now);
+        match crate::metrics::store_op("failures", count).await {
+            Ok((count, ends)) if count >= SECRET_GUESSES && (!wrong || count > SECRET_GUESSES) => {
+                Err(Refused(Duration::from_millis(
+                    ends.saturating_sub(now).max(1),
+                )))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "captcha store failed (siteverify secret count)");
+                Err(Refused(Duration::from_secs(1)))
+            }
         }
     }
 

@@ -128,6 +128,10 @@ impl From<Widget> for Protocol {
 }
 
 impl Adapter for Widget {
+    fn counts_clients(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "widget"
     }

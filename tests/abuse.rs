@@ -229,6 +229,15 @@ async fn without_a_client_address_the_routes_refuse_loudly_unless_one_budget_is_
     }
     assert_eq!(statuses[..20], [200; 20]);
     assert_eq!(statuses[20], 429);
+    // The widget's files count against no budget: served without an address.
+    let with_widget = Router::new().layer(
+        CaptchaLayer::builder(h.captcha.clone())
+            .mount(tower_captcha::widget::Widget::new())
+            .build()
+            .unwrap(),
+    );
+    let (status, _, _) = send(&with_widget, get_req("/captcha-widget/captcha.js")).await;
+    assert_eq!(status, StatusCode::OK);
     // An engine without per-client budgets needs no address.
     let unlimited = Harness::new();
     let (status, _, _) = send(&unlimited.app(), get_req("/auth/v1/captcha/data")).await;

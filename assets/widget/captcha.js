@@ -185,8 +185,11 @@
       var form = self.el.closest && self.el.closest("form");
       if (e.target !== form || e.defaultPrevented || self.pass || !document.contains(self.el)) return;
       e.preventDefault();
+      var submitter = e.submitter;
       self.solve().then(function (pass) {
-        if (pass) (form.requestSubmit ? form.requestSubmit() : form.submit());
+        if (!pass) return;
+        if (form.requestSubmit) form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+        else form.submit();
       });
     });
   };
@@ -198,6 +201,11 @@
     var input = this.kind === "text" && this.challenge && this.body.querySelector(".tc-input");
     if (this.submitMode && input && input.value.trim()) {
       return this.submit({ token: this.challenge.token, key: input.value });
+    }
+    if (this.submitMode && input) {
+      // Nothing typed yet: say what is missing, where the person types it.
+      this.say(this.t.text, "ready");
+      input.focus();
     }
     return Promise.resolve(null);
   };
@@ -364,8 +372,9 @@
       knob.setAttribute("aria-valuenow", String(Math.round(x)));
     }
     function record(e) {
-      // Bounded; when full, the newest sample replaces the last, so the trail ends at the drop.
-      if (trail.length >= TRAIL_KEEP) trail.pop();
+      // Bounded: when full, every other sample goes (first and newest kept), so the trail
+      // still spans the whole drag and ends at the drop.
+      if (trail.length >= TRAIL_KEEP) trail = trail.filter(function (_, i) { return i % 2 === 0; });
       trail.push([Math.round(performance.now() - start), Math.round(x * 100) / 100, Math.round((e ? e.clientY : 0) * scale() * 100) / 100]);
     }
     function down(e) {
@@ -443,12 +452,14 @@
   /* Sends a solution; resolves to the pass, or null (the widget shows why). */
   Captcha.prototype.submit = function (body) {
     var self = this, t = this.t;
-    if (this.busy) return Promise.resolve(null);
+    // A solution already on its way: the same answer for every caller.
+    if (this.busy) return this.pending || Promise.resolve(null);
     this.busy = true;
     var req = this.kind === "pow" ? json(this.altcha + "/verify", body)
       : this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
-    return req.then(function (r) {
+    this.pending = req.then(function (r) {
       self.busy = false;
+      self.pending = null;
       var aj = self.kind === "slider" || self.kind === "click-word";
       var pass = aj
         ? (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null)
@@ -456,7 +467,8 @@
       if (pass) { self.passed(pass); return pass; }
       self.fail(r);
       return null;
-    }, function () { self.busy = false; self.say(t.busy, "error"); return null; });
+    }, function () { self.busy = false; self.pending = null; self.say(t.busy, "error"); return null; });
+    return this.pending;
   };
 
   Captcha.prototype.passed = function (pass) {

@@ -22,10 +22,19 @@ pub(crate) const FIRST_BYTE: Duration = Duration::from_secs(10);
 /// How long one connection may live.
 pub(crate) const CONNECTION: Duration = Duration::from_secs(60);
 
-/// Serves `app` on `listener` until the listener fails.
+/// Serves `app` on `listener`, for ever.
 pub(crate) async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
     loop {
-        let (stream, peer) = listener.accept().await?;
+        // An accept that fails (out of file descriptors, a connection reset before it was
+        // taken) is not the end of the server: wait a moment and go on, as axum::serve does.
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         // The peer address, where the rate limits read it (what connect info does).
         let svc =
             app.clone()

@@ -18,8 +18,8 @@ use crate::render::pool::RenderPool;
 use crate::seal::{Sealer, derive_key};
 use crate::store::{MemoryStore, Store};
 
-/// How long an issue waits for a place in the drawing queue by default.
-const DRAW_QUEUE_WAIT: Duration = Duration::from_millis(250);
+/// How many issues may wait for the drawing queue, per drawing thread, by default.
+const DRAW_QUEUE_WAITING: usize = 64;
 
 /// Builder for [`Captcha`]; start with [`Captcha::builder`].
 ///
@@ -46,7 +46,7 @@ pub struct CaptchaBuilder {
     click_word: ClickWordOptions,
     pow: PowOptions,
     work_for_pictures: bool,
-    draw_queue_wait: Option<Duration>,
+    draw_queue_waiting: Option<usize>,
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -75,7 +75,7 @@ impl Default for CaptchaBuilder {
             click_word: ClickWordOptions::default(),
             pow: PowOptions::default(),
             work_for_pictures: false,
-            draw_queue_wait: Some(DRAW_QUEUE_WAIT),
+            draw_queue_waiting: Some(DRAW_QUEUE_WAITING),
             store: None,
             clock: Arc::new(SystemClock),
             #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -169,13 +169,14 @@ impl CaptchaBuilder {
         self
     }
 
-    /// How long an issue may wait for a place in the drawing queue (default 250 ms; `None`:
-    /// as long as it takes). Past it the issue is answered "busy" at once
+    /// How many issues may wait for the drawing queue, per drawing thread (one per core;
+    /// default 64; `None`: any number). One more is answered "busy" at once
     /// ([`IssueError::Overloaded`](crate::IssueError::Overloaded); 503 `server_busy` for
     /// Auth v1, AJ's `9999`), so that under a flood of picture requests every client gets a
-    /// fast answer, rather than a place at the end of a queue seconds long.
-    pub fn draw_queue_wait(mut self, wait: Option<Duration>) -> Self {
-        self.draw_queue_wait = wait;
+    /// fast answer rather than a place at the end of a queue seconds long. The wait is
+    /// bounded by the line's length: 64 sliders per thread wait at most about 120 ms.
+    pub fn draw_queue_limit(mut self, waiting_per_thread: Option<usize>) -> Self {
+        self.draw_queue_waiting = waiting_per_thread;
         self
     }
 
@@ -382,7 +383,7 @@ impl CaptchaBuilder {
                 #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
                 test_mode: self.test_mode,
                 limiter: Limiter::new(self.limits.clone()),
-                pool: RenderPool::new(self.draw_queue_wait),
+                pool: RenderPool::new(self.draw_queue_waiting),
             }),
         })
     }

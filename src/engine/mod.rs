@@ -314,6 +314,12 @@ impl Captcha {
             .await
             .map_err(|Refused(retry_after)| IssueError::RateLimited { retry_after })?;
         if let Some((id, solution)) = work {
+            // Not spent on an issue that would only be told "busy" (a hint: the line may
+            // still fill up meanwhile).
+            if !kind_impl.draws_inline() && self.inner.pool.is_full() {
+                crate::metrics::draw_overloaded(kind);
+                return Err(IssueError::Overloaded);
+            }
             self.spend_work(&id, solution, client, now).await?;
         }
         let expires_at = now.saturating_add(millis(self.inner.challenge_ttl));
@@ -599,15 +605,14 @@ impl Captcha {
         let store = &*self.inner.store;
         let limiter = &self.inner.limiter;
         let opened_seal = self.inner.sealer.open(id);
-        // An id that does not open costs only its sender's own budget, not its network's.
-        let admitted = match opened_seal {
-            Some(_) => limiter.admit(store, Action::Verify, client, now).await,
-            None => {
-                limiter
-                    .admit_alone(store, Action::Verify, client, now)
-                    .await
-            }
+        // An id that does not open is counted in buckets of its own (junk), never in the
+        // budget of its network's real verifies.
+        let action = if opened_seal.is_some() {
+            Action::Verify
+        } else {
+            Action::Junk
         };
+        let admitted = limiter.admit(store, action, client, now).await;
         admitted.map_err(|Refused(retry_after)| VerifyError::RateLimited { retry_after })?;
         limiter
             .locked_out(store, client, now)
@@ -696,17 +701,17 @@ impl Captcha {
         result
     }
 
-    /// Takes one request from `client`'s redeem budget without redeeming anything (a refused
-    /// call that must not be repeatable at full speed); how long to wait when it is spent.
-    pub(crate) async fn charge_redeem(&self, client: Option<ClientKey>) -> Result<(), Duration> {
-        let admitted = self
-            .inner
-            .limiter
-            .admit(&*self.inner.store, Action::Redeem, client, self.now())
-            .await;
-        admitted
-            .map(|_| ())
-            .map_err(|Refused(retry_after)| retry_after)
+    /// Whether `client` may present a secret (siteverify), counting a `wrong` one first:
+    /// after 10 wrong secrets in 10 minutes a caller is refused whatever it sends until the
+    /// window ends; how long to wait when refused.
+    pub(crate) async fn secret_guess(
+        &self,
+        client: Option<ClientKey>,
+        wrong: bool,
+    ) -> Result<(), Duration> {
+        let limiter = &self.inner.limiter;
+        let checked = limiter.secret_guess(&*self.inner.store, client, wrong, self.now());
+        checked.await.map_err(|Refused(retry_after)| retry_after)
     }
 
     /// Like [`redeem_by`](Self::redeem_by), with `client` counted against the redeem rate
@@ -869,11 +874,12 @@ impl Captcha {
         }
     }
 
-    /// Remembers `reply` under `key` for a pass's lifetime (siteverify's idempotent replies).
-    /// A store failure is logged: the reply was given, only its replay is lost.
-    pub(crate) async fn remember_reply(&self, key: [u8; 16], reply: &[u8]) {
+    /// Remembers `reply` under `key` until `exp` (seconds since the epoch: the expiry of the
+    /// pass it answered for; siteverify's idempotent replies). A store failure is logged:
+    /// the reply was given, only its replay is lost.
+    pub(crate) async fn remember_reply(&self, key: [u8; 16], reply: &[u8], exp: u64) {
         let now = self.now();
-        let until = now.saturating_add(millis(self.inner.pass_ttl));
+        let until = exp.saturating_mul(1000);
         let kept = self.inner.store.remember(key, reply, until, now);
         if let Err(e) = crate::metrics::store_op("remember", kept).await {
             store_failed("remember", e);

@@ -65,6 +65,7 @@ where
         let (parts, body) = req.into_parts();
         let client = self.layer.identity.client_of(&parts);
         if client.is_none()
+            && mounted.adapter.counts_clients()
             && self.layer.identity.expects_client()
             && self.layer.captcha.counts_clients()
         {

@@ -80,10 +80,9 @@ pub(crate) enum Call {
     },
     /// No engine call: a protocol's fixed answer (a static file, a key set).
     Cached(Response<Bytes>),
-    /// A refusal that costs the client one request of its redeem budget, so that it cannot
-    /// be repeated at full speed (siteverify's wrong secret): `fault` while the budget
-    /// lasts, then the rate limit.
-    Refuse(Fault),
+    /// A wrong secret (siteverify): counted against the caller, refused as
+    /// [`Fault::Forbidden`] until it has sent too many, then as rate limited.
+    WrongSecret,
 }
 
 /// What the engine answered to a [`Call`].
@@ -276,10 +275,16 @@ where
     };
     match result {
         Ok(done) => {
-            let fresh = matches!(done, Done::Redeemed(_));
+            // A fresh redemption's answer is kept until the pass it answered for expires.
+            let expires = match &done {
+                Done::Redeemed(claims) => Some(claims.exp),
+                _ => None,
+            };
             let res = adapter.success(route.endpoint, done, &input, lang);
-            if let Some(key) = replay.filter(|_| fresh && res.status() == StatusCode::OK) {
-                captcha.remember_reply(key, res.body()).await;
+            if let (Some(key), Some(exp)) = (replay, expires)
+                && res.status() == StatusCode::OK
+            {
+                captcha.remember_reply(key, res.body(), exp).await;
             }
             res
         }
@@ -366,9 +371,9 @@ async fn run(
         Call::Verify { id, solution } => Done::Passed(captcha.verify(&id, solution, client).await?),
         Call::Check { id, solution } => Done::Checked(captcha.check(&id, solution, client).await?),
         Call::Cached(reply) => Done::Cached(reply),
-        Call::Refuse(fault) => {
-            return Err(match captcha.charge_redeem(client).await {
-                Ok(()) => fault,
+        Call::WrongSecret => {
+            return Err(match captcha.secret_guess(client, true).await {
+                Ok(()) => Fault::Forbidden,
                 Err(retry_after) => Fault::RateLimited { retry_after },
             });
         }
@@ -379,9 +384,15 @@ async fn run(
         ),
         Call::RedeemFor {
             credential,
-            client,
+            client: named,
             replay,
         } => {
+            // The caller's secret was right; one that guessed too often is refused all the
+            // same, so that the answer never tells a right guess apart.
+            if let Err(retry_after) = captcha.secret_guess(client, false).await {
+                return Err(Fault::RateLimited { retry_after });
+            }
+            let client = named;
             let recall = || async move {
                 match replay {
                     Some(key) => captcha.recall_reply(key).await,

@@ -55,6 +55,10 @@ impl From<Jwks> for Protocol {
 }
 
 impl Adapter for Jwks {
+    fn counts_clients(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "jwks"
     }

@@ -3,8 +3,9 @@
 //! changing one URL and one secret.
 //!
 //! `POST /siteverify`, form or JSON: `secret` (required; compared in constant time with the
-//! configured one, which is not the signing secret; a wrong one costs the caller one request
-//! of its redeem budget, so secrets cannot be guessed at full speed), `response` (required; a pass or an AJ
+//! configured one, which is not the signing secret; after 10 wrong ones in 10 minutes a
+//! caller is refused whatever it sends until the window ends, so that secrets cannot be
+//! guessed at full speed and a right guess is not told apart), `response` (required; a pass or an AJ
 //! ticket, spent exactly as the guard spends it), `remoteip` (checked when passes are bound to
 //! clients),
 //! `idempotency_key` (a repeat of a successful call with the same key and response, within
@@ -141,9 +142,8 @@ impl Adapter for Siteverify {
             _ => return Err(Fault::Field("secret")),
         };
         if !bool::from(secret.as_bytes().ct_eq(&self.secret)) {
-            // Counted against the caller's redeem budget: secrets cannot be guessed at
-            // full speed.
-            return Ok(Call::Refuse(Fault::Forbidden));
+            // Counted against the caller: secrets cannot be guessed at full speed.
+            return Ok(Call::WrongSecret);
         }
         let response = match input.string("response") {
             Ok(r) if !r.trim().is_empty() => r,

@@ -5,8 +5,9 @@
 //! CPU and a flood of issue requests cannot stall other routes, while drawing still uses
 //! every spare cycle. At most two jobs per thread are queued (the next picture is waiting
 //! when one finishes, so no thread idles between them); further callers wait
-//! asynchronously, in order, for at most the pool's `max_wait`: past it the caller is told
-//! the pool is busy at once, rather than holding a request for seconds behind a flood.
+//! asynchronously, in order — at most `max_waiting` of them: one more is told the pool is
+//! busy at once, so that no request is held for seconds behind a flood (the wait is bounded
+//! by the queue's length, whatever the executor, with no timer).
 //! Results come back through a oneshot channel, so any executor can await them. A
 //! panicking job is caught: the caller gets `Failed`, the thread lives on.
 
@@ -14,9 +15,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Semaphore, TryAcquireError, oneshot};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -33,19 +34,43 @@ pub(crate) struct RenderPool {
     threads: usize,
     jobs: OnceLock<Sender<Job>>,
     queue: Arc<Semaphore>,
-    /// How long a caller may wait for a place in the queue (`None`: as long as it takes).
-    max_wait: Option<Duration>,
+    /// How many callers may wait for a place in the queue per drawing thread (`None`: any
+    /// number).
+    max_waiting: Option<usize>,
+    /// Callers waiting for a place now.
+    waiting: AtomicUsize,
+}
+
+/// Counts a waiting caller until dropped (served, or given up).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl RenderPool {
-    pub(crate) fn new(max_wait: Option<Duration>) -> Self {
+    /// A pool with one thread per core, where at most `waiting_per_thread` callers per
+    /// thread wait for a place in the queue.
+    pub(crate) fn new(waiting_per_thread: Option<usize>) -> Self {
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self {
             threads,
             jobs: OnceLock::new(),
             queue: Arc::new(Semaphore::new(2 * threads)),
-            max_wait,
+            max_waiting: waiting_per_thread.map(|n| n.saturating_mul(threads)),
+            waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether a caller would be told "busy" now (every place taken, and as many waiting as
+    /// allowed): a hint, for work that should not be spent on an issue that will not draw.
+    pub(crate) fn is_full(&self) -> bool {
+        self.queue.available_permits() == 0
+            && self
+                .max_waiting
+                .is_some_and(|max| self.waiting.load(Ordering::Acquire) >= max)
     }
 
     /// Runs `job` on a pool thread. The queue slot travels with the job, so a caller that
@@ -54,18 +79,22 @@ impl RenderPool {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PoolError> {
-        let acquire = self.queue.clone().acquire_owned();
-        // The wait is bounded on a Tokio runtime (its timer); any other executor waits.
-        let bound = self
-            .max_wait
-            .filter(|_| tokio::runtime::Handle::try_current().is_ok());
-        let slot = match bound {
-            Some(wait) => tokio::time::timeout(wait, acquire)
-                .await
-                .map_err(|_| PoolError::Busy)?,
-            None => acquire.await,
-        }
-        .map_err(|_| PoolError::Failed)?;
+        let slot = match self.queue.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::Closed) => return Err(PoolError::Failed),
+            Err(TryAcquireError::NoPermits) => {
+                let waiting = self.waiting.fetch_add(1, Ordering::AcqRel);
+                let _waiting = Waiting(&self.waiting);
+                if self.max_waiting.is_some_and(|max| waiting >= max) {
+                    return Err(PoolError::Busy);
+                }
+                self.queue
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| PoolError::Failed)?
+            }
+        };
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _slot = slot;
@@ -158,8 +187,9 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_answers_busy_after_the_longest_wait() {
-        let pool = Arc::new(RenderPool::new(Some(std::time::Duration::from_millis(50))));
+    fn past_the_longest_queue_a_caller_is_told_busy_at_once() {
+        // One waiting caller per thread allowed.
+        let pool = Arc::new(RenderPool::new(Some(1)));
         // Every queue place taken by a job that waits for the gate.
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate));
@@ -176,23 +206,28 @@ mod tests {
         while pool.queue.available_permits() > 0 {
             std::thread::yield_now();
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let asked = std::time::Instant::now();
-        assert_eq!(rt.block_on(pool.run(|| 1)), Err(PoolError::Busy));
-        let waited = asked.elapsed();
-        assert!(
-            waited >= std::time::Duration::from_millis(50)
-                && waited < std::time::Duration::from_secs(2),
-            "{waited:?}"
-        );
+        // As many waiters as allowed, parked after one poll each.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut waiters: Vec<_> = (0..pool.threads)
+            .map(|_| Box::pin(pool.run(|| 3)))
+            .collect();
+        for w in &mut waiters {
+            assert!(w.as_mut().poll(&mut cx).is_pending());
+        }
+        assert!(pool.is_full());
+        // One more: busy, at once.
+        assert_eq!(block_on(pool.run(|| 1)), Err(PoolError::Busy));
+        // A waiter that gives up frees its place in the line.
+        waiters.pop();
+        assert!(!pool.is_full());
         for _ in 0..2 * pool.threads {
             release.send(()).unwrap();
         }
         for h in holders {
             h.join().unwrap().unwrap();
+        }
+        for w in waiters {
+            assert_eq!(block_on(w), Ok(3));
         }
         assert_eq!(
             block_on(pool.run(|| 2)),

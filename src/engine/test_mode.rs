@@ -30,10 +30,11 @@ pub enum TestMode {
 pub const TEST_PASS: &str = "tower-captcha-test-pass";
 
 impl Captcha {
-    /// **For tests only** (feature `test-util`). An engine that checks nothing: see [`TestMode`]. Issuing works as
-    /// usual (pictures and all); verifying answers as `mode` says; the guard and the
-    /// extractor accept [`TEST_PASS`] (and real passes, which a test-mode engine never
-    /// mints).
+    /// **For tests only** (feature `test-util`). An engine that checks nothing: see
+    /// [`TestMode`]. Issuing works as usual (pictures and all); verifying answers as `mode`
+    /// says; the guard and the extractor accept [`TEST_PASS`] (and real passes, which a
+    /// test-mode engine never mints). It has no rate limits or lockout, so requests sent
+    /// without a client address (`oneshot`) are served.
     ///
     /// ```
     /// # #[cfg(feature = "axum")]
@@ -65,7 +66,13 @@ impl Captcha {
     /// ```
     pub fn insecure_test_mode(mode: TestMode) -> Captcha {
         warn("made");
-        let mut builder = Captcha::builder().secret(random_secret());
+        // No per-client budgets: an app's tests send requests without client addresses.
+        let mut builder = Captcha::builder()
+            .secret(random_secret())
+            .issue_rate_limit(None)
+            .verify_rate_limit(None)
+            .redeem_rate_limit(None)
+            .lockout(None);
         builder.test_mode = Some(mode);
         builder
             .build()

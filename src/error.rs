@@ -78,6 +78,14 @@ pub enum ConfigError {
         /// The path.
         path: String,
     },
+    /// A mounted protocol cannot work as configured (e.g. siteverify with an empty secret).
+    #[error("{protocol}: {problem}")]
+    Protocol {
+        /// The protocol's name.
+        protocol: &'static str,
+        /// What is wrong.
+        problem: &'static str,
+    },
 }
 
 /// A store failure. Routes answer it with their protocol's "busy" error; the guard fails

@@ -352,6 +352,21 @@ async fn the_route_table_refuses_clashes_and_serves_one_path_by_method() {
         .build()
         .unwrap_err();
     assert_eq!(relative, ConfigError::Path("captcha".into()));
+    // A protocol that cannot work as configured: siteverify with an empty secret.
+    let empty = CaptchaLayer::builder(h.captcha.clone())
+        .mount(tower_captcha::protocol::Siteverify::new(Vec::<u8>::new()))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            empty,
+            ConfigError::Protocol {
+                protocol: "siteverify",
+                ..
+            }
+        ),
+        "{empty}"
+    );
     // One path, two methods: GET issues, POST verifies, anything else is 405 listing both.
     let app = axum::Router::new().layer(
         CaptchaLayer::builder(h.captcha.clone())

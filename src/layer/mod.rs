@@ -151,6 +151,12 @@ impl CaptchaLayerBuilder {
     pub fn build(self) -> Result<CaptchaLayer, ConfigError> {
         let mut routes: Vec<Mounted> = Vec::new();
         for Protocol(adapter) in self.protocols {
+            if let Some(problem) = adapter.misconfigured() {
+                return Err(ConfigError::Protocol {
+                    protocol: adapter.name(),
+                    problem,
+                });
+            }
             for route in adapter.routes() {
                 if !route.path.starts_with('/') {
                     return Err(ConfigError::Path(route.path));

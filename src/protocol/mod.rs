@@ -79,6 +79,11 @@ pub(crate) trait Adapter: Send + Sync + fmt::Debug + 'static {
     fn success(&self, endpoint: u8, done: Done, input: &Input, lang: Lang) -> Response<Bytes>;
     /// Shapes a fault (the driver adds `retry-after` and `allow` where they apply).
     fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes>;
+    /// What makes it unable to work as configured, if anything: refused by the layer's
+    /// `build()`.
+    fn misconfigured(&self) -> Option<&'static str> {
+        None
+    }
     /// Whether its routes count against a client's budgets (so need to know the client):
     /// not so for fixed files and key sets.
     fn counts_clients(&self) -> bool {

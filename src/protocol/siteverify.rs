@@ -128,6 +128,12 @@ fn rfc3339(secs: u64) -> String {
 }
 
 impl Adapter for Siteverify {
+    fn misconfigured(&self) -> Option<&'static str> {
+        self.secret
+            .is_empty()
+            .then_some("the secret is empty: every call would be refused")
+    }
+
     fn name(&self) -> &'static str {
         "siteverify"
     }

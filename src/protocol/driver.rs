@@ -404,11 +404,22 @@ async fn run(
             }
             match captcha.redeem_by(&credential, None, client).await {
                 Ok(claims) => Done::Redeemed(claims),
-                // A repeat that raced the first call: its answer may be remembered by now.
-                Err(RedeemError::Used) if replay.is_some() => match recall().await {
-                    Some(reply) => Done::Cached(json_bytes(StatusCode::OK, reply)),
-                    None => return Err(RedeemError::Used.into()),
-                },
+                // A repeat that raced the first call (a backend retrying after a timeout): the
+                // first call's answer is on its way to the store; wait for it a little.
+                Err(RedeemError::Used) if replay.is_some() => {
+                    let mut reply = recall().await;
+                    for _ in 0..10 {
+                        if reply.is_some() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        reply = recall().await;
+                    }
+                    match reply {
+                        Some(reply) => Done::Cached(json_bytes(StatusCode::OK, reply)),
+                        None => return Err(RedeemError::Used.into()),
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -70,16 +70,20 @@ impl Siteverify {
         self
     }
 
-    /// The store key of a call's idempotent answer: a hash of the idempotency key and the
-    /// response (neither is stored as it is).
+    /// The store key of a call's idempotent answer: a hash of the idempotency key, the
+    /// response and the `remoteip` (none is stored as it is), so a repeat naming another
+    /// client is not answered from the first call.
     fn replay_key(input: &Input) -> Option<[u8; 16]> {
         let key = input.string("idempotency_key").ok()?;
         let response = input.string("response").ok()?;
+        let remote = input.string("remoteip").unwrap_or("");
         let mut h = sha2::Sha256::new();
         h.update(b"siteverify replay\0");
         h.update(key.as_bytes());
         h.update([0]);
         h.update(response.as_bytes());
+        h.update([0]);
+        h.update(remote.trim().as_bytes());
         let mut out = [0u8; 16];
         out.copy_from_slice(&h.finalize()[..16]);
         Some(out)

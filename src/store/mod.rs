@@ -207,18 +207,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>>;
 
     /// Keeps `reply` under `key` until `expires_at`, unless a reply is kept there already
-    /// (the first one stays). Siteverify's idempotent replies, shared by every instance.
+    /// (the first one stays). Siteverify's idempotent replies, shared by every instance. The
+    /// default keeps nothing (a store written before this existed): a repeated siteverify
+    /// call then gets `timeout-or-duplicate` instead of the first answer.
     fn remember<'a>(
         &'a self,
         key: [u8; 16],
         reply: &'a [u8],
         expires_at: u64,
         now: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (key, reply, expires_at, now);
+        Box::pin(std::future::ready(Ok(())))
+    }
 
-    /// The reply kept under `key`, unless none was or it has expired.
-    fn recall(&self, key: [u8; 16], now: u64)
-    -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+    /// The reply kept under `key`, unless none was or it has expired (default: none).
+    fn recall(
+        &self,
+        key: [u8; 16],
+        now: u64,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        let _ = (key, now);
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }
 
 /// Whether a ticket bound to `bound` may be taken by a caller that requires `required`.

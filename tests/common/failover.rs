@@ -205,7 +205,8 @@ pub async fn run(
 }
 
 /// Whether `attempt` is accepted, trying again while the store is busy (`None`: a shard
-/// still failing over) for up to 5 s.
+/// still failing over), up to 100 times 50 ms apart (each try bounded by the store's
+/// operation timeout).
 async fn accepted_again<F, Fut>(mut attempt: F) -> bool
 where
     F: FnMut() -> Fut,

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::programs::{self, KillOnDrop};
@@ -30,10 +31,11 @@ impl RedisCluster {
     pub fn start(test: &str) -> Option<Self> {
         let server = programs::find("redis-server", test)?;
         let cli = programs::find("redis-cli", test)?;
+        static CLUSTERS: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "tower-captcha-cluster-{}-{}",
             std::process::id(),
-            programs::free_port()
+            CLUSTERS.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).expect("cluster directory");
         let mut cluster = Self {
@@ -57,19 +59,14 @@ impl RedisCluster {
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        let out = Command::new(&cluster.cli)
+        let mut create = Command::new(&cluster.cli);
+        create
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("redis-cli runs");
-        assert!(
-            out.status.success(),
-            "redis-cli --cluster create failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+            .args(["--cluster-replicas", "1", "--cluster-yes"]);
+        let (ok, out) = run_bounded(create, Duration::from_secs(60));
+        assert!(ok, "redis-cli --cluster create failed: {out}");
         cluster.wait_until_ok(Duration::from_secs(30));
         Some(cluster)
     }
@@ -96,12 +93,14 @@ impl RedisCluster {
         KillOnDrop(child)
     }
 
-    /// Starts a killed node again (as a supervisor restarting a crashed process would).
+    /// Starts a killed node again (as a supervisor restarting a crashed process would), and
+    /// waits until it answers.
     pub fn restart(&mut self, port: u16) {
         let child = self.spawn(port);
         if let Some(node) = self.nodes.iter_mut().find(|n| n.port == port) {
             node.child = Some(child);
         }
+        self.wait_for(port, "PING", |reply| reply.contains("PONG"));
     }
 
     /// One URL per node, for `RedisStore::connect_cluster`.
@@ -115,15 +114,12 @@ impl RedisCluster {
         self.nodes.iter().filter(|n| n.child.is_some())
     }
 
-    /// Runs `redis-cli -p port args…` and returns what it printed.
+    /// Runs `redis-cli -p port args…` (for at most 10 s) and returns what it printed.
     pub fn cli(&self, port: u16, args: &[&str]) -> String {
-        let out = Command::new(&self.cli)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let mut cli = Command::new(&self.cli);
+        cli.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args);
+        run_bounded(cli, Duration::from_secs(10)).1
     }
 
     fn wait_for(&self, port: u16, command: &str, ok: impl Fn(&str) -> bool) {
@@ -206,16 +202,49 @@ impl Drop for RedisCluster {
     }
 }
 
-/// `n` free ports whose cluster bus ports (port + 10 000) are free too.
+/// `n` free ports whose cluster bus ports (port + 10 000) are free too, no port being
+/// another's bus port.
 fn cluster_ports(n: usize) -> Vec<u16> {
-    let mut ports = Vec::new();
+    let mut ports: Vec<u16> = Vec::new();
     while ports.len() < n {
         let port = programs::free_port();
         let bus_free =
             port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok();
-        if bus_free && !ports.contains(&port) {
+        let clashes = ports
+            .iter()
+            .any(|&p| p == port || p + 10_000 == port || port + 10_000 == p);
+        if bus_free && !clashes {
             ports.push(port);
         }
     }
     ports
+}
+
+/// Runs `command` (stdin closed) for at most `limit`, then kills it: whether it succeeded,
+/// and what it printed.
+fn run_bounded(mut command: Command, limit: Duration) -> (bool, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-cli runs");
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        use std::io::Read;
+        let _ = stdout.read_to_string(&mut out);
+    }
+    (status.is_some_and(|s| s.success()), out)
 }

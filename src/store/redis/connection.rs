@@ -9,6 +9,9 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use super::{Durability, RedisStore, unavailable};
+
+/// Connections of their own for durable spends (`WAIT` holds the connection it runs on).
+const SPEND_CONNECTIONS: usize = 4;
 use crate::error::StoreError;
 
 /// The connection of a [`RedisStore`]: to one server or to a cluster. Cheap to clone;
@@ -100,8 +103,9 @@ impl RedisStoreBuilder {
     }
 
     /// Longest time one round trip to Redis may take, reconnecting and (on a cluster)
-    /// following redirections included (default 1 s). A verify makes two round trips,
-    /// every other call one.
+    /// following redirections included (default 1 s). A verify makes three or four round
+    /// trips (rate decision, lockout read, settle, and a failure count when wrong), every
+    /// other call one or two.
     pub fn op_timeout(mut self, timeout: Duration) -> Self {
         self.op_timeout = timeout;
         self
@@ -131,6 +135,26 @@ impl RedisStoreBuilder {
     /// Connects. Fails with [`StoreError::Unavailable`] if a URL is invalid or no server
     /// can be reached, and [`StoreError::Timeout`] if that takes too long.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let conn = self.open().await?;
+        let mut store = RedisStore::from_connection(conn)
+            .with_prefix(self.prefix.clone())
+            .with_op_timeout(self.op_timeout);
+        if let Some(d) = self.durability {
+            // `WAIT` holds the connection it runs on: durable spends get connections of
+            // their own, so that reads and rate decisions never queue behind them.
+            let mut spenders = Vec::with_capacity(SPEND_CONNECTIONS);
+            for _ in 0..SPEND_CONNECTIONS {
+                spenders.push(self.open().await?);
+            }
+            store = store
+                .with_replicas_waited_for(d.replicas, d.timeout)
+                .with_spend_connections(spenders);
+        }
+        Ok(store)
+    }
+
+    /// One connection to the target.
+    async fn open(&self) -> Result<RedisConnection, StoreError> {
         let wait = self.connect_timeout + self.op_timeout;
         let conn = match &self.target {
             Target::Server(url) => {
@@ -169,12 +193,6 @@ impl RedisStoreBuilder {
                 Inner::Cluster(cluster)
             }
         };
-        let mut store = RedisStore::from_connection(RedisConnection(conn))
-            .with_prefix(self.prefix)
-            .with_op_timeout(self.op_timeout);
-        if let Some(d) = self.durability {
-            store = store.with_replicas_waited_for(d.replicas, d.timeout);
-        }
-        Ok(store)
+        Ok(RedisConnection(conn))
     }
 }

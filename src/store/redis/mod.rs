@@ -10,7 +10,8 @@
 //!   answers so far, `x` set to `p` once passed or `l` once locked. Created by the first
 //!   verify, expires with the challenge. Challenges themselves (kind, answer, scope) are
 //!   sealed into their ids and never reach Redis.
-//! - `<prefix>:p:{<pass id>}` — set once a pass token is redeemed; expires with the token.
+//! - `<prefix>:p:{<pass id>}` — set once a pass token is redeemed; expires 60 s after the
+//!   token.
 //! - `<prefix>:t:{<ticket id>}` — a second-stage ticket, a hash: `s` scope, `d` the engine's
 //!   claims, `x` set once taken. Expires with the ticket.
 //! - `<prefix>:r:{<network>}:<bucket>` — a rate-limit bucket's theoretical arrival time
@@ -168,6 +169,9 @@ struct Durability {
 #[derive(Clone)]
 pub struct RedisStore<C = RedisConnection> {
     conn: C,
+    /// Connections for durable spends, taken in turn (none: the main one).
+    spenders: std::sync::Arc<[C]>,
+    next_spender: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     prefix: String,
     op_timeout: Duration,
     durability: Option<Durability>,
@@ -216,6 +220,8 @@ where
     pub fn from_connection(conn: C) -> Self {
         Self {
             conn,
+            spenders: Vec::new().into(),
+            next_spender: Default::default(),
             prefix: "tower-captcha".into(),
             op_timeout: Duration::from_secs(1),
             durability: None,
@@ -227,8 +233,27 @@ where
         }
     }
 
+    /// Sends durable spends over these connections, in turn, rather than the main one
+    /// (`WAIT` holds the connection it runs on).
+    pub(crate) fn with_spend_connections(mut self, spenders: Vec<C>) -> Self {
+        self.spenders = spenders.into();
+        self
+    }
+
+    /// The connection for the next durable spend.
+    fn spender(&self) -> C {
+        if self.spenders.is_empty() {
+            return self.conn.clone();
+        }
+        let i = self
+            .next_spender
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.spenders[i % self.spenders.len()].clone()
+    }
+
     /// Waits for `replicas` replicas to acknowledge every spend, for at most `timeout`; see
-    /// [`RedisStoreBuilder::wait_for_replicas`].
+    /// [`RedisStoreBuilder::wait_for_replicas`]. On a connection you made, spends share it
+    /// with every other call, and `WAIT` holds it: the builder gives spends their own.
     pub fn with_replicas_waited_for(mut self, replicas: u32, timeout: Duration) -> Self {
         self.durability = Some(Durability { replicas, timeout });
         self
@@ -270,10 +295,13 @@ where
         invocation: &ScriptInvocation<'_>,
         spends: bool,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn.clone();
         match self.durability.filter(|_| spends) {
-            None => self.bounded(invocation.invoke_async(&mut conn)).await,
+            None => {
+                let mut conn = self.conn.clone();
+                self.bounded(invocation.invoke_async(&mut conn)).await
+            }
             Some(durability) => {
+                let mut conn = self.spender();
                 let mut pipe = redis::pipe();
                 pipe.invoke_script(invocation);
                 let run = async {
@@ -350,6 +378,7 @@ where
         let set: Option<String> = match self.durability {
             None => self.bounded(conn.set_options(key, 1, options)).await?,
             Some(durability) => {
+                let mut conn = self.spender();
                 let mut pipe = redis::pipe();
                 pipe.set_options(key, 1, options);
                 self.bounded(self.durable(&pipe, durability, &mut conn))

@@ -77,29 +77,35 @@ pub(crate) async fn store_op<T, E>(
     result
 }
 
-/// How often, at most, a refused verify (rate limited, locked out) gets a log line of its
-/// own (ms): a flood of refusals would otherwise write a line per request.
-const REFUSAL_LOG_EVERY_MS: u64 = 10_000;
-
-/// Samples the log lines of refused verifies: the first refusal of every 10 s window is
-/// logged (with how many were left out since the last one); the others are only counted, in
-/// `tower_captcha_verified_total` like every outcome. Logging is thus bounded by what is
-/// admitted, not by what an attacker sends.
-#[derive(Debug, Default)]
-pub(crate) struct RefusalLog {
-    /// When the current window started (ms; 0 before the first refusal).
+/// Samples log lines that a flood could repeat (refused verifies, requests refused for a
+/// configuration mistake): the first event of every window of `every_ms` is logged, with
+/// how many were left out since the last line; the others are only counted (in metrics).
+/// Logging is thus bounded by time, not by what an attacker sends.
+#[derive(Debug)]
+pub(crate) struct LogSampler {
+    every_ms: u64,
+    /// When the current window started (ms; 0 before the first event).
     window_start: std::sync::atomic::AtomicU64,
-    /// Refusals counted but not logged since the last line.
+    /// Events counted but not logged since the last line.
     left_out: std::sync::atomic::AtomicU64,
 }
 
-impl RefusalLog {
-    /// Whether this refusal, at `now`, gets a log line; if so, how many were left out since
-    /// the last one.
+impl LogSampler {
+    /// A sampler that lets one line through every `every_ms`.
+    pub(crate) const fn new(every_ms: u64) -> Self {
+        Self {
+            every_ms,
+            window_start: std::sync::atomic::AtomicU64::new(0),
+            left_out: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Whether this event, at `now` (ms), gets a log line; if so, how many were left out
+    /// since the last one.
     pub(crate) fn sample(&self, now: u64) -> Option<u64> {
         use std::sync::atomic::Ordering::{AcqRel, Acquire};
         let start = self.window_start.load(Acquire);
-        let due = start == 0 || now >= start.saturating_add(REFUSAL_LOG_EVERY_MS);
+        let due = start == 0 || now >= start.saturating_add(self.every_ms);
         if due
             && self
                 .window_start
@@ -111,15 +117,23 @@ impl RefusalLog {
         self.left_out.fetch_add(1, AcqRel);
         None
     }
+
+    /// [`sample`](Self::sample) at the system clock's time, for samplers outside an engine.
+    pub(crate) fn sample_now(&self) -> Option<u64> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.sample(now)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::RefusalLog;
+    use super::LogSampler;
 
     #[test]
-    fn one_refusal_line_per_window_with_the_count_left_out() {
-        let log = RefusalLog::default();
+    fn one_line_per_window_with_the_count_left_out() {
+        let log = LogSampler::new(10_000);
         assert_eq!(log.sample(1_000), Some(0));
         for _ in 0..999 {
             assert_eq!(log.sample(5_000), None);

@@ -146,3 +146,25 @@ fn the_reader_understands_versions_as_cargo_does() {
     assert_eq!(name, "tokio");
     assert_eq!(dep.features, ["macros", "net"]);
 }
+
+#[test]
+fn readme_code_blocks_copy_as_they_are_shown() {
+    // rustdoc hides `# ` lines when it renders docs, but the README is read as it is: a block
+    // with hidden lines would not compile once copied.
+    let mut in_rust = false;
+    let mut hidden = Vec::new();
+    for (n, line) in README.lines().enumerate() {
+        if let Some(fence) = line.strip_prefix("```") {
+            in_rust = !in_rust && fence.starts_with("rust");
+            continue;
+        }
+        if in_rust && (line.starts_with("# ") || line == "#") {
+            hidden.push(format!("line {}: {line}", n + 1));
+        }
+    }
+    assert!(
+        hidden.is_empty(),
+        "hidden lines in README code blocks:\n{}",
+        hidden.join("\n")
+    );
+}

@@ -365,7 +365,7 @@ impl CaptchaBuilder {
         let randomness = Randomness::Os;
         Ok(Captcha {
             inner: Arc::new(Inner {
-                refusals: Default::default(),
+                refusals: crate::metrics::LogSampler::new(10_000),
                 kinds,
                 challenge_ttl: self.challenge_ttl,
                 work_for_pictures: self.work_for_pictures,

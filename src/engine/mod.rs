@@ -75,8 +75,8 @@ struct Inner {
     test_mode: Option<test_mode::TestMode>,
     /// Where pictures are drawn.
     pool: RenderPool,
-    /// Samples the log lines of refused verifies.
-    refusals: crate::metrics::RefusalLog,
+    /// Samples the log lines of refused verifies (one per 10 s).
+    refusals: crate::metrics::LogSampler,
 }
 
 /// Where random values come from.
@@ -317,8 +317,7 @@ impl Captcha {
             // Not spent on an issue that would only be told "busy" (a hint: the line may
             // still fill up meanwhile).
             if !kind_impl.draws_inline() && self.inner.pool.is_full() {
-                crate::metrics::draw_overloaded(kind);
-                return Err(IssueError::Overloaded);
+                return Err(overloaded(kind));
             }
             self.spend_work(&id, solution, client, now).await?;
         }
@@ -356,10 +355,7 @@ impl Captcha {
         };
         let puzzle = match puzzle {
             Ok(puzzle) => puzzle,
-            Err(PoolError::Busy) => {
-                crate::metrics::draw_overloaded(kind);
-                return Err(IssueError::Overloaded);
-            }
+            Err(PoolError::Busy) => return Err(overloaded(kind)),
             Err(PoolError::Failed) => {
                 tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
                 return Err(IssueError::Draw);
@@ -907,6 +903,12 @@ impl Captcha {
         };
         self.with_rng(|rng| self.inner.sealer.seal(&sealed, rng)).1
     }
+}
+
+/// An issue refused because the drawing line is full, counted.
+fn overloaded(kind: Kind) -> IssueError {
+    crate::metrics::draw_overloaded(kind);
+    IssueError::Overloaded
 }
 
 fn store_failed(during: &'static str, e: StoreError) -> StoreError {

@@ -219,7 +219,13 @@ pub(crate) fn stacked(outer: Option<&str>, inner: Option<&str>) -> Response<Byte
         name(outer),
         name(inner)
     );
-    tracing::error!("tower-captcha: {description}");
+    static SAMPLER: crate::metrics::LogSampler = crate::metrics::LogSampler::new(60_000);
+    if let Some(left_out) = SAMPLER.sample_now() {
+        tracing::error!(
+            refused_since_last_line = left_out,
+            "tower-captcha: {description}"
+        );
+    }
     json(
         StatusCode::INTERNAL_SERVER_ERROR,
         &ErrorBody {

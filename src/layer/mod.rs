@@ -196,13 +196,10 @@ impl fmt::Debug for CaptchaLayerBuilder {
 /// Says, at most once a minute, that a captcha request was refused because it carries no
 /// client address, and how to fix that.
 fn no_client_address() {
-    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let last = LAST.load(std::sync::atomic::Ordering::Relaxed);
-    if now >= last + 60 && LAST.swap(now, std::sync::atomic::Ordering::Relaxed) == last {
+    static SAMPLER: crate::metrics::LogSampler = crate::metrics::LogSampler::new(60_000);
+    if let Some(left_out) = SAMPLER.sample_now() {
         tracing::error!(
+            refused_since_last_line = left_out,
             "tower-captcha: refused a captcha request that carries no client address: rate \
              limits and the lockout count per client, and without an address every visitor \
              would share one budget. Serve axum with \

@@ -70,7 +70,9 @@ pub(crate) enum Call {
         scope: Option<String>,
     },
     /// Redeem a credential once for a backend that names the client itself (siteverify's
-    /// `remoteip`): not rate limited, the backend authenticated itself.
+    /// `remoteip`): not rate limited, the backend authenticated itself with a secret — but
+    /// refused while that backend is over its count of wrong secrets ([`Call::WrongSecret`]),
+    /// so that a right guess is never told apart.
     RedeemFor {
         credential: String,
         client: Option<ClientKey>,

@@ -183,7 +183,24 @@ async fn the_widget_works_in_a_real_browser() {
     };
     // The example's own app, on a manual clock (to expire a challenge without waiting).
     let h = common::Harness::new();
-    let server = Server::start(login::app(h.captcha.clone())).await;
+    // Plus a classic form's target: it redeems the widget's hidden `captcha_token` field.
+    let plain = axum::Router::new()
+        .route(
+            "/plain",
+            axum::routing::post(
+                |axum::extract::State(captcha): axum::extract::State<Captcha>,
+                 form: axum::Form<std::collections::HashMap<String, String>>| async move {
+                    let token = form.get("captcha_token").cloned().unwrap_or_default();
+                    match captcha.redeem(&token, Some("login")).await {
+                        Ok(_) => format!("plain: ok, {}", form.get("user").map_or("", |u| u)),
+                        Err(e) => format!("plain: refused ({e})"),
+                    }
+                },
+            ),
+        )
+        .with_state(h.captcha.clone())
+        .fallback_service(login::app(h.captcha.clone()));
+    let server = Server::start(plain).await;
     let addr = server.addr;
     // Pictures that cost a proof of work: the same page on an engine that asks for it.
     let priced = common::Harness::with(|b| b.require_work_for_pictures(true));
@@ -356,6 +373,33 @@ async fn the_widget_works_in_a_real_browser() {
             let answer = common::text_answer(&captcha, &token);
             b.type_into(".tc-input", &answer.to_lowercase());
             b.sign_in();
+        });
+        timed("text in submit mode on a classic form: one click posts the form with its pass", &|| {
+            b.script(
+                "const f = document.createElement('form'); f.id = 'plain'; f.method = 'post'; f.action = '/plain'; \
+                 const u = document.createElement('input'); u.name = 'user'; u.value = 'demo'; \
+                 const w = document.createElement('div'); w.dataset.submit = 'form'; w.dataset.scope = 'login'; \
+                 const s = document.createElement('button'); s.type = 'submit'; s.id = 'plain-submit'; s.textContent = 'Send'; \
+                 f.append(u, w, s); document.body.append(f); TowerCaptcha.render(w, { kind: 'text' });",
+            );
+            let token = b.wait_for(
+                "the classic form's challenge",
+                "const w = document.querySelector('#plain .tc'); const i = w && w.querySelector('.tc-text-img'); \
+                 return w && w.dataset.state === 'ready' && i && i.complete && i.naturalWidth > 0 && w.dataset.token;",
+            );
+            let answer = common::text_answer(&captcha, token.as_str().unwrap());
+            b.type_into("#plain .tc-input", &answer.to_lowercase());
+            b.click("#plain-submit");
+            let page = b.wait_for(
+                "the form's answer",
+                "return document.body && document.body.textContent.startsWith('plain:') && document.body.textContent;",
+            );
+            assert_eq!(page, "plain: ok, demo");
+            b.go(&format!("http://{addr}/"));
+            b.wait_for(
+                "the widget",
+                "return window.TowerCaptcha && document.querySelector('.tc') && true;",
+            );
         });
         timed("the slider solved with the keyboard alone", &|| {
             let token = b.choose("slider");

@@ -200,6 +200,11 @@ impl Browser {
         out
     }
 
+    /// Loads `url` in this session.
+    pub fn go(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({ "url": url })));
+    }
+
     pub fn click(&self, css: &str) {
         let el = self.element(css);
         self.call("POST", &format!("/element/{el}/click"), Some(json!({})));

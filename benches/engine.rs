@@ -36,11 +36,12 @@ use http_body_util::Full;
 use support::{block_on, engine};
 use tower::{Layer, Service, service_fn};
 use tower_captcha::kind::pow;
-use tower_captcha::{Answer, Captcha, Kind, MemoryStore, PowOptions, Puzzle};
+use tower_captcha::{Captcha, Kind, MemoryStore, PowOptions, Puzzle, Solution};
+use tower_captcha::{ClickWordOptions, Hole, SliderOptions, TextOptions};
 
 /// A challenge with a known answer, sealed without drawing.
 fn pending(captcha: &Captcha) -> String {
-    captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None)
+    captcha.seal_known::<TextOptions>(&"HWM3K".into(), None)
 }
 
 /// PNG of an RGB(A) buffer with the encoder settings the slider uses.
@@ -87,15 +88,15 @@ fn benches(c: &mut Criterion) {
     let captcha = engine(store.clone());
 
     let mut g = c.benchmark_group("render");
-    let text = Answer::Text("HWM3K".into());
-    let blank = Answer::Text(String::new());
+    let text = String::from("HWM3K");
+    let blank = String::new();
     g.bench_function("text_png", |b| {
-        b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&text), None)))
+        b.iter(|| black_box(captcha.draw::<TextOptions>(black_box(&text), None)))
     });
     g.bench_function("reference_png", |b| {
-        b.iter(|| black_box(captcha.draw(Kind::Text, black_box(&blank), None)));
+        b.iter(|| black_box(captcha.draw::<TextOptions>(black_box(&blank), None)));
     });
-    let hole = Answer::Hole {
+    let hole = Hole {
         at: tower_captcha::Point::new(150, 5),
         decoys: vec![
             tower_captcha::Point::new(48, 5),
@@ -103,24 +104,22 @@ fn benches(c: &mut Criterion) {
         ],
     };
     g.bench_function("slider", |b| {
-        b.iter(|| black_box(captcha.draw(Kind::Slider, black_box(&hole), None)))
+        b.iter(|| black_box(captcha.draw::<SliderOptions>(black_box(&hole), None)))
     });
     g.bench_function("slider_reference", |b| {
         b.iter(|| black_box(flat_slider(150)))
     });
-    let words = Answer::Words(
-        [
-            ("山", 60, 40),
-            ("水", 150, 100),
-            ("火", 230, 60),
-            ("石", 100, 120),
-        ]
-        .iter()
-        .map(|&(w, x, y)| (w.to_string(), tower_captcha::Point::new(x, y)))
-        .collect(),
-    );
+    let words: Vec<(String, tower_captcha::Point)> = [
+        ("山", 60, 40),
+        ("水", 150, 100),
+        ("火", 230, 60),
+        ("石", 100, 120),
+    ]
+    .iter()
+    .map(|&(w, x, y)| (w.to_string(), tower_captcha::Point::new(x, y)))
+    .collect();
     g.bench_function("click_word", |b| {
-        b.iter(|| black_box(captcha.draw(Kind::ClickWord, black_box(&words), None)))
+        b.iter(|| black_box(captcha.draw::<ClickWordOptions>(black_box(&words), None)))
     });
     g.bench_function("click_word_reference", |b| {
         b.iter(|| black_box(flat_frame()))
@@ -129,24 +128,26 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("engine");
     g.bench_function("issue", |b| {
-        b.iter(|| black_box(block_on(captcha.issue(Kind::Text).into_future()).unwrap()))
+        b.iter(|| black_box(block_on(captcha.issue(Kind::TEXT).into_future()).unwrap()))
     });
     g.bench_function("seal", |b| b.iter(|| black_box(pending(&captcha))));
     g.bench_function("verify", |b| {
         b.iter_batched(
             || pending(&captcha),
-            |id| black_box(block_on(captcha.verify(&id, "hwm3k", None)).unwrap()),
+            |id| black_box(block_on(captcha.verify(&id, "hwm3k").into_future()).unwrap()),
             BatchSize::SmallInput,
         );
     });
     let pass = |_: &()| {
         let id = pending(&captcha);
-        block_on(captcha.verify(&id, "HWM3K", None)).unwrap().token
+        block_on(captcha.verify(&id, "HWM3K").into_future())
+            .unwrap()
+            .token
     };
     g.bench_function("redeem", |b| {
         b.iter_batched(
             || pass(&()),
-            |t| black_box(block_on(captcha.redeem(&t, None)).unwrap()),
+            |t| black_box(block_on(captcha.redeem(&t).into_future()).unwrap()),
             BatchSize::SmallInput,
         );
     });
@@ -174,9 +175,9 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-/// A solved proof of work: the challenge id (the salt's) and the widget's payload.
-fn solved(captcha: &Captcha) -> String {
-    let c = block_on(captcha.issue(Kind::Pow).into_future()).unwrap();
+/// A solved proof of work: the challenge id and the solution the widget's payload carries.
+fn solved(captcha: &Captcha) -> (String, Solution) {
+    let c = block_on(captcha.issue(Kind::POW).into_future()).unwrap();
     let Puzzle::Work {
         challenge,
         max_number,
@@ -188,9 +189,14 @@ fn solved(captcha: &Captcha) -> String {
         unreachable!("a pow issue draws work")
     };
     let number = pow::solve(&challenge, &salt, max_number).unwrap();
-    let json = serde_json::json!({"algorithm": "SHA-256", "challenge": challenge, "number": number,
-        "salt": salt, "signature": signature, "took": 1});
-    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, json.to_string())
+    let solution = Solution::Work {
+        algorithm: "SHA-256".into(),
+        challenge,
+        number,
+        salt,
+        signature,
+    };
+    (c.id, solution)
 }
 
 fn pow_benches(c: &mut Criterion) {
@@ -201,19 +207,18 @@ fn pow_benches(c: &mut Criterion) {
         .issue_rate_limit(None)
         .verify_rate_limit(None)
         // Verifying costs the same at any difficulty; an easy one keeps the set-up short.
-        .pow(PowOptions::default().with_max_number(1_000))
+        .kind(PowOptions::default().with_max_number(1_000))
         .build()
         .unwrap();
     let mut g = c.benchmark_group("pow");
     g.bench_function("issue", |b| {
-        b.iter(|| black_box(block_on(captcha.issue(Kind::Pow).into_future()).unwrap()))
+        b.iter(|| black_box(block_on(captcha.issue(Kind::POW).into_future()).unwrap()))
     });
     g.bench_function("verify", |b| {
         b.iter_batched(
             || solved(&captcha),
-            |payload| {
-                let (id, solution) = pow::read_payload(&payload).unwrap();
-                black_box(block_on(captcha.verify(&id, solution, None)).unwrap())
+            |(id, solution)| {
+                black_box(block_on(captcha.verify(&id, solution).into_future()).unwrap())
             },
             BatchSize::SmallInput,
         );

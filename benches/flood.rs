@@ -26,7 +26,8 @@ use axum::Router;
 use axum::routing::{get, post};
 use support::conn::{Conn, env_or, percentile, runtime};
 use tokio::io::AsyncWriteExt;
-use tower_captcha::{Answer, Captcha, CaptchaLayer, MemoryStore, VerifiedCaptcha};
+use tower_captcha::TextOptions;
+use tower_captcha::{Captcha, CaptchaLayer, MemoryStore, VerifiedCaptcha};
 
 fn resident_mib() -> f64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -175,7 +176,7 @@ async fn run(addresses: usize) {
                 if s1 == 200 {
                     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
                     let token = v["token"].as_str().unwrap();
-                    let Some(Answer::Text(key)) = captcha.answer_of(token) else {
+                    let Some(key) = captcha.answer_of::<TextOptions>(token) else {
                         panic!("not a text challenge")
                     };
                     let verify = serde_json::json!({"token": token, "key": key}).to_string();

@@ -29,7 +29,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tower::{Layer, service_fn};
-use tower_captcha::{Answer, Captcha, CaptchaLayer, Kind};
+use tower_captcha::TextOptions;
+use tower_captcha::{Captcha, CaptchaLayer};
 
 const PHASE: Duration = Duration::from_secs(4);
 const FLOOD_CONNECTIONS: usize = 8;
@@ -155,11 +156,8 @@ fn main() {
             let (captcha, drawn) = (captcha.clone(), drawn.clone());
             s.spawn(move || {
                 while start.elapsed() < PHASE {
-                    std::hint::black_box(captcha.draw(
-                        Kind::Text,
-                        &Answer::Text("HWM3K".into()),
-                        None,
-                    ));
+                    let answer = String::from("HWM3K");
+                    let _ = std::hint::black_box(captcha.draw::<TextOptions>(&answer, None));
                     drawn.fetch_add(1, Ordering::Relaxed);
                 }
             });

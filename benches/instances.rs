@@ -40,8 +40,9 @@ use axum::routing::post;
 use loopback::{Server, request};
 use redis_cluster::RedisCluster;
 use redis_server::RedisServer;
+use tower_captcha::TextOptions;
 use tower_captcha::store::RedisStore;
-use tower_captcha::{Answer, Captcha, CaptchaLayer, ClientKey, Kind};
+use tower_captcha::{Captcha, CaptchaLayer, ClientKey};
 
 const SECRET: &[u8] = b"the instances benchmark's shared secret";
 const CLIENTS: usize = 32;
@@ -184,7 +185,7 @@ async fn sign_in(instances: &[Instance], k: usize, from: IpAddr) -> Result<(), S
         return Err(format!("issue {status}"));
     }
     let token = body["token"].as_str().unwrap_or_default().to_owned();
-    let Some(Answer::Text(answer)) = instances[0].captcha.answer_of(&token) else {
+    let Some(answer) = instances[0].captcha.answer_of::<TextOptions>(&token) else {
         return Err("no answer".into());
     };
     let verify = serde_json::json!({"token": token, "key": answer}).to_string();
@@ -371,10 +372,18 @@ async fn store_only(
                 while Instant::now() < until {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let client = Some(ClientKey::from(address(k)));
-                    let id = captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None);
+                    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
                     let t = Instant::now();
-                    let pass = captcha.verify(&id, "HWM3K", client).await.unwrap();
-                    captcha.redeem_by(&pass.token, None, client).await.unwrap();
+                    let pass = captcha
+                        .verify(&id, "HWM3K")
+                        .client_key(client)
+                        .await
+                        .unwrap();
+                    captcha
+                        .redeem(&pass.token)
+                        .client_key(client)
+                        .await
+                        .unwrap();
                     took.push(t.elapsed());
                 }
                 took

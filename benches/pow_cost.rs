@@ -25,13 +25,13 @@ fn main() {
         let captcha = Captcha::builder()
             .secret([7u8; 32].to_vec())
             .issue_rate_limit(None)
-            .pow(PowOptions::default().with_max_number(max_number))
+            .kind(PowOptions::default().with_max_number(max_number))
             .build()
             .unwrap();
         let runs = if max_number >= 1_000_000 { 11 } else { 31 };
         let (mut hashes, mut busy, mut times) = (0u64, Duration::ZERO, Vec::new());
         for _ in 0..runs {
-            let c = rt.block_on(captcha.issue(Kind::Pow).into_future()).unwrap();
+            let c = rt.block_on(captcha.issue(Kind::POW).into_future()).unwrap();
             let Puzzle::Work {
                 challenge, salt, ..
             } = c.puzzle

@@ -16,15 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::engine;
+use tower_captcha::TextOptions;
 use tower_captcha::store::RedisStore;
-use tower_captcha::{Answer, Captcha, Kind, MemoryStore, Store};
+use tower_captcha::{Captcha, MemoryStore, Store};
 
 const OPS: usize = 5_000;
 
 /// `n` challenges whose answer is `HWM3K`, sealed without drawing.
 fn pending(captcha: &Captcha, n: usize) -> Vec<String> {
     (0..n)
-        .map(|_| captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None))
+        .map(|_| captcha.seal_known::<TextOptions>(&"HWM3K".into(), None))
         .collect()
 }
 
@@ -41,14 +42,14 @@ async fn measure(name: &str, store: Arc<dyn Store>) {
     let mut tokens = Vec::with_capacity(OPS);
     for id in &ids {
         let t = Instant::now();
-        let pass = captcha.verify(id, "hwm3k", None).await.unwrap();
+        let pass = captcha.verify(id, "hwm3k").await.unwrap();
         verify.push(t.elapsed());
         tokens.push(pass.token);
     }
     let mut redeem = Vec::with_capacity(OPS);
     for token in &tokens {
         let t = Instant::now();
-        captcha.redeem(token, None).await.unwrap();
+        captcha.redeem(token).await.unwrap();
         redeem.push(t.elapsed());
     }
     let (v50, v99) = percentiles(verify);

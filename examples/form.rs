@@ -32,7 +32,7 @@ struct Login {
 /// The sign-in page with a fresh captcha, and `message` above the form.
 async fn page(captcha: &Captcha, client: SocketAddr, message: &str) -> Html<String> {
     let (image, id) = match captcha
-        .issue(Kind::Text)
+        .issue(Kind::TEXT)
         .scope("login")
         .client(client.ip())
         .await
@@ -66,11 +66,8 @@ async fn sign_in(
 ) -> Html<String> {
     // The captcha first: a wrong, expired or used one never reaches the credentials.
     let message = match captcha
-        .verify(
-            &form.captcha_id,
-            form.captcha.as_str(),
-            Some(client.ip().into()),
-        )
+        .verify(&form.captcha_id, form.captcha.as_str())
+        .client(client.ip())
         .await
     {
         Ok(_pass) if form.username == "demo" && form.password == "demo" => {

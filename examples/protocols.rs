@@ -27,7 +27,8 @@ use axum::response::{IntoResponse, Json};
 use axum::routing::{get, post};
 use serde_json::json;
 use tower_captcha::protocol::{AjCaptcha, Altcha, AnQiCms, AuthV1, Idaas, Siteverify};
-use tower_captcha::{Answer, Captcha, CaptchaLayer, VerifiedCaptcha};
+use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
+use tower_captcha::{ClickWordOptions, Hole, SliderOptions, TextOptions};
 
 /// The app: every protocol, siteverify, the protected route, and (when `answers` is true)
 /// the test-only answer route.
@@ -65,13 +66,20 @@ struct TokenQuery {
 
 /// The answer of a challenge, for test clients only.
 async fn answer(captcha: Captcha, Query(q): Query<TokenQuery>) -> impl IntoResponse {
-    match captcha.answer_of(&q.token) {
-        Some(Answer::Hole { at: p, .. }) => Json(json!({"x": p.x, "y": p.y})),
-        Some(Answer::Words(words)) => Json(json!({
-            "points": words.iter().take(3).map(|(_, p)| json!({"x": p.x, "y": p.y})).collect::<Vec<_>>()
-        })),
-        Some(Answer::Text(text)) => Json(json!({"text": text})),
-        _ => Json(json!({"error": "not a challenge of this server"})),
+    if let Some(Hole { at: p, .. }) = captcha.answer_of::<SliderOptions>(&q.token) {
+        return Json(json!({"x": p.x, "y": p.y}));
+    }
+    if let Some(words) = captcha.answer_of::<ClickWordOptions>(&q.token) {
+        let points: Vec<_> = words
+            .iter()
+            .take(3)
+            .map(|(_, p)| json!({"x": p.x, "y": p.y}))
+            .collect();
+        return Json(json!({ "points": points }));
+    }
+    match captcha.answer_of::<TextOptions>(&q.token) {
+        Some(text) => Json(json!({"text": text})),
+        None => Json(json!({"error": "not a challenge of this server"})),
     }
 }
 

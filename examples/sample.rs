@@ -15,7 +15,8 @@
 
 use std::fmt::Write as _;
 
-use tower_captcha::{Answer, Captcha, Kind, Puzzle};
+use tower_captcha::{Captcha, Kind, Puzzle};
+use tower_captcha::{ClickWordOptions, Hole, SliderOptions, TextOptions};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,9 +25,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(i) => {
             let name = args.get(i + 1).cloned().unwrap_or_default();
             args.drain(i..=(i + 1).min(args.len() - 1));
-            Kind::from_name(&name).ok_or(format!("unknown kind {name:?}"))?
+            Kind::parse(&name).ok_or(format!("unknown kind {name:?}"))?
         }
-        None => Kind::Text,
+        None => Kind::TEXT,
     };
     let size = match args.iter().position(|a| a == "--size") {
         Some(i) => {
@@ -53,19 +54,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut answers = String::new();
     for i in 0..count {
         let c = captcha.issue(kind).size(size).await?;
-        let answer = captcha
-            .answer_of(&c.id)
-            .ok_or("a challenge of this engine")?;
         let clean = || tower_captcha::testing::landscape_png(310, 155, rand::random());
-        match (&c.puzzle, answer) {
-            (Puzzle::Image { png }, Answer::Text(text)) => {
+        let text = captcha.answer_of::<TextOptions>(&c.id);
+        let hole = captcha.answer_of::<SliderOptions>(&c.id);
+        let words = captcha.answer_of::<ClickWordOptions>(&c.id);
+        match (&c.puzzle, text, hole, words) {
+            (Puzzle::Image { png }, Some(text), _, _) => {
                 std::fs::write(format!("{dir}/sample-{i}.png"), png)?;
                 writeln!(answers, "sample-{i}.png {text}")?;
                 if count <= 100 {
                     println!("{dir}/sample-{i}.png ({} bytes)", png.len());
                 }
             }
-            (Puzzle::Slider { background, piece }, Answer::Hole { at: p, decoys }) => {
+            (Puzzle::Slider { background, piece }, _, Some(Hole { at: p, decoys }), _) => {
                 std::fs::write(format!("{dir}/sample-{i}-bg.png"), background)?;
                 std::fs::write(format!("{dir}/sample-{i}-piece.png"), piece)?;
                 std::fs::write(format!("{dir}/sample-{i}-clean.png"), clean())?;
@@ -77,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     piece.len()
                 );
             }
-            (Puzzle::ClickWord { image, .. }, Answer::Words(words)) => {
+            (Puzzle::ClickWord { image, .. }, _, _, Some(words)) => {
                 std::fs::write(format!("{dir}/sample-{i}.png"), image)?;
                 std::fs::write(format!("{dir}/sample-{i}-clean.png"), clean())?;
                 let line: Vec<String> = words

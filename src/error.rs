@@ -13,21 +13,14 @@ pub const MIN_SECRET_LEN: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// Text length outside 4–6.
-    #[error("text length must be 4 to 6 characters, got {0}")]
-    TextLength(usize),
-    /// Alphabet too small or with characters other than ASCII letters and digits.
-    #[error("alphabet must have at least 10 distinct ASCII letters or digits")]
-    Alphabet,
-    /// Image size out of range.
-    #[error("image size {0}x{1} is outside 80x30 ..= 1000x400")]
-    ImageSize(u32, u32),
-    /// A font could not be read.
-    #[error("the font could not be read")]
-    Font,
-    /// A font lacks a glyph for a character of the alphabet.
-    #[error("a font has no glyph for {0:?}")]
-    FontMissingGlyph(char),
+    /// A kind's options are wrong (the kind's own words).
+    #[error("{kind}: {problem}")]
+    Kind {
+        /// The kind's name.
+        kind: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// Signing secret shorter than [`MIN_SECRET_LEN`].
     #[error(
         "the signing secret has {0} bytes; at least {MIN_SECRET_LEN} are needed \
@@ -40,27 +33,6 @@ pub enum ConfigError {
     /// A time-to-live of zero or of more than a day.
     #[error("{0} must be between 1 second and 24 hours")]
     Ttl(&'static str),
-    /// An attempt limit of zero or above 100.
-    #[error("attempt limit must be 1 to 100, got {0}")]
-    Attempts(u32),
-    /// A slider decoy count above 3.
-    #[error("decoys must be 0 to 3, got {0}")]
-    Decoys(usize),
-    /// A tolerance outside its kind's range.
-    #[error("tolerance {0} px is outside the allowed range")]
-    Tolerance(u32),
-    /// A background picture that is not a PNG (its index in the list).
-    #[error("background {0} is not a readable PNG")]
-    Background(usize),
-    /// A click-word character count outside 4–6.
-    #[error("click-word count must be 4 to 6, got {0}")]
-    Count(usize),
-    /// Fewer than 10 distinct click-word characters, or white space among them.
-    #[error("click-word characters must be at least 10 distinct, without white space")]
-    Characters,
-    /// A proof-of-work setting out of range.
-    #[error("proof of work: {0}")]
-    Pow(&'static str),
     /// A trusted proxy that is not an address or a network (`10.0.0.0/8`).
     #[error("trusted proxy {0:?} is not an IP address or network")]
     Proxy(String),
@@ -153,10 +125,14 @@ pub enum VerifyError {
         /// Attempts left; at 0 the challenge is locked.
         attempts_left: u32,
     },
-    /// Not a challenge this engine (or one sharing its secret) issued: malformed, tampered,
-    /// sealed under another key, or of a kind this version does not know.
+    /// Not a challenge this engine (or one sharing its secret) issued: malformed, tampered
+    /// or sealed under another key.
     #[error("unknown challenge")]
     Unknown,
+    /// A challenge of ours, of a kind this engine does not offer: a newer instance's during
+    /// a rolling upgrade, or a kind turned off here. Nothing was counted or spent.
+    #[error("challenge of kind {0:?}, which this engine does not offer")]
+    UnknownKind(String),
     /// The challenge's time ran out.
     #[error("challenge expired")]
     Expired,
@@ -209,6 +185,10 @@ pub enum RedeemError {
     /// It was minted for no scope, while one is required (issue it with `?scope=`).
     #[error("captcha token minted for no scope")]
     NoScope,
+    /// A credential of ours, for a kind this engine does not offer (a newer instance's,
+    /// during a rolling upgrade): not forged, not spent; another instance may accept it.
+    #[error("captcha token for kind {0:?}, which this version does not know")]
+    UnknownKind(String),
     /// It is bound to another client than the one presenting it.
     #[error("captcha token bound to another client")]
     ClientMismatch,

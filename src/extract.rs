@@ -136,7 +136,8 @@ async fn extract(parts: &mut Parts) -> Result<VerifiedCaptcha, Reason> {
         token_from(&parts.headers, &HeaderName::from_static(HEADER)).map_err(Reason::Redeem)?;
     let client = RequestClient::of(parts);
     let claims = captcha
-        .redeem_by(&token, None, client)
+        .redeem(&token)
+        .client_key(client)
         .await
         .map_err(Reason::Redeem)?;
     let verified = VerifiedCaptcha::new(claims);

@@ -76,7 +76,7 @@ pub mod testing;
 pub mod widget;
 
 pub use client::{ClientIdentity, ClientKey, ForwardingHeader};
-pub use engine::{Captcha, CaptchaBuilder, Challenge, Issue};
+pub use engine::{Captcha, CaptchaBuilder, Challenge, Check, Issue, Redeem, Verify};
 pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
 #[cfg(feature = "axum")]
 pub use extract::CaptchaRejection;
@@ -84,9 +84,11 @@ pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
 pub use kind::click_word::ClickWordOptions;
 pub use kind::pow::PowOptions;
-pub use kind::slider::{SliderOptions, TrailCheck};
+pub use kind::slider::{Hole, SliderOptions, TrailCheck};
 pub use kind::text::TextOptions;
-pub use kind::{Answer, Kind, Point, Puzzle, Size, Solution, TrailPoint};
+pub use kind::{
+    ChallengeKind, DrawError, Issued, Kind, KindSetup, Point, Puzzle, Size, Solution, TrailPoint,
+};
 pub use layer::{CaptchaLayer, CaptchaService};
 pub use pass::{Pass, PassClaims, Ticket, VerifiedCaptcha};
 pub use protocol::MAX_BODY_BYTES;

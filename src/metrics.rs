@@ -23,15 +23,16 @@ use crate::kind::Kind;
 use crate::rate_limit::Action;
 
 pub(crate) fn draw_overloaded(kind: Kind) {
-    metrics::counter!("tower_captcha_draw_overloaded_total", "kind" => kind.as_str()).increment(1);
+    metrics::counter!("tower_captcha_draw_overloaded_total", "kind" => kind.to_string())
+        .increment(1);
 }
 
 pub(crate) fn issued(kind: Kind) {
-    metrics::counter!("tower_captcha_issued_total", "kind" => kind.as_str()).increment(1);
+    metrics::counter!("tower_captcha_issued_total", "kind" => kind.to_string()).increment(1);
 }
 
 pub(crate) fn verified(kind: Option<Kind>, outcome: &'static str) {
-    let kind = kind.map_or("unknown", Kind::as_str);
+    let kind = kind.map_or_else(|| "unknown".to_owned(), |k| k.to_string());
     metrics::counter!("tower_captcha_verified_total", "kind" => kind, "outcome" => outcome)
         .increment(1);
 }

@@ -72,7 +72,7 @@ mod manual {
 pub fn landscape_png(width: u32, height: u32, seed: u64) -> Vec<u8> {
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
     let img = crate::render::scene::landscape(width, height, &mut rng);
-    crate::render::slider::encode(img.as_raw(), width, height, false)
+    crate::render::slider::encode(img.as_raw(), width, height, false).unwrap_or_default()
 }
 
 /// Drives a future to completion on this thread, yielding between polls (unit tests).

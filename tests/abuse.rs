@@ -323,12 +323,12 @@ async fn repeated_failures_lock_a_client_out_until_the_window_ends() {
     let app = Router::new().layer(layer);
     let attacker = "192.0.2.66";
     for _ in 0..3 {
-        let c = h.captcha.issue(Kind::Text).await.unwrap();
+        let c = h.captcha.issue(Kind::TEXT).await.unwrap();
         let (status, _, _) = send(&app, from(attacker, verify_req(&c.id, "WRONG"))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     // Even the right answer is refused now, with a retry-after.
-    let c = h.captcha.issue(Kind::Text).await.unwrap();
+    let c = h.captcha.issue(Kind::TEXT).await.unwrap();
     let right = h.answer(&c.id);
     let (status, headers, body) = send(&app, from(attacker, verify_req(&c.id, &right))).await;
     assert_eq!(
@@ -339,12 +339,7 @@ async fn repeated_failures_lock_a_client_out_until_the_window_ends() {
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((55..=60).contains(&retry), "{retry}");
     // AJ's protocol says 6202.
-    let aj = h
-        .captcha
-        .issue(Kind::Slider)
-        .with_secret_key()
-        .await
-        .unwrap();
+    let aj = h.captcha.issue(Kind::SLIDER).await.unwrap();
     let check = post_json(
         "/captcha/check",
         &json!({"captchaType": "blockPuzzle", "token": aj.id, "pointJson": "{\"x\":100,\"y\":5}"}),
@@ -355,7 +350,7 @@ async fn repeated_failures_lock_a_client_out_until_the_window_ends() {
     let (status, _, _) = send(&app, from("192.0.2.67", verify_req(&c.id, &right))).await;
     assert_eq!(status, StatusCode::OK);
     h.clock.advance(Duration::from_secs(61));
-    let c = h.captcha.issue(Kind::Text).await.unwrap();
+    let c = h.captcha.issue(Kind::TEXT).await.unwrap();
     let right = h.answer(&c.id);
     let (status, _, _) = send(&app, from(attacker, verify_req(&c.id, &right))).await;
     assert_eq!(status, StatusCode::OK);
@@ -435,10 +430,11 @@ async fn a_bound_pass_is_taken_only_from_its_client() {
         let h = &h;
         async move {
             let key = ClientKey::from(ip.parse::<std::net::IpAddr>().unwrap());
-            let c = h.captcha.issue(Kind::Text).client(key).await.unwrap();
+            let c = h.captcha.issue(Kind::TEXT).client(key).await.unwrap();
             let answer = h.answer(&c.id);
             h.captcha
-                .verify(&c.id, answer, Some(key))
+                .verify(&c.id, answer)
+                .client(key)
                 .await
                 .unwrap()
                 .token
@@ -456,7 +452,7 @@ async fn a_bound_pass_is_taken_only_from_its_client() {
     assert_eq!(status, StatusCode::OK);
     // Without a client to compare with, a bound pass is refused.
     let pass = earn("192.0.2.10").await;
-    assert!(h.captcha.redeem(&pass, None).await.is_err());
+    assert!(h.captcha.redeem(&pass).await.is_err());
 
     // The extractor alone (no guard) compares the same client as the guard.
     let bare = Router::new()

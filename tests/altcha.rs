@@ -204,7 +204,7 @@ async fn the_pypi_altcha_package_solves_our_challenge() {
     let Some(python) = altcha_python(test) else {
         return;
     };
-    let h = common::Harness::with(|b| b.pow(PowOptions::default().with_max_number(20_000)));
+    let h = common::Harness::with(|b| b.kind(PowOptions::default().with_max_number(20_000)));
     let server = Server::start(app(&h, None)).await;
     let from = loopback(0, 0, 2);
     for round in 0..3 {

@@ -73,7 +73,7 @@ async fn right_key_returns_pass_and_spends_challenge() {
 
 #[tokio::test]
 async fn wrong_key_counts_attempts_until_the_limit() {
-    let h = Harness::with(|b| b.text(TextOptions::default().with_max_attempts(3)));
+    let h = Harness::with(|b| b.kind(TextOptions::default().with_max_attempts(3)));
     let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
     for left in [2, 1] {
         let (status, _, body) = send(&h.app(), verify_req(&token, "WRONG")).await;

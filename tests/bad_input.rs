@@ -157,8 +157,8 @@ impl http_body::Body for Chunked {
 
 #[tokio::test]
 async fn odd_keys_are_wrong_answers_never_a_pass() {
-    let h = Harness::with(|b| b.text(tower_captcha::TextOptions::default().with_max_attempts(10)));
-    let c = h.captcha.issue(tower_captcha::Kind::Text).await.unwrap();
+    let h = Harness::with(|b| b.kind(tower_captcha::TextOptions::default().with_max_attempts(10)));
+    let c = h.captcha.issue(tower_captcha::Kind::TEXT).await.unwrap();
     let answer = h.answer(&c.id);
     let seven = format!("{answer}AB");
     let non_ascii = format!("{}É", &answer[..4]);

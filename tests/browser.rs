@@ -24,7 +24,8 @@ use common::loopback::Server;
 use common::programs;
 use common::webdriver::{Browser, Driver};
 use serde_json::{Value, json};
-use tower_captcha::{Answer, Captcha};
+use tower_captcha::Captcha;
+use tower_captcha::{ClickWordOptions, SliderOptions};
 
 #[test]
 fn a_browser_is_looked_for_under_every_name_before_failing() {
@@ -157,17 +158,14 @@ fn login_page(driver: &Driver, addr: SocketAddr, phone: bool) -> Browser {
 }
 
 fn hole(captcha: &Captcha, token: &str) -> f64 {
-    match captcha.answer_of(token) {
-        Some(Answer::Hole { at, .. }) => f64::from(at.x),
-        other => panic!("not a slider: {other:?}"),
-    }
+    let hole = captcha.answer_of::<SliderOptions>(token);
+    f64::from(hole.expect("a slider").at.x)
 }
 
 fn words(captcha: &Captcha, token: &str) -> Vec<(i32, i32)> {
-    match captcha.answer_of(token) {
-        Some(Answer::Words(w)) => w.iter().take(3).map(|(_, p)| (p.x, p.y)).collect(),
-        other => panic!("not click-word: {other:?}"),
-    }
+    let w = captcha.answer_of::<ClickWordOptions>(token);
+    let w = w.expect("a click-word challenge");
+    w.iter().take(3).map(|(_, p)| (p.x, p.y)).collect()
 }
 
 fn timed(name: &str, f: &dyn Fn()) {
@@ -191,7 +189,7 @@ async fn the_widget_works_in_a_real_browser() {
                 |axum::extract::State(captcha): axum::extract::State<Captcha>,
                  form: axum::Form<std::collections::HashMap<String, String>>| async move {
                     let token = form.get("captcha_token").cloned().unwrap_or_default();
-                    match captcha.redeem(&token, Some("login")).await {
+                    match captcha.redeem(&token).scope("login").await {
                         Ok(_) => format!("plain: ok, {}", form.get("user").map_or("", |u| u)),
                         Err(e) => format!("plain: refused ({e})"),
                     }

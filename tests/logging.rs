@@ -38,42 +38,64 @@ async fn outcomes_are_logged_without_secrets() {
 
     let h = Harness::with(|b| {
         b.verify_rate_limit(Some(RateLimit::new(100, std::time::Duration::from_secs(1))))
-            .text(tower_captcha::TextOptions::default().with_max_attempts(2))
+            .kind(tower_captcha::TextOptions::default().with_max_attempts(2))
     });
     let address: std::net::IpAddr = "192.0.2.1".parse().unwrap();
     let client = Some(tower_captcha::ClientKey::from(address));
     let c = h
         .captcha
-        .issue(Kind::Text)
+        .issue(Kind::TEXT)
         .scope("login")
         .client_key(client)
         .await
         .unwrap();
     let answer = h.answer(&c.id);
-    let _ = h.captcha.verify(&c.id, "WRONG", client).await;
-    let pass = h.captcha.verify(&c.id, &answer, client).await.unwrap();
-    let _ = h.captcha.verify(&c.id, &answer, client).await;
-    let _ = h.captcha.verify("not an id", &answer, client).await;
+    let _ = h.captcha.verify(&c.id, "WRONG").client_key(client).await;
+    let pass = h
+        .captcha
+        .verify(&c.id, &answer)
+        .client_key(client)
+        .await
+        .unwrap();
+    let _ = h.captcha.verify(&c.id, &answer).client_key(client).await;
     let _ = h
         .captcha
-        .verify("AAAAAAAAAAAAAAAAAAAAAA", &answer, client)
+        .verify("not an id", &answer)
+        .client_key(client)
         .await;
-    let locked = h.captcha.issue(Kind::Text).await.unwrap();
-    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
-    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
-    let _ = h.captcha.verify(&locked.id, "WRONG", client).await;
+    let _ = h
+        .captcha
+        .verify("AAAAAAAAAAAAAAAAAAAAAA", &answer)
+        .client_key(client)
+        .await;
+    let locked = h.captcha.issue(Kind::TEXT).await.unwrap();
+    let _ = h
+        .captcha
+        .verify(&locked.id, "WRONG")
+        .client_key(client)
+        .await;
+    let _ = h
+        .captcha
+        .verify(&locked.id, "WRONG")
+        .client_key(client)
+        .await;
+    let _ = h
+        .captcha
+        .verify(&locked.id, "WRONG")
+        .client_key(client)
+        .await;
     let (status, _, _) = send(&h.app(), post_with_token("/any", &pass.token)).await;
     assert_eq!(status, StatusCode::OK);
     let _ = send(&h.app(), post_with_token("/any", &pass.token)).await;
-    let late = h.captcha.issue(Kind::Text).await.unwrap();
+    let late = h.captcha.issue(Kind::TEXT).await.unwrap();
     h.clock.advance(std::time::Duration::from_secs(301));
-    let _ = h.captcha.verify(&late.id, "WRONG", client).await;
+    let _ = h.captcha.verify(&late.id, "WRONG").client_key(client).await;
     // Over the verify limit.
     let limited = Harness::with(|b| {
         b.verify_rate_limit(Some(RateLimit::new(1, std::time::Duration::from_secs(60))))
     });
-    let _ = limited.captcha.verify("x", "y", client).await;
-    let _ = limited.captcha.verify("x", "y", client).await;
+    let _ = limited.captcha.verify("x", "y").client_key(client).await;
+    let _ = limited.captcha.verify("x", "y").client_key(client).await;
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     for outcome in [
@@ -133,11 +155,11 @@ async fn a_flood_of_refused_verifies_writes_one_line_per_ten_seconds() {
     // 2 admitted garbage verifies, then 1 000 refused, all in the same instant; 10 s later,
     // 1 000 more.
     for _ in 0..1_002 {
-        let _ = h.captcha.verify("garbage", "x", client).await;
+        let _ = h.captcha.verify("garbage", "x").client_key(client).await;
     }
     h.clock.advance(std::time::Duration::from_secs(10));
     for _ in 0..1_000 {
-        let _ = h.captcha.verify("garbage", "x", client).await;
+        let _ = h.captcha.verify("garbage", "x").client_key(client).await;
     }
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text

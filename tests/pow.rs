@@ -69,7 +69,7 @@ fn verify_form(payload: &str) -> Request<Body> {
 }
 
 fn small() -> Harness {
-    Harness::with(|b| b.pow(PowOptions::default().with_max_number(5_000)))
+    Harness::with(|b| b.kind(PowOptions::default().with_max_number(5_000)))
 }
 
 #[tokio::test]
@@ -246,7 +246,7 @@ async fn bad_input_gets_auth_v1_errors() {
 #[tokio::test]
 async fn pictures_can_cost_a_proof_of_work() {
     let h = Harness::with(|b| {
-        b.pow(PowOptions::default().with_max_number(5_000))
+        b.kind(PowOptions::default().with_max_number(5_000))
             .require_work_for_pictures(true)
     });
     let app = app(&h);
@@ -305,7 +305,7 @@ async fn pictures_can_cost_a_proof_of_work() {
 #[tokio::test]
 async fn difficulty_follows_a_clients_rate() {
     let h = Harness::with(|b| {
-        b.pow(
+        b.kind(
             PowOptions::default()
                 .with_max_number(1_000)
                 .with_adaptive(8),
@@ -321,7 +321,7 @@ async fn difficulty_follows_a_clients_rate() {
     for _ in 0..20 {
         let c = h
             .captcha
-            .issue(tower_captcha::Kind::Pow)
+            .issue(tower_captcha::Kind::POW)
             .client(client)
             .await
             .unwrap();
@@ -333,7 +333,7 @@ async fn difficulty_follows_a_clients_rate() {
     // Another client is not affected; the first calms down as its budget refills.
     let other = h
         .captcha
-        .issue(tower_captcha::Kind::Pow)
+        .issue(tower_captcha::Kind::POW)
         .client(common::loopback::loopback(0, 9, 1))
         .await
         .unwrap();
@@ -341,7 +341,7 @@ async fn difficulty_follows_a_clients_rate() {
     h.clock.advance(Duration::from_secs(60));
     let calm = h
         .captcha
-        .issue(tower_captcha::Kind::Pow)
+        .issue(tower_captcha::Kind::POW)
         .client(client)
         .await
         .unwrap();
@@ -351,7 +351,7 @@ async fn difficulty_follows_a_clients_rate() {
 #[tokio::test]
 async fn a_refused_issue_does_not_cost_the_work_that_paid_for_it() {
     let h = Harness::with(|b| {
-        b.pow(PowOptions::default().with_max_number(2_000))
+        b.kind(PowOptions::default().with_max_number(2_000))
             .require_work_for_pictures(true)
             .issue_rate_limit(Some(RateLimit::new(3, Duration::from_secs(3600))))
     });

@@ -214,16 +214,16 @@ proptest! {
         replacement in "[A-Za-z0-9_-]",
     ) {
         let h = &harness().0;
-        let err = block_on(h.captcha.verify(&garbage, "ABCDE", None)).unwrap_err();
+        let err = block_on(h.captcha.verify(&garbage, "ABCDE").into_future()).unwrap_err();
         prop_assert!(matches!(err, tower_captcha::VerifyError::Unknown), "{err:?}");
         // One character of a real id changed: it no longer opens.
-        let real = block_on(h.captcha.issue(Kind::Text).into_future()).unwrap().id;
+        let real = block_on(h.captcha.issue(Kind::TEXT).into_future()).unwrap().id;
         let i = position.index(real.len());
         let mut mangled = real.clone();
         mangled.replace_range(i..=i, &replacement);
         if mangled != real {
             let answer = h.answer(&real);
-            let err = block_on(h.captcha.verify(&mangled, answer, None)).unwrap_err();
+            let err = block_on(h.captcha.verify(&mangled, answer).into_future()).unwrap_err();
             prop_assert!(matches!(err, tower_captcha::VerifyError::Unknown), "{err:?}");
         }
     }

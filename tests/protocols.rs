@@ -21,7 +21,8 @@ use base64::engine::general_purpose::STANDARD;
 use common::*;
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
-use tower_captcha::{Answer, RateLimit};
+use tower_captcha::RateLimit;
+use tower_captcha::{ClickWordOptions, Hole, SliderOptions};
 
 const SV_SECRET: &str = "siteverify-secret-for-the-tests";
 
@@ -119,18 +120,18 @@ async fn aj_get(app: &Router, kind: &str) -> Value {
 }
 
 fn aj_point_json(h: &Harness, token: &str) -> String {
-    match h.captcha.answer_of(token).unwrap() {
-        Answer::Hole { at: p, .. } => format!(r#"{{"x":{}.275,"y":5}}"#, p.x),
-        Answer::Words(w) => format!(
-            "[{}]",
-            w.iter()
-                .take(3)
-                .map(|(_, p)| format!(r#"{{"x":{},"y":{}}}"#, p.x, p.y))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        other => panic!("{other:?}"),
+    if let Some(Hole { at: p, .. }) = h.captcha.answer_of::<SliderOptions>(token) {
+        return format!(r#"{{"x":{}.275,"y":5}}"#, p.x);
     }
+    let w = h.captcha.answer_of::<ClickWordOptions>(token).unwrap();
+    format!(
+        "[{}]",
+        w.iter()
+            .take(3)
+            .map(|(_, p)| format!(r#"{{"x":{},"y":{}}}"#, p.x, p.y))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 async fn aj_check(app: &Router, kind: &str, token: &str, point_json: &str) -> Value {

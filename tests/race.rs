@@ -84,12 +84,12 @@ async fn fifty_concurrent_redemptions_accept_exactly_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_wrong_answers_are_all_counted() {
-    let h = Harness::with(|b| b.text(tower_captcha::TextOptions::default().with_max_attempts(20)));
-    let c = h.captcha.issue(tower_captcha::Kind::Text).await.unwrap();
+    let h = Harness::with(|b| b.kind(tower_captcha::TextOptions::default().with_max_attempts(20)));
+    let c = h.captcha.issue(tower_captcha::Kind::TEXT).await.unwrap();
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let (captcha, id) = (h.captcha.clone(), c.id.clone());
-            tokio::spawn(async move { captcha.verify(&id, "WRONG", None).await })
+            tokio::spawn(async move { captcha.verify(&id, "WRONG").await })
         })
         .collect();
     let mut left: Vec<u32> = Vec::new();
@@ -107,7 +107,7 @@ async fn concurrent_wrong_answers_are_all_counted() {
     );
     let answer = h.answer(&c.id);
     assert!(matches!(
-        h.captcha.verify(&c.id, &answer, None).await,
+        h.captcha.verify(&c.id, &answer).await,
         Err(tower_captcha::VerifyError::Locked)
     ));
 }

@@ -19,6 +19,7 @@ use common::redis_server::RedisServer;
 use common::*;
 use http::StatusCode;
 use serde_json::json;
+use tower_captcha::TextOptions;
 use tower_captcha::protocol::{AuthV1, Siteverify};
 use tower_captcha::store::RedisStore;
 use tower_captcha::{Captcha, CaptchaLayer, Kind, StoreError};
@@ -287,9 +288,9 @@ async fn redis_down_means_busy_and_recovery_needs_no_restart() {
     let i = instance(&Target::Server(server.url()), "fault").await;
     let (token, answer) = issue(&i).await;
     let pass = {
-        let c = i.captcha.issue(Kind::Text).await.unwrap();
+        let c = i.captcha.issue(Kind::TEXT).await.unwrap();
         i.captcha
-            .verify(&c.id, text_answer(&i.captcha, &c.id), None)
+            .verify(&c.id, text_answer(&i.captcha, &c.id))
             .await
             .unwrap()
             .token
@@ -423,7 +424,7 @@ async fn shares_limits_and_lockouts(target: &Target) -> Instance {
         let captcha = inst.captcha.clone();
         async move {
             let ip = std::net::IpAddr::from([198, 51, n, 1]);
-            captcha.issue(Kind::Text).client(ip).await.unwrap()
+            captcha.issue(Kind::TEXT).client(ip).await.unwrap()
         }
     };
     for (n, inst) in [&a, &b, &a].into_iter().enumerate() {
@@ -543,13 +544,9 @@ async fn with_replica_acks_a_spend_no_replica_acknowledged_is_refused() {
         .store(store)
         .build()
         .unwrap();
-    let id = captcha.seal_known(
-        Kind::Text,
-        tower_captcha::Answer::Text("HWM3K".into()),
-        None,
-    );
+    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
     let started = Instant::now();
-    let err = captcha.verify(&id, "HWM3K", None).await.unwrap_err();
+    let err = captcha.verify(&id, "HWM3K").await.unwrap_err();
     println!(
         "verify with no replica to acknowledge: {err} after {:?}",
         started.elapsed()

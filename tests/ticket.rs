@@ -1,5 +1,6 @@
-//! Second-stage tickets (AJ-Captcha's `captchaVerification`) through the engine: minted by
-//! a successful check, accepted once by the guard or by `redeem`, scope-bound, and raced.
+//! Second-stage tickets through the engine: minted by a successful check (random, or of the
+//! protocol's making, such as AJ-Captcha's `captchaVerification`), accepted once by the guard
+//! or by `redeem`, scope-bound, and raced.
 
 mod common;
 
@@ -10,15 +11,9 @@ use http::StatusCode;
 use tower_captcha::{Kind, RedeemError, VerifyError};
 
 async fn ticket(h: &Harness, scope: Option<&str>) -> String {
-    let c = h
-        .captcha
-        .issue(Kind::Text)
-        .scope(scope)
-        .with_secret_key()
-        .await
-        .unwrap();
+    let c = h.captcha.issue(Kind::TEXT).scope(scope).await.unwrap();
     let answer = h.answer(&c.id);
-    h.captcha.check(&c.id, answer, None).await.unwrap().value
+    h.captcha.check(&c.id, answer).await.unwrap().value
 }
 
 #[tokio::test]
@@ -35,23 +30,34 @@ async fn a_ticket_is_accepted_once_by_the_guard() {
 }
 
 #[tokio::test]
-async fn a_ticket_is_aes_of_the_challenge_id_under_its_key() {
+async fn a_ticket_is_random_or_the_protocols_own_and_spends_the_challenge() {
     let h = Harness::new();
-    let c = h.captcha.issue(Kind::Text).with_secret_key().await.unwrap();
+    let c = h.captcha.issue(Kind::TEXT).await.unwrap();
     let answer = h.answer(&c.id);
-    let t = h.captcha.check(&c.id, answer, None).await.unwrap();
+    let t = h.captcha.check(&c.id, answer).await.unwrap();
     assert_eq!(t.expires_in.as_secs(), 180);
-    // base64 of whole AES blocks, never the id in the clear.
-    use base64::Engine as _;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(&t.value)
-        .unwrap();
-    assert_eq!(raw.len() % 16, 0);
+    // 128 random bits, never the id in the clear.
+    assert_eq!(t.value.len(), 22, "{}", t.value);
     assert!(!t.value.contains(&c.id));
+    // A protocol's own ticket value is kept as given, and redeemed once.
+    let c2 = h.captcha.issue(Kind::TEXT).await.unwrap();
+    let answer2 = h.answer(&c2.id);
+    let own = h
+        .captcha
+        .check(&c2.id, answer2)
+        .ticket("a-protocols-own-ticket-value")
+        .await
+        .unwrap();
+    assert_eq!(own.value, "a-protocols-own-ticket-value");
+    assert!(h.captcha.redeem(&own.value).await.is_ok());
+    assert!(matches!(
+        h.captcha.redeem(&own.value).await,
+        Err(RedeemError::Used)
+    ));
     // A checked challenge is spent like a verified one.
     let answer = h.answer(&c.id);
     assert!(matches!(
-        h.captcha.verify(&c.id, answer, None).await,
+        h.captcha.verify(&c.id, answer).await,
         Err(VerifyError::Used)
     ));
 }
@@ -61,15 +67,15 @@ async fn a_ticket_of_another_scope_is_refused_and_not_spent() {
     let h = Harness::new();
     let t = ticket(&h, Some("login")).await;
     assert!(matches!(
-        h.captcha.redeem(&t, Some("password_reset")).await,
+        h.captcha.redeem(&t).scope("password_reset").await,
         Err(RedeemError::ScopeMismatch)
     ));
-    let claims = h.captcha.redeem(&t, Some("login")).await.unwrap();
+    let claims = h.captcha.redeem(&t).scope("login").await.unwrap();
     assert_eq!(claims.scope.as_deref(), Some("login"));
-    assert_eq!(claims.kind, Kind::Text);
+    assert_eq!(claims.kind, Kind::TEXT);
     assert_eq!(claims.exp - claims.iat, 180);
     assert!(matches!(
-        h.captcha.redeem(&t, Some("login")).await,
+        h.captcha.redeem(&t).scope("login").await,
         Err(RedeemError::Used)
     ));
 }
@@ -80,14 +86,14 @@ async fn tickets_expire_and_unknown_ones_are_invalid() {
     let t = ticket(&h, None).await;
     h.clock.advance(std::time::Duration::from_secs(180));
     assert!(matches!(
-        h.captcha.redeem(&t, None).await,
+        h.captcha.redeem(&t).await,
         Err(RedeemError::Invalid)
     ));
     // A well-formed ticket that was never minted.
     let forged =
         "G9SZygOxPyG0IeLT0t3AYuAvIWVTh9WAN5L7dAQCf8W/WjaQrg+BsRazH2v5gpqatH5tYuGSg0d62stK9A+PUA==";
     assert!(matches!(
-        h.captcha.redeem(forged, None).await,
+        h.captcha.redeem(forged).await,
         Err(RedeemError::Invalid)
     ));
 }
@@ -103,7 +109,7 @@ async fn fifty_concurrent_redemptions_of_one_ticket_have_one_winner() {
                 if i % 2 == 0 {
                     send(&h.app(), post_with_token("/any", &t)).await.0 == StatusCode::OK
                 } else {
-                    h.captcha.redeem(&t, None).await.is_ok()
+                    h.captcha.redeem(&t).await.is_ok()
                 }
             })
         })

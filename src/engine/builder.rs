@@ -7,11 +7,7 @@ use std::time::Duration;
 use super::{Captcha, Inner, Randomness};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, MIN_SECRET_LEN};
-use crate::kind::ChallengeKind;
-use crate::kind::click_word::{ClickWordKind, ClickWordOptions};
-use crate::kind::pow::{PowKind, PowOptions};
-use crate::kind::slider::{SliderKind, SliderOptions};
-use crate::kind::text::{TextKind, TextOptions};
+use crate::kind::{ChallengeKind, DynKind, Kind, KindSetup, Registration, built_ins};
 use crate::pass::jwt::Signer;
 use crate::rate_limit::{Limiter, Limits, Lockout, RateLimit};
 use crate::render::pool::RenderPool;
@@ -25,12 +21,13 @@ const DRAW_QUEUE_WAITING: usize = 64;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tower_captcha::{Captcha, TextOptions};
+/// use tower_captcha::{Captcha, Kind, TextOptions};
 ///
 /// let captcha = Captcha::builder()
 ///     .secret(b"an application secret of 32+ bytes!!".to_vec())
 ///     .challenge_ttl(Duration::from_secs(120))
-///     .text(TextOptions::default().with_length(6).with_max_attempts(3))
+///     .kind(TextOptions::default().with_length(6).with_max_attempts(3))
+///     .without_kind(Kind::CLICK_WORD)
 ///     .build()?;
 /// # Ok::<(), tower_captcha::ConfigError>(())
 /// ```
@@ -41,10 +38,7 @@ pub struct CaptchaBuilder {
     ticket_ttl: Duration,
     key: Option<(Option<String>, Vec<u8>)>,
     accepted_keys: Vec<(String, Vec<u8>)>,
-    text: TextOptions,
-    slider: SliderOptions,
-    click_word: ClickWordOptions,
-    pow: PowOptions,
+    kinds: Vec<Registration>,
     work_for_pictures: bool,
     draw_queue_waiting: Option<usize>,
     store: Option<Arc<dyn Store>>,
@@ -70,10 +64,7 @@ impl Default for CaptchaBuilder {
             ticket_ttl: Duration::from_secs(180),
             key: None,
             accepted_keys: Vec::new(),
-            text: TextOptions::default(),
-            slider: SliderOptions::default(),
-            click_word: ClickWordOptions::default(),
-            pow: PowOptions::default(),
+            kinds: built_ins(),
             work_for_pictures: false,
             draw_queue_waiting: Some(DRAW_QUEUE_WAITING),
             store: None,
@@ -134,27 +125,19 @@ impl CaptchaBuilder {
         self
     }
 
-    /// Options of the text challenge.
-    pub fn text(mut self, options: TextOptions) -> Self {
-        self.text = options;
+    /// Offers `kind`: a built-in with options of your choosing (such as
+    /// [`TextOptions`](crate::TextOptions)), or a kind of your own (see [`ChallengeKind`]). It
+    /// replaces a kind of the same name. Every built-in kind is offered by default.
+    pub fn kind<K: ChallengeKind>(mut self, kind: K) -> Self {
+        self.kinds.retain(|r| r.kind != K::KIND);
+        self.kinds.push(Registration::of(kind));
         self
     }
 
-    /// Options of the slider challenge.
-    pub fn slider(mut self, options: SliderOptions) -> Self {
-        self.slider = options;
-        self
-    }
-
-    /// Options of the click-word challenge.
-    pub fn click_word(mut self, options: ClickWordOptions) -> Self {
-        self.click_word = options;
-        self
-    }
-
-    /// Options of the proof-of-work challenge.
-    pub fn pow(mut self, options: PowOptions) -> Self {
-        self.pow = options;
+    /// Stops offering `kind`: issuing it is refused, and its challenges and passes are
+    /// answered as "not offered here".
+    pub fn without_kind(mut self, kind: Kind) -> Self {
+        self.kinds.retain(|r| r.kind != kind);
         self
     }
 
@@ -294,7 +277,7 @@ impl CaptchaBuilder {
     }
 
     /// Checks the settings and builds the engine.
-    pub fn build(self) -> Result<Captcha, ConfigError> {
+    pub fn build(mut self) -> Result<Captcha, ConfigError> {
         let day = Duration::from_secs(86_400);
         let ttl_ok = |t: Duration| t >= Duration::from_secs(1) && t <= day;
         if !ttl_ok(self.challenge_ttl) {
@@ -326,10 +309,6 @@ impl CaptchaBuilder {
             }
             _ => {}
         }
-        let text = self.text.clone().validated()?;
-        let slider = self.slider.clone().validated()?;
-        let click_word = self.click_word.clone().validated()?;
-        let pow = self.pow.clone().validated()?;
         let (kid, secret) = self.key.clone().unwrap_or_else(|| {
             tracing::warn!(
                 "tower-captcha: no signing secret configured; using a random per-process key. \
@@ -343,15 +322,11 @@ impl CaptchaBuilder {
         });
         let secrets =
             || std::iter::once(&secret[..]).chain(self.accepted_keys.iter().map(|(_, s)| &s[..]));
-        let pow_keys = secrets()
-            .map(|s| derive_key(s, "proof of work signature v1"))
-            .collect();
-        let kinds: Vec<Arc<dyn ChallengeKind>> = vec![
-            Arc::new(TextKind::new(text)),
-            Arc::new(SliderKind::new(slider)),
-            Arc::new(ClickWordKind::new(click_word)),
-            Arc::new(PowKind::new(pow, pow_keys)),
-        ];
+        let setup = KindSetup::new(secrets().collect());
+        let kinds = std::mem::take(&mut self.kinds)
+            .into_iter()
+            .map(|r| r.prepare(&setup))
+            .collect::<Result<Vec<Arc<dyn DynKind>>, ConfigError>>()?;
         let sealer = Sealer::new(secrets());
         let signer = self.signer(kid, &secret);
         #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -373,6 +348,7 @@ impl CaptchaBuilder {
                 issuer: self.issuer.clone(),
                 audience: self.audience.clone(),
                 client_key: derive_key(&secret, "client hashes v1"),
+                challenge_key: derive_key(&secret, "challenge keys v1"),
                 log_addresses: self.log_addresses,
                 pass_ttl: self.pass_ttl,
                 ticket_ttl: self.ticket_ttl,
@@ -408,9 +384,10 @@ impl fmt::Debug for CaptchaBuilder {
             .field("pass_ttl", &self.pass_ttl)
             .field("ticket_ttl", &self.ticket_ttl)
             .field("key", &self.key.as_ref().map(|(kid, _)| kid))
-            .field("text", &self.text)
-            .field("slider", &self.slider)
-            .field("click_word", &self.click_word)
+            .field(
+                "kinds",
+                &self.kinds.iter().map(|r| r.kind).collect::<Vec<_>>(),
+            )
             .field("custom_store", &self.store.is_some())
             .finish_non_exhaustive()
     }
@@ -421,8 +398,26 @@ mod tests {
     use std::future::IntoFuture;
 
     use super::*;
-    use crate::kind::{Answer, Kind, Puzzle, Size};
+    use crate::kind::text::TextOptions;
+    use crate::kind::{Issued, Kind, Puzzle, Size};
     use crate::testing::block_on;
+
+    fn kind_error(problem: &str) -> ConfigError {
+        ConfigError::Kind {
+            kind: "text".into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The text picture of `answer` at the engine's configured size.
+    fn draw(captcha: &Captcha, answer: &str) -> Puzzle {
+        let kind = captcha.kind(Kind::TEXT).unwrap();
+        let issued = Issued::new("", 0);
+        let size = kind.default_size();
+        captcha
+            .with_rng(|rng| kind.draw(answer.as_bytes(), size, &issued, rng))
+            .unwrap()
+    }
 
     fn png_of(puzzle: &Puzzle) -> image::RgbImage {
         image::load_from_memory_with_format(puzzle.image(), image::ImageFormat::Png)
@@ -442,9 +437,9 @@ mod tests {
                 .unwrap()
         };
         let (a, b, c) = (make(42), make(42), make(43));
-        let ca = block_on(a.issue(Kind::Text).into_future()).unwrap();
-        let cb = block_on(b.issue(Kind::Text).into_future()).unwrap();
-        let cc = block_on(c.issue(Kind::Text).into_future()).unwrap();
+        let ca = block_on(a.issue(Kind::TEXT).into_future()).unwrap();
+        let cb = block_on(b.issue(Kind::TEXT).into_future()).unwrap();
+        let cc = block_on(c.issue(Kind::TEXT).into_future()).unwrap();
         assert_eq!((&ca.id, &ca.puzzle), (&cb.id, &cb.puzzle));
         assert_ne!(ca.id, cc.id);
         assert_ne!(ca.puzzle, cc.puzzle);
@@ -453,8 +448,8 @@ mod tests {
             .build()
             .unwrap();
         let (d1, d2) = (
-            block_on(d.issue(Kind::Text).into_future()).unwrap(),
-            block_on(d.issue(Kind::Text).into_future()).unwrap(),
+            block_on(d.issue(Kind::TEXT).into_future()).unwrap(),
+            block_on(d.issue(Kind::TEXT).into_future()).unwrap(),
         );
         assert_ne!(d1.id, d2.id);
         assert_ne!(d1.puzzle, d2.puzzle);
@@ -464,11 +459,10 @@ mod tests {
     fn pictures_have_the_configured_or_requested_size_and_ink() {
         let captcha = Captcha::builder()
             .secret([1u8; 32].to_vec())
-            .text(TextOptions::default().with_size(240, 76).with_length(6))
+            .kind(TextOptions::default().with_size(240, 76).with_length(6))
             .build()
             .unwrap();
-        let answer = Answer::Text("HWM3KY".into());
-        let img = png_of(&captcha.draw(Kind::Text, &answer, None).unwrap());
+        let img = png_of(&draw(&captcha, "HWM3KY"));
         assert_eq!(img.dimensions(), (240, 76));
         // Glyphs are dark on a light background: a good share of the picture is ink.
         let dark = img
@@ -478,14 +472,10 @@ mod tests {
         let share = dark as f64 / f64::from(240 * 76);
         assert!((0.08..0.6).contains(&share), "dark share {share}");
         // A size asked for by a protocol wins over the configured one.
-        let issued = block_on(captcha.issue(Kind::Text).size(Size::AUTH_V1).into_future()).unwrap();
+        let issued = block_on(captcha.issue(Kind::TEXT).size(Size::AUTH_V1).into_future()).unwrap();
         assert_eq!(png_of(&issued.puzzle).dimensions(), (160, 60));
         // Nothing to draw: a blank (light) picture, no panic.
-        let blank = png_of(
-            &captcha
-                .draw(Kind::Text, &Answer::Text(String::new()), None)
-                .unwrap(),
-        );
+        let blank = png_of(&draw(&captcha, ""));
         assert!(blank.pixels().all(|p| p.0.iter().all(|&c| c >= 200)));
     }
 
@@ -514,10 +504,10 @@ mod tests {
             ConfigError::Ttl("ticket TTL")
         );
         assert_eq!(
-            b().text(TextOptions::default().with_max_attempts(0))
+            b().kind(TextOptions::default().with_max_attempts(0))
                 .build()
                 .unwrap_err(),
-            ConfigError::Attempts(0)
+            kind_error("attempt limit must be 1 to 100, got 0")
         );
         assert_eq!(
             b().signing_key("k", [1u8; 32].to_vec())
@@ -533,16 +523,16 @@ mod tests {
             ConfigError::WeakSecret(5)
         );
         assert_eq!(
-            b().text(TextOptions::default().with_length(9))
+            b().kind(TextOptions::default().with_length(9))
                 .build()
                 .unwrap_err(),
-            ConfigError::TextLength(9)
+            kind_error("length must be 4 to 6 characters, got 9")
         );
         assert_eq!(
-            b().text(TextOptions::default().with_alphabet("ABCDEFGHJKÉ"))
+            b().kind(TextOptions::default().with_alphabet("ABCDEFGHJKÉ"))
                 .build()
                 .unwrap_err(),
-            ConfigError::Alphabet
+            kind_error("the alphabet must have at least 10 distinct ASCII letters or digits")
         );
     }
 
@@ -555,17 +545,17 @@ mod tests {
         .unwrap();
         let b = || Captcha::builder().secret([1u8; 32].to_vec());
         assert_eq!(
-            b().text(
+            b().kind(
                 TextOptions::default()
                     .with_alphabet("0123456789K")
                     .with_fonts(vec![digits.clone()])
             )
             .build()
             .unwrap_err(),
-            ConfigError::FontMissingGlyph('K')
+            kind_error("a font has no glyph for 'K'")
         );
         assert!(
-            b().text(
+            b().kind(
                 TextOptions::default()
                     .with_alphabet("0123456789")
                     .with_fonts(vec![digits])

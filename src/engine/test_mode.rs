@@ -122,7 +122,7 @@ pub(crate) fn claims(scope: Option<&str>, now_secs: u64) -> PassClaims {
         jti: "test".into(),
         iat: now_secs,
         exp: now_secs + 300,
-        kind: Kind::Text,
+        kind: Kind::TEXT,
         scope: scope.map(str::to_owned),
         cid: None,
         iss: None,

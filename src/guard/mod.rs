@@ -142,6 +142,13 @@ pub(crate) fn describe(e: &RedeemError) -> Described {
             "Captcha token was issued for no purpose",
             "人机验证凭证未绑定用途",
         ),
+        RedeemError::UnknownKind(_) => (
+            StatusCode::UNAUTHORIZED,
+            "captcha_kind_unknown",
+            4016,
+            "Captcha token is for a kind of captcha this server version does not know: try again",
+            "此服务器版本不支持该类人机验证凭证，请重试",
+        ),
         RedeemError::ClientMismatch => (
             StatusCode::FORBIDDEN,
             "captcha_client_mismatch",

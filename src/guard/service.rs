@@ -77,7 +77,8 @@ where
             let result = match token_from(req.headers(), &layer.header) {
                 Ok(token) => {
                     let scope = layer.scope.as_deref();
-                    layer.captcha.redeem_by(&token, scope, client).await
+                    let redeem = layer.captcha.redeem(&token).scope(scope);
+                    redeem.client_key(client).await
                 }
                 Err(e) => Err(e),
             };

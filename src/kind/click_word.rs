@@ -15,13 +15,14 @@
 //! capitals with the bundled DejaVu Sans Bold.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ab_glyph::{Font as _, FontArc};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::{Answer, ChallengeKind, Issued, Kind, Point, Puzzle, Size, Solution};
-use crate::error::ConfigError;
+use super::bytes::{end, put_point, put_str, take_point, take_str, take_u8};
+use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Point, Puzzle, Size, Solution};
 use crate::render::click_word::{Style, draw_glyph};
 use crate::render::glyph::{Glyph, flatten};
 use crate::render::slider::encode_indexed;
@@ -52,6 +53,8 @@ pub struct ClickWordOptions {
     count: usize,
     tolerance: u32,
     max_attempts: u32,
+    /// The characters' outlines, flattened once by `prepare`.
+    glyphs: Arc<Vec<(char, Glyph)>>,
 }
 
 impl Default for ClickWordOptions {
@@ -62,6 +65,7 @@ impl Default for ClickWordOptions {
             count: 4,
             tolerance: 25,
             max_attempts: 1,
+            glyphs: Arc::default(),
         }
     }
 }
@@ -103,27 +107,34 @@ impl ClickWordOptions {
         self
     }
 
-    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+    pub(crate) fn validated(mut self) -> Result<Self, String> {
         if !(CLICKS + 1..=6).contains(&self.count) {
-            return Err(ConfigError::Count(self.count));
+            return Err(format!("count must be 4 to 6, got {}", self.count));
         }
         if !(5..=40).contains(&self.tolerance) {
-            return Err(ConfigError::Tolerance(self.tolerance));
+            return Err(format!(
+                "tolerance must be 5 to 40 px, got {}",
+                self.tolerance
+            ));
         }
         if !(1..=100).contains(&self.max_attempts) {
-            return Err(ConfigError::Attempts(self.max_attempts));
+            return Err(format!(
+                "attempt limit must be 1 to 100, got {}",
+                self.max_attempts
+            ));
         }
         self.characters.sort_unstable();
         self.characters.dedup();
         if self.characters.len() < 10 || self.characters.iter().any(|c| c.is_whitespace()) {
-            return Err(ConfigError::Characters);
+            return Err("characters must be at least 10 distinct, without white space".into());
         }
         let font = match self.font.take() {
             Some(font) => font,
-            None => FontArc::try_from_slice(BUNDLED_CJK_FONT).map_err(|_| ConfigError::Font)?,
+            None => FontArc::try_from_slice(BUNDLED_CJK_FONT)
+                .map_err(|_| "the font could not be read")?,
         };
         if let Some(c) = self.characters.iter().find(|&&c| font.glyph_id(c).0 == 0) {
-            return Err(ConfigError::FontMissingGlyph(*c));
+            return Err(format!("the font has no glyph for {c:?}"));
         }
         self.font = Some(font);
         Ok(self)
@@ -138,27 +149,6 @@ impl fmt::Debug for ClickWordOptions {
             .field("tolerance", &self.tolerance)
             .field("max_attempts", &self.max_attempts)
             .finish()
-    }
-}
-
-/// The click-word kind, with its glyphs flattened once.
-pub(crate) struct ClickWordKind {
-    options: ClickWordOptions,
-    glyphs: Vec<(char, Glyph)>,
-}
-
-impl ClickWordKind {
-    /// The kind for validated `options`.
-    pub(crate) fn new(options: ClickWordOptions) -> Self {
-        let glyphs = match &options.font {
-            Some(font) => options
-                .characters
-                .iter()
-                .filter_map(|&c| Some((c, flatten(font, c)?)))
-                .collect(),
-            None => Vec::new(),
-        };
-        Self { options, glyphs }
     }
 }
 
@@ -198,9 +188,24 @@ pub(crate) fn layout(n: usize, rng: &mut dyn RngCore) -> Vec<Point> {
     }
 }
 
-impl ChallengeKind for ClickWordKind {
-    fn kind(&self) -> Kind {
-        Kind::ClickWord
+/// The click-word kind. Its answer: the characters drawn at their centres, the ones to
+/// click first, in click order, then the decoys.
+impl ChallengeKind for ClickWordOptions {
+    type Answer = Vec<(String, Point)>;
+    const KIND: Kind = Kind::CLICK_WORD;
+
+    fn prepare(&mut self, _: &KindSetup<'_>) -> Result<(), String> {
+        let mut options = self.clone().validated()?;
+        if let Some(font) = &options.font {
+            let glyphs = options
+                .characters
+                .iter()
+                .filter_map(|&c| Some((c, flatten(font, c)?)))
+                .collect();
+            options.glyphs = Arc::new(glyphs);
+        }
+        *self = options;
+        Ok(())
     }
 
     fn default_size(&self) -> Size {
@@ -208,39 +213,52 @@ impl ChallengeKind for ClickWordKind {
     }
 
     fn max_attempts(&self) -> u32 {
-        self.options.max_attempts
+        self.max_attempts
     }
 
     /// All characters and places are chosen here; the answer keeps the ones to click, in
     /// order, and the decoys go after them (they are never clicked).
-    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
-        let mut chars = self.options.characters.clone();
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Self::Answer {
+        let mut chars = self.characters.clone();
         chars.shuffle(rng);
-        chars.truncate(self.options.count);
-        let places = layout(self.options.count, rng);
-        Answer::Words(
-            chars
-                .into_iter()
-                .zip(places)
-                .map(|(c, p)| (c.to_string(), p))
-                .collect(),
-        )
+        chars.truncate(self.count);
+        let places = layout(self.count, rng);
+        chars
+            .into_iter()
+            .zip(places)
+            .map(|(c, p)| (c.to_string(), p))
+            .collect()
+    }
+
+    fn encode(answer: &Self::Answer) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + 8 * answer.len());
+        out.push(answer.len().min(6) as u8);
+        for (word, p) in answer.iter().take(6) {
+            put_str(&mut out, word);
+            put_point(&mut out, *p);
+        }
+        out
+    }
+
+    fn decode(mut b: &[u8]) -> Option<Self::Answer> {
+        let n = take_u8(&mut b)?;
+        let words = (0..n)
+            .map(|_| Some((take_str(&mut b)?.to_owned(), take_point(&mut b)?)))
+            .collect::<Option<_>>()?;
+        end(b, words)
     }
 
     /// The frame is AJ's and fixed: `size` is not used.
     fn draw(
         &self,
-        answer: &Answer,
+        answer: &Self::Answer,
         _size: Size,
         _issued: &Issued<'_>,
         rng: &mut dyn RngCore,
-    ) -> Puzzle {
+    ) -> Result<Puzzle, DrawError> {
         let frame = Size::AJ_FRAME;
         let mut img = crate::render::scene::landscape(frame.width, frame.height, rng);
-        let words = match answer {
-            Answer::Words(words) => words.as_slice(),
-            _ => &[],
-        };
+        let words = answer.as_slice();
         for (word, at) in words {
             let Some(glyph) = word
                 .chars()
@@ -253,17 +271,17 @@ impl ChallengeKind for ClickWordKind {
             let style = Style::random(rng);
             draw_glyph(&mut img, glyph, (at.x as f32, at.y as f32), &style);
         }
-        Puzzle::ClickWord {
-            image: encode_indexed(&img),
+        Ok(Puzzle::ClickWord {
+            image: encode_indexed(&img)?,
             words: words.iter().take(CLICKS).map(|(w, _)| w.clone()).collect(),
-        }
+        })
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
-        let (Answer::Words(words), Solution::Points(clicks)) = (answer, solution) else {
+    fn check(&self, words: &Self::Answer, solution: &Solution, _issued: &Issued<'_>) -> bool {
+        let Solution::Points(clicks) = solution else {
             return false;
         };
-        let tolerance = i64::from(self.options.tolerance);
+        let tolerance = i64::from(self.tolerance);
         let near = |a: i32, b: i32| (i64::from(a) - i64::from(b)).abs() <= tolerance;
         // Every click is compared (no early exit), then the count.
         let targets = words.iter().take(CLICKS);
@@ -278,52 +296,50 @@ impl ChallengeKind for ClickWordKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::tests::{ISSUED, prepared};
     use rand::SeedableRng;
 
-    fn kind() -> ClickWordKind {
-        ClickWordKind::new(ClickWordOptions::default().validated().unwrap())
+    fn kind() -> ClickWordOptions {
+        prepared(ClickWordOptions::default())
     }
 
-    fn answer_of(kind: &ClickWordKind, seed: u64) -> Vec<(String, Point)> {
+    fn answer_of(kind: &ClickWordOptions, seed: u64) -> Vec<(String, Point)> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        match kind.answer(&mut rng, 0) {
-            Answer::Words(w) => w,
-            _ => unreachable!(),
-        }
+        kind.answer(&mut rng, 0)
     }
 
     #[test]
     fn clicks_pass_within_tolerance_in_order_and_only_then() {
         let k = kind();
         let words = answer_of(&k, 1);
-        let answer = Answer::Words(words.clone());
+        let answer = words.clone();
         let at = |i: usize, dx: i32, dy: i32| Point::new(words[i].1.x + dx, words[i].1.y + dy);
         let clicks = |pts: Vec<Point>| Solution::Points(pts);
         assert!(k.check(
             &answer,
             &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0)]),
-            ""
+            &ISSUED
         ));
         assert!(k.check(
             &answer,
             &clicks(vec![at(0, 25, -25), at(1, -25, 25), at(2, 25, 25)]),
-            ""
+            &ISSUED
         ));
         assert!(!k.check(
             &answer,
             &clicks(vec![at(0, 26, 0), at(1, 0, 0), at(2, 0, 0)]),
-            ""
+            &ISSUED
         ));
         assert!(!k.check(
             &answer,
             &clicks(vec![at(0, 0, 0), at(1, 0, -26), at(2, 0, 0)]),
-            ""
+            &ISSUED
         ));
         assert!(
             !k.check(
                 &answer,
                 &clicks(vec![at(1, 0, 0), at(0, 0, 0), at(2, 0, 0)]),
-                ""
+                &ISSUED
             ),
             "order"
         );
@@ -331,21 +347,21 @@ mod tests {
             !k.check(
                 &answer,
                 &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(3, 0, 0)]),
-                ""
+                &ISSUED
             ),
             "the decoy"
         );
         assert!(
-            !k.check(&answer, &clicks(vec![at(0, 0, 0), at(1, 0, 0)]), ""),
+            !k.check(&answer, &clicks(vec![at(0, 0, 0), at(1, 0, 0)]), &ISSUED),
             "two clicks"
         );
         assert!(!k.check(
             &answer,
             &clicks(vec![at(0, 0, 0), at(1, 0, 0), at(2, 0, 0), at(3, 0, 0)]),
-            ""
+            &ISSUED
         ));
-        assert!(!k.check(&answer, &Solution::Point(at(0, 0, 0)), ""));
-        assert!(!k.check(&answer, &Solution::from("山水火"), ""));
+        assert!(!k.check(&answer, &Solution::Point(at(0, 0, 0)), &ISSUED));
+        assert!(!k.check(&answer, &Solution::from("山水火"), &ISSUED));
     }
 
     #[test]
@@ -374,18 +390,18 @@ mod tests {
     fn options_are_validated() {
         assert!(matches!(
             ClickWordOptions::default().with_count(3).validated(),
-            Err(ConfigError::Count(3))
+            Err(e) if e.contains("got 3")
         ));
         assert!(matches!(
             ClickWordOptions::default().with_tolerance(50).validated(),
-            Err(ConfigError::Tolerance(50))
+            Err(e) if e.contains("got 50")
         ));
         let dejavu = FontArc::try_from_slice(crate::kind::text::BUNDLED_FONT).unwrap();
         assert!(matches!(
             ClickWordOptions::default()
                 .with_characters("ABCDEFGHJK山", dejavu)
                 .validated(),
-            Err(ConfigError::FontMissingGlyph('山'))
+            Err(e) if e.contains('山')
         ));
         assert!(ClickWordOptions::latin().validated().is_ok());
     }

@@ -17,13 +17,15 @@
 //! work and number all right) reaches the store, where it is spent exactly once. So a
 //! garbage payload cannot burn someone's real one.
 
+use std::fmt;
+
 use hmac::{Hmac, Mac};
 use rand::{Rng as _, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution};
-use crate::error::ConfigError;
+use super::bytes::{end, take_u64};
+use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution, sealed};
 use crate::seal::hex;
 
 /// The algorithm name of ALTCHA's format; the only one spoken here.
@@ -41,11 +43,41 @@ const MAX_MAX_NUMBER: u64 = 10_000_000;
 /// let options = PowOptions::default().with_max_number(100_000).with_adaptive(8);
 /// # let _ = options;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct PowOptions {
     max_number: u64,
     adaptive: u32,
+    /// HMAC keys, set by `prepare`: the current one first, then those still accepted during
+    /// a rotation.
+    keys: Vec<[u8; 32]>,
+}
+
+impl fmt::Debug for PowOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PowOptions")
+            .field("max_number", &self.max_number)
+            .field("adaptive", &self.adaptive)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The number a proof of work must find, and the largest it could have been: the proof of
+/// work's answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// The number.
+    pub number: u64,
+    /// The `maxnumber` handed to the client.
+    pub max_number: u64,
+}
+
+impl fmt::Debug for Work {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Work")
+            .field("max_number", &self.max_number)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for PowOptions {
@@ -55,6 +87,7 @@ impl Default for PowOptions {
         Self {
             max_number: 100_000,
             adaptive: 1,
+            keys: Vec::new(),
         }
     }
 }
@@ -78,31 +111,18 @@ impl PowOptions {
     }
 
     /// The settings, checked.
-    pub(crate) fn validated(self) -> Result<Self, ConfigError> {
+    pub(crate) fn validated(self) -> Result<Self, String> {
         if !(1_000..=MAX_MAX_NUMBER).contains(&self.max_number) {
-            return Err(ConfigError::Pow("max_number must be 1 000 ..= 10 000 000"));
+            return Err("max_number must be 1 000 ..= 10 000 000".into());
         }
         if !matches!(self.adaptive, 1 | 2 | 4 | 8 | 16) {
-            return Err(ConfigError::Pow(
-                "the adaptive ceiling must be 1, 2, 4, 8 or 16",
-            ));
+            return Err("the adaptive ceiling must be 1, 2, 4, 8 or 16".into());
         }
         Ok(self)
     }
 }
 
-/// The proof-of-work kind.
-pub(crate) struct PowKind {
-    options: PowOptions,
-    /// HMAC keys: the current one first, then those still accepted during a rotation.
-    keys: Vec<[u8; 32]>,
-}
-
-impl PowKind {
-    pub(crate) fn new(options: PowOptions, keys: Vec<[u8; 32]>) -> Self {
-        Self { options, keys }
-    }
-
+impl PowOptions {
     fn mac(key: &[u8; 32], challenge: &str) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
             .expect("HMAC-SHA256 takes keys of any length");
@@ -110,8 +130,12 @@ impl PowKind {
         mac
     }
 
-    fn signature(&self, challenge: &str) -> String {
-        hex(&Self::mac(&self.keys[0], challenge).finalize().into_bytes())
+    fn signature(&self, challenge: &str) -> Result<String, DrawError> {
+        let key = self
+            .keys
+            .first()
+            .ok_or_else(|| DrawError("the kind was not prepared by an engine".into()))?;
+        Ok(hex(&Self::mac(key, challenge).finalize().into_bytes()))
     }
 
     fn signature_ok(&self, challenge: &str, signature: &str) -> bool {
@@ -163,9 +187,16 @@ fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-impl ChallengeKind for PowKind {
-    fn kind(&self) -> Kind {
-        Kind::Pow
+/// The proof-of-work kind.
+impl ChallengeKind for PowOptions {
+    type Answer = Work;
+    const KIND: Kind = Kind::POW;
+
+    fn prepare(&mut self, setup: &KindSetup<'_>) -> Result<(), String> {
+        let mut options = self.clone().validated()?;
+        options.keys = setup.derive_keys("proof of work signature v1");
+        *self = options;
+        Ok(())
     }
 
     /// There is no picture; the size is never used.
@@ -179,65 +210,68 @@ impl ChallengeKind for PowKind {
         1
     }
 
-    fn counts_wrong(&self) -> bool {
-        false
+    /// Wrong answers never reach the store (a garbage payload must not burn a real one),
+    /// and there is nothing to draw.
+    fn policy(&self) -> sealed::Policy {
+        sealed::Policy {
+            counts_wrong: false,
+            draws_inline: true,
+        }
     }
 
-    fn draws_inline(&self) -> bool {
-        true
-    }
-
-    fn answer(&self, rng: &mut dyn RngCore, pressure: u32) -> Answer {
-        let factor = 1u64 << pressure.min(self.options.adaptive.ilog2());
-        let max_number = self
-            .options
-            .max_number
-            .saturating_mul(factor)
-            .min(MAX_MAX_NUMBER);
-        Answer::Work {
+    fn answer(&self, rng: &mut dyn RngCore, pressure: u32) -> Work {
+        let factor = 1u64 << pressure.min(self.adaptive.ilog2());
+        let max_number = self.max_number.saturating_mul(factor).min(MAX_MAX_NUMBER);
+        Work {
             number: rng.random_range(0..=max_number),
             max_number,
         }
     }
 
+    fn encode(answer: &Work) -> Vec<u8> {
+        let mut out = answer.number.to_be_bytes().to_vec();
+        out.extend_from_slice(&answer.max_number.to_be_bytes());
+        out
+    }
+
+    fn decode(mut b: &[u8]) -> Option<Work> {
+        let number = take_u64(&mut b)?;
+        let max_number = take_u64(&mut b)?;
+        end(b, Work { number, max_number })
+    }
+
     fn draw(
         &self,
-        answer: &Answer,
+        answer: &Work,
         _size: Size,
         issued: &Issued<'_>,
         _: &mut dyn RngCore,
-    ) -> Puzzle {
-        let (number, max_number) = match answer {
-            Answer::Work { number, max_number } => (*number, *max_number),
-            _ => (0, 0),
-        };
+    ) -> Result<Puzzle, DrawError> {
         let salt = salt(issued.id, issued.expires_at);
-        let challenge = work(&salt, number);
-        Puzzle::Work {
+        let challenge = work(&salt, answer.number);
+        Ok(Puzzle::Work {
             algorithm: ALGORITHM,
-            signature: self.signature(&challenge),
+            signature: self.signature(&challenge)?,
             challenge,
-            max_number,
+            max_number: answer.max_number,
             salt,
-        }
+        })
     }
 
     /// All checks run whatever the outcome of the others: the algorithm, the salt (this
     /// challenge's own), the work, the signature and the number.
-    fn check(&self, answer: &Answer, solution: &Solution, id: &str) -> bool {
-        let (
-            Answer::Work { number, .. },
-            Solution::Work {
-                algorithm,
-                challenge,
-                number: sent,
-                salt,
-                signature,
-            },
-        ) = (answer, solution)
+    fn check(&self, answer: &Work, solution: &Solution, issued: &Issued<'_>) -> bool {
+        let Solution::Work {
+            algorithm,
+            challenge,
+            number: sent,
+            salt,
+            signature,
+        } = solution
         else {
             return false;
         };
+        let (number, id) = (&answer.number, issued.id);
         let algorithm_ok = algorithm == ALGORITHM;
         let salt_ok = id_of_salt(salt) == Some(id);
         let work_ok = bool::from(work(salt, *sent).as_bytes().ct_eq(challenge.as_bytes()));
@@ -253,7 +287,7 @@ const MAX_PAYLOAD_LEN: usize = 2048;
 /// Reads the payload ALTCHA's widget submits, `base64(JSON{algorithm, challenge, number,
 /// salt, signature, ...})` (unknown fields, such as `took`, are ignored), into the sealed
 /// challenge id its salt names and the solution. `None` if it is not such a payload.
-pub fn read_payload(payload: &str) -> Option<(String, Solution)> {
+pub(crate) fn read_payload(payload: &str) -> Option<(String, Solution)> {
     use base64::Engine as _;
     let payload = payload.trim();
     if payload.len() > MAX_PAYLOAD_LEN {
@@ -278,7 +312,8 @@ pub fn read_payload(payload: &str) -> Option<(String, Solution)> {
 
 /// Finds the number of a challenge by trying every one from 0: what a client does, here
 /// for tests, benchmarks and the attacker-cost measurement. `None` if no number up to
-/// `max_number` works.
+/// `max_number` works. Feature `test-util`.
+#[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
 pub fn solve(challenge: &str, salt: &str, max_number: u64) -> Option<u64> {
     let target = unhex::<32>(challenge)?;
     let prefix = Sha256::new_with_prefix(salt.as_bytes());
@@ -310,22 +345,14 @@ fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::tests::prepared;
 
-    fn kind() -> PowKind {
-        PowKind::new(
-            PowOptions::default()
-                .with_max_number(1_000)
-                .validated()
-                .unwrap(),
-            vec![[7; 32]],
-        )
+    fn kind() -> PowOptions {
+        prepared(PowOptions::default().with_max_number(1_000))
     }
 
     fn issued(id: &str) -> Issued<'_> {
-        Issued {
-            id,
-            expires_at: 1_700_000_300_000,
-        }
+        Issued::new(id, 1_700_000_300_000)
     }
 
     fn work_solution(
@@ -362,16 +389,15 @@ mod tests {
         let kind = kind();
         let mut rng = rand::rng();
         let answer = kind.answer(&mut rng, 0);
-        let Answer::Work {
+        let Work {
             number: n,
             max_number,
-        } = answer
-        else {
-            panic!("not a work answer")
-        };
+        } = answer;
         assert_eq!(max_number, 1_000);
         let id = "sealed-id";
-        let puzzle = kind.draw(&answer, Size::AUTH_V1, &issued(id), &mut rng);
+        let puzzle = kind
+            .draw(&answer, Size::AUTH_V1, &issued(id), &mut rng)
+            .unwrap();
         let Puzzle::Work {
             challenge: ch,
             salt,
@@ -383,12 +409,12 @@ mod tests {
         };
         assert_eq!(salt, "sealed-id?expires=1700000300&");
         assert_eq!(solve(ch, salt, max_number), Some(n));
-        let check = |s: Solution| kind.check(&answer, &s, id);
+        let check = |s: Solution| kind.check(&answer, &s, &issued(id));
         assert!(check(work_solution(ALGORITHM, ch, n, salt, sig)));
         assert!(!kind.check(
             &answer,
             &work_solution(ALGORITHM, ch, n, salt, sig),
-            "other-id"
+            &issued("other-id")
         ));
 
         assert!(!check(work_solution("SHA-512", ch, n, salt, sig)));
@@ -432,10 +458,15 @@ mod tests {
         )));
         // Another key's signature; during a rotation the old key is still accepted.
         let good = work_solution(ALGORITHM, ch, n, salt, sig);
-        let other = PowKind::new(kind.options.clone(), vec![[8; 32]]);
-        assert!(!other.check(&answer, &good, id));
-        let rotated = PowKind::new(kind.options.clone(), vec![[8; 32], [7; 32]]);
-        assert!(rotated.check(&answer, &good, id));
+        let with_keys = |secrets: Vec<&[u8]>| {
+            let mut k = PowOptions::default().with_max_number(1_000);
+            k.prepare(&KindSetup::new(secrets)).unwrap();
+            k
+        };
+        let other = with_keys(vec![&[8; 32]]);
+        assert!(!other.check(&answer, &good, &issued(id)));
+        let rotated = with_keys(vec![&[8; 32], &[7; 32]]);
+        assert!(rotated.check(&answer, &good, &issued(id)));
     }
 
     #[test]
@@ -490,48 +521,28 @@ mod tests {
 
     #[test]
     fn difficulty_rises_with_pressure_up_to_the_ceiling() {
-        let kind = PowKind::new(
+        let kind = prepared(
             PowOptions::default()
                 .with_max_number(1_000)
-                .with_adaptive(8)
-                .validated()
-                .unwrap(),
-            vec![[7; 32]],
+                .with_adaptive(8),
         );
-        let max_of = |pressure| match kind.answer(&mut rand::rng(), pressure) {
-            Answer::Work { max_number, .. } => max_number,
-            _ => 0,
-        };
+        let max_of = |pressure| kind.answer(&mut rand::rng(), pressure).max_number;
         assert_eq!(max_of(0), 1_000);
         assert_eq!(max_of(1), 2_000);
         assert_eq!(max_of(3), 8_000);
         assert_eq!(max_of(4), 8_000, "capped at the ceiling");
-        let steep = PowKind::new(
+        let steep = prepared(
             PowOptions::default()
                 .with_max_number(5_000_000)
-                .with_adaptive(16)
-                .validated()
-                .unwrap(),
-            vec![[7; 32]],
+                .with_adaptive(16),
         );
-        assert!(
-            matches!(
-                steep.answer(&mut rand::rng(), 4),
-                Answer::Work {
-                    max_number: 10_000_000,
-                    ..
-                }
-            ),
+        assert_eq!(
+            steep.answer(&mut rand::rng(), 4).max_number,
+            10_000_000,
             "never above the largest maxnumber"
         );
-        let fixed = PowKind::new(PowOptions::default(), vec![[7; 32]]);
-        assert!(matches!(
-            fixed.answer(&mut rand::rng(), 5),
-            Answer::Work {
-                max_number: 100_000,
-                ..
-            }
-        ));
+        let fixed = prepared(PowOptions::default());
+        assert_eq!(fixed.answer(&mut rand::rng(), 5).max_number, 100_000);
     }
 
     #[test]

@@ -16,8 +16,10 @@ use image::RgbImage;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::{Answer, ChallengeKind, Issued, Kind, Point, Puzzle, Size, Solution, TrailPoint};
-use crate::error::ConfigError;
+use super::bytes::{end, put_point, take_point, take_u8};
+use super::{
+    ChallengeKind, DrawError, Issued, Kind, KindSetup, Point, Puzzle, Size, Solution, TrailPoint,
+};
 use crate::render::scene::{LANDMARKS, landmark};
 use crate::render::slider::{PIECE_WIDTH, cut, encode, encode_indexed, jigsaw};
 
@@ -108,15 +110,21 @@ impl SliderOptions {
         self
     }
 
-    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+    pub(crate) fn validated(mut self) -> Result<Self, String> {
         if self.decoys > 3 {
-            return Err(ConfigError::Decoys(self.decoys));
+            return Err(format!("decoys must be 0 to 3, got {}", self.decoys));
         }
         if !(1..=20).contains(&self.tolerance) {
-            return Err(ConfigError::Tolerance(self.tolerance));
+            return Err(format!(
+                "tolerance must be 1 to 20 px, got {}",
+                self.tolerance
+            ));
         }
         if !(1..=100).contains(&self.max_attempts) {
-            return Err(ConfigError::Attempts(self.max_attempts));
+            return Err(format!(
+                "attempt limit must be 1 to 100, got {}",
+                self.max_attempts
+            ));
         }
         self.decoded = self
             .backgrounds
@@ -124,11 +132,12 @@ impl SliderOptions {
             .enumerate()
             .map(|(i, png)| {
                 let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-                    .map_err(|_| ConfigError::Background(i))?;
+                    .map_err(|_| format!("background {i} is not a readable PNG"))?;
                 let (fw, fh) = (Size::AJ_FRAME.width, Size::AJ_FRAME.height);
-                Ok(img
-                    .resize_to_fill(fw, fh, image::imageops::FilterType::Triangle)
-                    .to_rgb8())
+                Ok::<_, String>(
+                    img.resize_to_fill(fw, fh, image::imageops::FilterType::Triangle)
+                        .to_rgb8(),
+                )
             })
             .collect::<Result<_, _>>()?;
         Ok(self)
@@ -147,14 +156,18 @@ impl fmt::Debug for SliderOptions {
     }
 }
 
-/// The slider kind.
-pub(crate) struct SliderKind {
-    options: SliderOptions,
+/// Where a piece must be dropped, and where the decoy holes are: the slider's answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hole {
+    /// The real hole.
+    pub at: Point,
+    /// The decoys.
+    pub decoys: Vec<Point>,
 }
 
-impl SliderKind {
-    pub(crate) fn new(options: SliderOptions) -> Self {
-        Self { options }
+impl fmt::Debug for Hole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hole(<redacted>)")
     }
 }
 
@@ -174,9 +187,14 @@ pub(crate) fn hole_positions(count: usize, rng: &mut dyn RngCore) -> Vec<i32> {
         .collect()
 }
 
-impl ChallengeKind for SliderKind {
-    fn kind(&self) -> Kind {
-        Kind::Slider
+/// The slider kind.
+impl ChallengeKind for SliderOptions {
+    type Answer = Hole;
+    const KIND: Kind = Kind::SLIDER;
+
+    fn prepare(&mut self, _: &KindSetup<'_>) -> Result<(), String> {
+        *self = self.clone().validated()?;
+        Ok(())
     }
 
     fn default_size(&self) -> Size {
@@ -184,41 +202,54 @@ impl ChallengeKind for SliderKind {
     }
 
     fn max_attempts(&self) -> u32 {
-        self.options.max_attempts
+        self.max_attempts
     }
 
     /// The real hole and the decoys are placed together, and the real one is any of them.
-    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
-        let mut xs = hole_positions(self.options.decoys + 1, rng);
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Hole {
+        let mut xs = hole_positions(self.decoys + 1, rng);
         let real = xs.remove(rng.random_range(0..xs.len()));
-        Answer::Hole {
+        Hole {
             at: Point::new(real, Y),
             decoys: xs.into_iter().map(|x| Point::new(x, Y)).collect(),
         }
     }
 
+    fn encode(answer: &Hole) -> Vec<u8> {
+        let mut out = Vec::with_capacity(5 + 4 * answer.decoys.len());
+        put_point(&mut out, answer.at);
+        out.push(answer.decoys.len().min(3) as u8);
+        for p in answer.decoys.iter().take(3) {
+            put_point(&mut out, *p);
+        }
+        out
+    }
+
+    fn decode(mut b: &[u8]) -> Option<Hole> {
+        let at = take_point(&mut b)?;
+        let n = take_u8(&mut b)?;
+        let decoys = (0..n).map(|_| take_point(&mut b)).collect::<Option<_>>()?;
+        end(b, Hole { at, decoys })
+    }
+
     /// The frame is AJ's and fixed: `size` is not used.
     fn draw(
         &self,
-        answer: &Answer,
+        answer: &Hole,
         _size: Size,
         _issued: &Issued<'_>,
         rng: &mut dyn RngCore,
-    ) -> Puzzle {
-        let (hole_x, decoys) = match answer {
-            Answer::Hole { at, decoys } => (
-                at.x.clamp(MIN_X, MAX_X),
-                decoys
-                    .iter()
-                    .map(|p| p.x.clamp(MIN_X, MAX_X) as u32)
-                    .collect(),
-            ),
-            _ => (MIN_X, Vec::new()),
-        };
+    ) -> Result<Puzzle, DrawError> {
+        let hole_x = answer.at.x.clamp(MIN_X, MAX_X);
+        let decoys: Vec<u32> = answer
+            .decoys
+            .iter()
+            .map(|p| p.x.clamp(MIN_X, MAX_X) as u32)
+            .collect();
         let (fw, fh) = (Size::AJ_FRAME.width, Size::AJ_FRAME.height);
-        let mut background = match self.options.decoded.len() {
+        let mut background = match self.decoded.len() {
             0 => crate::render::scene::landscape(fw, fh, rng),
-            n => self.options.decoded[rng.random_range(0..n)].clone(),
+            n => self.decoded[rng.random_range(0..n)].clone(),
         };
         let shape = jigsaw(fh, rng, |range, _, pick| {
             range.start + pick(range.end - range.start)
@@ -255,16 +286,14 @@ impl ChallengeKind for SliderKind {
             );
         }
         let (background, piece) = cut(background, &shape, hole_x as u32, &decoys, rng);
-        Puzzle::Slider {
-            background: encode_indexed(&background),
-            piece: encode(piece.as_raw(), PIECE_WIDTH, fh, true),
-        }
+        Ok(Puzzle::Slider {
+            background: encode_indexed(&background)?,
+            piece: encode(piece.as_raw(), PIECE_WIDTH, fh, true)?,
+        })
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
-        let Answer::Hole { at: hole, .. } = answer else {
-            return false;
-        };
+    fn check(&self, answer: &Hole, solution: &Solution, _issued: &Issued<'_>) -> bool {
+        let hole = &answer.at;
         let (drop, trail) = match solution {
             Solution::Point(p) => (*p, None),
             Solution::Drag { end, trail } => match **end {
@@ -274,9 +303,8 @@ impl ChallengeKind for SliderKind {
             _ => return false,
         };
         let near = drop.y == hole.y
-            && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs()
-                <= u64::from(self.options.tolerance);
-        let hand = match (self.options.trail, trail) {
+            && (i64::from(drop.x) - i64::from(hole.x)).unsigned_abs() <= u64::from(self.tolerance);
+        let hand = match (self.trail, trail) {
             (TrailCheck::Off, _) | (TrailCheck::IfPresent, None) => true,
             (TrailCheck::Required, None) => false,
             (_, Some(trail)) => looks_like_a_hand(trail, drop),
@@ -332,33 +360,33 @@ pub(crate) fn looks_like_a_hand(trail: &[TrailPoint], drop: Point) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::tests::{ISSUED, prepared};
     use rand::SeedableRng;
 
-    fn kind() -> SliderKind {
-        SliderKind::new(SliderOptions::default().validated().unwrap())
+    fn kind() -> SliderOptions {
+        prepared(SliderOptions::default())
     }
 
     #[test]
     fn both_tolerance_edges_pass_and_one_pixel_beyond_fails() {
         let k = kind();
-        let hole = Answer::Hole {
+        let hole = Hole {
             at: Point::new(150, 5),
             decoys: vec![Point::new(48, 5), Point::new(200, 5)],
         };
         let at = |x| Solution::Point(Point::new(x, 5));
         for x in [145, 146, 150, 154, 155] {
-            assert!(k.check(&hole, &at(x), ""), "{x}");
+            assert!(k.check(&hole, &at(x), &ISSUED), "{x}");
         }
         for x in [144, 156, -150, 0, i32::MAX, i32::MIN] {
-            assert!(!k.check(&hole, &at(x), ""), "{x}");
+            assert!(!k.check(&hole, &at(x), &ISSUED), "{x}");
         }
         assert!(
-            !k.check(&hole, &Solution::Point(Point::new(150, 6)), ""),
+            !k.check(&hole, &Solution::Point(Point::new(150, 6)), &ISSUED),
             "y is checked"
         );
-        assert!(!k.check(&hole, &Solution::from("150"), ""));
-        assert!(!k.check(&hole, &Solution::Points(vec![Point::new(150, 5)]), ""));
-        assert!(!k.check(&Answer::Text("x".into()), &at(150), ""));
+        assert!(!k.check(&hole, &Solution::from("150"), &ISSUED));
+        assert!(!k.check(&hole, &Solution::Points(vec![Point::new(150, 5)]), &ISSUED));
     }
 
     #[test]
@@ -367,9 +395,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(8);
         let mut rank = [0usize; 4];
         for _ in 0..4_000 {
-            let Answer::Hole { at, decoys } = k.answer(&mut rng, 0) else {
-                panic!()
-            };
+            let Hole { at, decoys } = k.answer(&mut rng, 0);
             assert_eq!(decoys.len(), 3);
             let mut all: Vec<i32> = decoys.iter().map(|p| p.x).collect();
             all.push(at.x);
@@ -383,12 +409,12 @@ mod tests {
             // Decoys are never accepted: each is farther than the tolerance.
             for d in &decoys {
                 assert!(!k.check(
-                    &Answer::Hole {
+                    &Hole {
                         at,
                         decoys: decoys.clone()
                     },
                     &Solution::Point(*d),
-                    ""
+                    &ISSUED
                 ));
             }
             rank[all.iter().position(|&x| x == at.x).unwrap()] += 1;
@@ -466,7 +492,7 @@ mod tests {
 
     #[test]
     fn the_trail_check_follows_its_setting() {
-        let hole = Answer::Hole {
+        let hole = Hole {
             at: Point::new(150, 5),
             decoys: vec![],
         };
@@ -485,40 +511,35 @@ mod tests {
             end: Box::new(bare.clone()),
             trail: human_trail(150.0, 9),
         };
-        let with = |check| {
-            SliderKind::new(
-                SliderOptions::default()
-                    .with_trail_check(check)
-                    .validated()
-                    .unwrap(),
-            )
-        };
+        let with = |check| prepared(SliderOptions::default().with_trail_check(check));
         let (off, if_present, required) = (
             with(TrailCheck::Off),
             with(TrailCheck::IfPresent),
             with(TrailCheck::Required),
         );
-        assert!(off.check(&hole, &straight, "") && off.check(&hole, &bare, ""));
-        assert!(!if_present.check(&hole, &straight, ""));
-        assert!(if_present.check(&hole, &bare, "") && if_present.check(&hole, &human, ""));
-        assert!(!required.check(&hole, &bare, "") && required.check(&hole, &human, ""));
+        assert!(off.check(&hole, &straight, &ISSUED) && off.check(&hole, &bare, &ISSUED));
+        assert!(!if_present.check(&hole, &straight, &ISSUED));
+        assert!(
+            if_present.check(&hole, &bare, &ISSUED) && if_present.check(&hole, &human, &ISSUED)
+        );
+        assert!(!required.check(&hole, &bare, &ISSUED) && required.check(&hole, &human, &ISSUED));
     }
 
     #[test]
     fn options_are_validated() {
         assert!(matches!(
             SliderOptions::default().with_decoys(4).validated(),
-            Err(ConfigError::Decoys(4))
+            Err(e) if e == "decoys must be 0 to 3, got 4"
         ));
         assert!(matches!(
             SliderOptions::default().with_tolerance(0).validated(),
-            Err(ConfigError::Tolerance(0))
+            Err(e) if e.contains("got 0")
         ));
         assert!(matches!(
             SliderOptions::default()
                 .with_backgrounds(vec![b"not a png".to_vec()])
                 .validated(),
-            Err(ConfigError::Background(0))
+            Err(e) if e.contains("background 0")
         ));
     }
 }

@@ -5,13 +5,13 @@
 //! constant time. The picture itself is drawn by the crate's `render` module.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ab_glyph::FontArc;
 use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
 
-use super::{Answer, ChallengeKind, Issued, Kind, Puzzle, Size, Solution};
-use crate::error::ConfigError;
+use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution};
 use crate::render::text::TextRenderer;
 
 /// The default alphabet: ten upper-case letters and digits that people tell apart at a
@@ -35,6 +35,8 @@ pub struct TextOptions {
     pub(crate) height: u32,
     pub(crate) fonts: Vec<FontArc>,
     max_attempts: u32,
+    /// The renderer and the look-alike table, made by `prepare`.
+    ready: Option<Arc<Ready>>,
 }
 
 impl Default for TextOptions {
@@ -46,6 +48,7 @@ impl Default for TextOptions {
             height: 60,
             fonts: Vec::new(),
             max_attempts: 5,
+            ready: None,
         }
     }
 }
@@ -87,32 +90,44 @@ impl TextOptions {
     }
 
     /// Checks the options and fills in the bundled font when none was given.
-    pub(crate) fn validated(mut self) -> Result<Self, ConfigError> {
+    pub(crate) fn validated(mut self) -> Result<Self, String> {
         if !(4..=6).contains(&self.length) {
-            return Err(ConfigError::TextLength(self.length));
+            return Err(format!(
+                "length must be 4 to 6 characters, got {}",
+                self.length
+            ));
         }
         if !(1..=100).contains(&self.max_attempts) {
-            return Err(ConfigError::Attempts(self.max_attempts));
+            return Err(format!(
+                "attempt limit must be 1 to 100, got {}",
+                self.max_attempts
+            ));
         }
         // Answers are compared case-insensitively: fold the alphabet to upper case.
         let mut alphabet: Vec<char> = self.alphabet.iter().map(char::to_ascii_uppercase).collect();
         alphabet.sort_unstable();
         alphabet.dedup();
         if alphabet.len() < 10 || !alphabet.iter().all(char::is_ascii_alphanumeric) {
-            return Err(ConfigError::Alphabet);
+            return Err(
+                "the alphabet must have at least 10 distinct ASCII letters or digits".into(),
+            );
         }
         self.alphabet = alphabet;
         if !Size::new(self.width, self.height).is_drawable() {
-            return Err(ConfigError::ImageSize(self.width, self.height));
+            return Err(format!(
+                "picture size {}x{} is outside 80x30 ..= 1000x400",
+                self.width, self.height
+            ));
         }
         if self.fonts.is_empty() {
-            self.fonts
-                .push(FontArc::try_from_slice(BUNDLED_FONT).map_err(|_| ConfigError::Font)?);
+            self.fonts.push(
+                FontArc::try_from_slice(BUNDLED_FONT).map_err(|_| "the font could not be read")?,
+            );
         }
         use ab_glyph::Font as _;
         for font in &self.fonts {
             if let Some(c) = self.alphabet.iter().find(|&&c| font.glyph_id(c).0 == 0) {
-                return Err(ConfigError::FontMissingGlyph(*c));
+                return Err(format!("a font has no glyph for {c:?}"));
             }
         }
         Ok(self)
@@ -160,17 +175,16 @@ const LOOK_ALIKES: [(u8, u8); 14] = [
     (b'B', b'8'),
 ];
 
-/// The text kind, with its options and the renderer built from them.
-pub(crate) struct TextKind {
-    options: TextOptions,
+/// What the text kind makes once from its options: the renderer and the look-alike table.
+struct Ready {
     renderer: TextRenderer,
     /// Typed ASCII byte → the character it counts as (upper case, look-alikes folded).
     fold: [u8; 128],
 }
 
-impl TextKind {
-    /// The kind for validated `options`.
-    pub(crate) fn new(options: TextOptions) -> Self {
+impl Ready {
+    /// For validated `options`.
+    fn new(options: &TextOptions) -> Self {
         let mut fold: [u8; 128] = std::array::from_fn(|b| (b as u8).to_ascii_uppercase());
         let known = |c: u8| options.alphabet.contains(&char::from(c));
         for (typed, meant) in LOOK_ALIKES {
@@ -180,54 +194,67 @@ impl TextKind {
             }
         }
         Self {
-            renderer: TextRenderer::new(&options),
-            options,
+            renderer: TextRenderer::new(options),
             fold,
         }
     }
 }
 
-impl ChallengeKind for TextKind {
-    fn kind(&self) -> Kind {
-        Kind::Text
+/// The text kind: the answer is the characters to type (upper case).
+impl ChallengeKind for TextOptions {
+    type Answer = String;
+    const KIND: Kind = Kind::TEXT;
+
+    fn prepare(&mut self, _: &KindSetup<'_>) -> Result<(), String> {
+        let mut options = self.clone().validated()?;
+        options.ready = Some(Arc::new(Ready::new(&options)));
+        *self = options;
+        Ok(())
     }
 
     fn default_size(&self) -> Size {
-        Size::new(self.options.width, self.options.height)
+        Size::new(self.width, self.height)
     }
 
     fn max_attempts(&self) -> u32 {
-        self.options.max_attempts
+        self.max_attempts
     }
 
-    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Answer {
-        Answer::Text(self.options.random_answer(rng))
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> String {
+        self.random_answer(rng)
+    }
+
+    fn encode(answer: &String) -> Vec<u8> {
+        answer.as_bytes().to_vec()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<String> {
+        String::from_utf8(bytes.to_vec()).ok()
     }
 
     fn draw(
         &self,
-        answer: &Answer,
+        answer: &String,
         size: Size,
         _issued: &Issued<'_>,
         rng: &mut dyn RngCore,
-    ) -> Puzzle {
-        let text = match answer {
-            Answer::Text(text) => text.as_str(),
-            _ => "",
-        };
-        Puzzle::Image {
-            png: self.renderer.render(text, size, rng).encode_png(),
-        }
+    ) -> Result<Puzzle, DrawError> {
+        let ready = self.ready.as_ref().ok_or_else(not_prepared)?;
+        Ok(Puzzle::Image {
+            png: ready.renderer.render(answer, size, rng).encode_png()?,
+        })
     }
 
-    fn check(&self, answer: &Answer, solution: &Solution, _id: &str) -> bool {
-        match (answer, solution) {
-            (Answer::Text(answer), Solution::Text(typed)) => {
-                check(answer.as_bytes(), typed, &self.fold)
-            }
+    fn check(&self, answer: &String, solution: &Solution, _issued: &Issued<'_>) -> bool {
+        match (&self.ready, solution) {
+            (Some(ready), Solution::Text(typed)) => check(answer.as_bytes(), typed, &ready.fold),
             _ => false,
         }
     }
+}
+
+fn not_prepared() -> DrawError {
+    DrawError("the kind was not prepared by an engine".into())
 }
 
 /// Trimmed, constant-time comparison of a typed response with an answer, each typed byte
@@ -251,17 +278,14 @@ fn check(answer: &[u8], response: &str, fold: &[u8; 128]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::tests::{ISSUED, prepared};
     use rand::SeedableRng;
 
     #[test]
     fn check_is_case_insensitive_trimmed_and_strict() {
-        let kind = TextKind::new(
-            TextOptions::default()
-                .with_alphabet("AC3F7BDGHJ")
-                .validated()
-                .unwrap(),
-        );
-        let check = |answer: &[u8], typed: &str| check(answer, typed, &kind.fold);
+        let kind = prepared(TextOptions::default().with_alphabet("AC3F7BDGHJ"));
+        let fold = kind.ready.as_ref().unwrap().fold;
+        let check = |answer: &[u8], typed: &str| check(answer, typed, &fold);
         assert!(check(b"AC3F7", "AC3F7"));
         assert!(check(b"AC3F7", "  ac3f7 \t"));
         assert!(!check(b"AC3F7", "AC3F"));
@@ -277,60 +301,74 @@ mod tests {
 
     #[test]
     fn look_alikes_outside_the_alphabet_count_as_the_character_they_are_taken_for() {
-        let kind = TextKind::new(TextOptions::default().validated().unwrap());
-        let answer = Answer::Text("4KET9".into());
+        let kind = prepared(TextOptions::default());
+        let answer = "4KET9".to_owned();
         for typed in ["4KET9", "AKET9", "akeT9", "4XE79", "4kf7q", "AXF7Q"] {
-            assert!(kind.check(&answer, &Solution::from(typed), ""), "{typed}");
+            assert!(
+                kind.check(&answer, &Solution::from(typed), &ISSUED),
+                "{typed}"
+            );
         }
         // Look-alikes of characters that are not in the answer, or not look-alikes at all.
         for typed in ["4KET8", "4KETG", "HKET9", "4KEY9", "4KET99", "4 KET9"] {
-            assert!(!kind.check(&answer, &Solution::from(typed), ""), "{typed}");
+            assert!(
+                !kind.check(&answer, &Solution::from(typed), &ISSUED),
+                "{typed}"
+            );
         }
         // Folding never turns an alphabet character into another one.
-        for &c in &kind.options.alphabet {
-            assert_eq!(kind.fold[c as usize], c as u8);
+        let fold = kind.ready.as_ref().unwrap().fold;
+        for &c in &kind.alphabet {
+            assert_eq!(fold[c as usize], c as u8);
         }
     }
 
     #[test]
     fn only_typed_text_can_solve_it() {
-        let kind = TextKind::new(TextOptions::default().validated().unwrap());
-        let answer = Answer::Text("HWM3K".into());
-        assert!(kind.check(&answer, &Solution::from(" hwm3k "), ""));
+        let kind = prepared(TextOptions::default());
+        let answer = "HWM3K".to_owned();
+        assert!(kind.check(&answer, &Solution::from(" hwm3k "), &ISSUED));
         assert!(!kind.check(
             &answer,
             &Solution::Point(super::super::Point::new(0, 0)),
-            ""
+            &ISSUED
         ));
-        assert!(!kind.check(&answer, &Solution::PointJson("HWM3K".into()), ""));
-        assert!(!kind.check(&Answer::Points(vec![]), &Solution::from("HWM3K"), ""));
+        assert!(!kind.check(&answer, &Solution::Points(vec![]), &ISSUED));
+        // An engine prepares its kinds; one that was not checks nothing and draws nothing.
+        assert!(!TextOptions::default().check(&answer, &Solution::from("HWM3K"), &ISSUED));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        assert!(
+            TextOptions::default()
+                .draw(&answer, Size::AUTH_V1, &ISSUED, &mut rng)
+                .is_err()
+        );
     }
 
     #[test]
     fn options_are_validated() {
         assert!(matches!(
             TextOptions::default().with_length(3).validated(),
-            Err(ConfigError::TextLength(3))
+            Err(e) if e.contains("length must be 4 to 6")
         ));
         assert!(matches!(
             TextOptions::default().with_length(7).validated(),
-            Err(ConfigError::TextLength(7))
+            Err(e) if e.contains("length must be 4 to 6")
         ));
         assert!(matches!(
             TextOptions::default().with_alphabet("ABC").validated(),
-            Err(ConfigError::Alphabet)
+            Err(e) if e.contains("alphabet")
         ));
         assert!(matches!(
             TextOptions::default()
                 .with_alphabet("ABCDEabcde")
                 .validated(),
-            Err(ConfigError::Alphabet)
+            Err(e) if e.contains("alphabet")
         ));
         assert!(matches!(
             TextOptions::default()
                 .with_alphabet("ABCDEFGHJ-")
                 .validated(),
-            Err(ConfigError::Alphabet)
+            Err(e) if e.contains("alphabet")
         ));
         let folded = TextOptions::default()
             .with_alphabet("abcdefghjk")
@@ -339,11 +377,11 @@ mod tests {
         assert_eq!(folded.alphabet.iter().collect::<String>(), "ABCDEFGHJK");
         assert!(matches!(
             TextOptions::default().with_size(10, 10).validated(),
-            Err(ConfigError::ImageSize(10, 10))
+            Err(e) if e.contains("10x10")
         ));
         assert!(matches!(
             TextOptions::default().with_max_attempts(0).validated(),
-            Err(ConfigError::Attempts(0))
+            Err(e) if e.contains("got 0")
         ));
         let ok = TextOptions::default().with_length(6).validated().unwrap();
         assert_eq!(ok.fonts.len(), 1);

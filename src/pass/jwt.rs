@@ -158,7 +158,7 @@ mod tests {
             jti: "j".into(),
             iat: 1,
             exp: 2,
-            kind: Kind::Text,
+            kind: Kind::TEXT,
             scope: Some("login".into()),
             cid: None,
             iss: None,

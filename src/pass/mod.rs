@@ -3,8 +3,9 @@
 //! - A **pass** ([`Pass`]): an HS256 JWT minted by a successful verify. Claims: `jti`
 //!   (128-bit random), `iat`, `exp`, the challenge `kind` and an optional `scope`; never the
 //!   answer. Spent once, by id, in the store.
-//! - A **ticket** ([`Ticket`]): AJ-Captcha's second-stage `captchaVerification`, minted by a
-//!   successful check, kept in the store for a short while and taken exactly once.
+//! - A **ticket** ([`Ticket`]): a second-stage credential minted by a successful check
+//!   (AJ-Captcha's `captchaVerification`, or a random one), kept in the store (by hash) for a
+//!   short while and taken exactly once.
 //!
 //! Either is a **credential**: [`Captcha::redeem`](crate::Captcha::redeem) accepts both, so
 //! the guard, the extractor and every protocol's "verify the ticket" route share one path.
@@ -15,8 +16,6 @@ pub(crate) mod jwt;
 use std::fmt;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -25,6 +24,7 @@ use crate::kind::Kind;
 
 /// The claims of a redeemed credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PassClaims {
     /// Unique id of the pass (or ticket); spent once.
     pub jti: String,
@@ -73,6 +73,7 @@ impl VerifiedCaptcha {
 
 /// A pass: what a successful verify hands back.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Pass {
     /// The signed pass token, sent by the client as `x-captcha-token`.
     pub token: String,
@@ -89,8 +90,9 @@ impl fmt::Debug for Pass {
     }
 }
 
-/// A second-stage ticket (AJ's `captchaVerification`): what a successful check hands back.
+/// A second-stage ticket: what a successful check hands back.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Ticket {
     /// The ticket, sent by the app's backend to a verify route or by the client as
     /// `x-captcha-token`.
@@ -116,8 +118,8 @@ const MAX_CREDENTIAL_LEN: usize = 4096;
 pub(crate) enum Credential<'a> {
     /// Three dot-separated segments starting with a JSON header: a pass token.
     Pass(&'a str),
-    /// AJ's ticket: base64 of whole AES blocks, or (for a challenge without a secret key)
-    /// the plain `token---pointJson`. Named by the id it is stored under.
+    /// Anything else of visible ASCII, 16 characters or more: a second-stage ticket (whatever
+    /// its protocol made it), named by the id it is stored under.
     Ticket(Id),
 }
 
@@ -130,10 +132,8 @@ impl<'a> Credential<'a> {
         if value.starts_with("eyJ") && value.bytes().filter(|&b| b == b'.').count() == 2 {
             return Some(Credential::Pass(value));
         }
-        let aes_blocks = STANDARD
-            .decode(value)
-            .is_ok_and(|b| !b.is_empty() && b.len() % 16 == 0);
-        (aes_blocks || value.contains("---")).then(|| Credential::Ticket(ticket_id(value)))
+        let ticket = value.len() >= 16 && value.bytes().all(|b| b.is_ascii_graphic());
+        ticket.then(|| Credential::Ticket(ticket_id(value)))
     }
 }
 
@@ -163,7 +163,14 @@ mod tests {
             Credential::parse(plain),
             Some(Credential::Ticket(_))
         ));
-        for junk in ["", "a.b.c", "AAAA", "forged", &"A".repeat(5000)] {
+        for junk in [
+            "",
+            "a.b.c",
+            "AAAA",
+            "forged",
+            "a ticket with spaces",
+            &"A".repeat(5000),
+        ] {
             assert_eq!(Credential::parse(junk), None, "{junk:?}");
         }
         assert_ne!(ticket_id("a"), ticket_id("b"));

@@ -9,14 +9,26 @@
 //! (also returned in `repData`, which AJ's own server does not do), which the app's backend
 //! spends once through `/captcha/verify` — or sends as `x-captcha-token` to a guarded
 //! route.
+//!
+//! Everything of AJ's lives here: its `secretKey` (derived per challenge from the app's
+//! secret with [`Captcha::challenge_key`], so nothing is sealed or stored for it), the
+//! AES-128-ECB/PKCS#7 of `pointJson` and of the ticket (ECB is AJ's choice and part of its
+//! wire format: the key is shown to the client, so it protects nothing against that
+//! client), and the ticket's format, `token---pointJson`.
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde::Serialize;
 
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyInit};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, common_message, json};
 use super::{Adapter, Protocol};
-use crate::kind::{Kind, Puzzle, Size, Solution, TrailPoint};
+use crate::Captcha;
+use crate::kind::{Kind, Puzzle, Size, Solution, points_from_json, trail_from_json};
 
 const GET: u8 = 0;
 const CHECK: u8 = 1;
@@ -95,11 +107,10 @@ pub(crate) struct CaptchaVo {
 
 impl CaptchaVo {
     /// The VO of an issued challenge: its images as bare base64, its words, token and key.
-    pub(crate) fn issued(c: crate::Challenge) -> Self {
-        use base64::Engine as _;
-        let b64 = |png: &[u8]| base64::engine::general_purpose::STANDARD.encode(png);
+    pub(crate) fn issued(c: crate::Challenge, captcha: &Captcha) -> Self {
+        let b64 = |png: &[u8]| STANDARD.encode(png);
         let mut vo = CaptchaVo {
-            secret_key: c.secret_key,
+            secret_key: Some(secret_key(captcha, &c.id)),
             token: Some(c.id),
             ..CaptchaVo::default()
         };
@@ -137,36 +148,10 @@ struct Verified {
 
 fn kind_of(name: &str) -> Option<Kind> {
     match name {
-        "blockPuzzle" => Some(Kind::Slider),
-        "clickWord" => Some(Kind::ClickWord),
+        "blockPuzzle" => Some(Kind::SLIDER),
+        "clickWord" => Some(Kind::CLICK_WORD),
         _ => None,
     }
-}
-
-/// A trail as sent: `[[t, x, y], ...]`, at most 64 samples; anything else is an empty trail
-/// (which no hand makes).
-fn trail_of(value: &serde_json::Value) -> Vec<TrailPoint> {
-    let Some(items) = value.as_array().filter(|a| a.len() <= 64) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .map(|s| {
-            let s = s.as_array()?;
-            let n = |i: usize| {
-                s.get(i)?
-                    .as_f64()
-                    .filter(|v| v.is_finite())
-                    .map(|v| v as f32)
-            };
-            Some(TrailPoint {
-                t: n(0)?,
-                x: n(1)?,
-                y: n(2)?,
-            })
-        })
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default()
 }
 
 fn required<'a>(input: &'a Input, name: &'static str) -> Result<&'a str, Fault> {
@@ -202,22 +187,26 @@ impl Adapter for AjCaptcha {
                     kind,
                     scope,
                     size: Some(Size::AJ_FRAME),
-                    secret_key: true,
                 })
             }
             CHECK => {
                 kind_of(required(input, "captchaType")?).ok_or(Fault::Unsupported)?;
                 let id = required(input, "token")?.to_owned();
-                let point_json = Solution::PointJson(required(input, "pointJson")?.to_owned());
+                let (point_json, ticket) =
+                    open_point_json(&input.captcha, &id, required(input, "pointJson")?);
                 // Ours: the drag's trail, which this crate's widget sends; AJ's do not.
                 let solution = match input.field("trail") {
                     None | Some(serde_json::Value::Null) => point_json,
                     Some(trail) => Solution::Drag {
                         end: Box::new(point_json),
-                        trail: trail_of(trail),
+                        trail: trail_from_json(trail),
                     },
                 };
-                Ok(Call::Check { id, solution })
+                Ok(Call::Check {
+                    id,
+                    solution,
+                    ticket,
+                })
             }
             _ => Ok(Call::Redeem {
                 credential: required(input, "captchaVerification")?.to_owned(),
@@ -232,7 +221,7 @@ impl Adapter for AjCaptcha {
                 let captcha_type = input.string("captchaType").ok().map(str::to_owned);
                 ok(CaptchaVo {
                     captcha_type,
-                    ..CaptchaVo::issued(c)
+                    ..CaptchaVo::issued(c, &input.captcha)
                 })
             }
             // The request's VO with `result: true` (and, ours, the ticket).
@@ -360,4 +349,127 @@ fn ok<T: Serialize>(data: T) -> Response<Bytes> {
             success: true,
         },
     )
+}
+
+/// Challenge `id`'s `secretKey`: 16 characters of `[A-Za-z0-9]` from its challenge key (the
+/// small bias of `% 62` does not matter: the key is shown to the client).
+pub(crate) fn secret_key(captcha: &Captcha, id: &str) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    captcha.challenge_key(id, "aj secretKey")[..16]
+        .iter()
+        .map(|b| char::from(CHARS[usize::from(b % 62)]))
+        .collect()
+}
+
+/// Reads `pointJson` of challenge `id`: a point or points as JSON (`{"x":109.275,"y":5}`,
+/// `[{"x":85,"y":34}, ...]`), plain or as base64 AES-128-ECB-PKCS7 under the challenge's
+/// `secretKey`; numbers are truncated to whole pixels. Also returns AJ's ticket,
+/// `AES(secretKey, id + "---" + the JSON exactly as received)`, which AJ's widgets compute
+/// themselves. Anything that does not decrypt or parse is a solution no challenge accepts
+/// (a wrong answer), and earns no ticket.
+pub(crate) fn open_point_json(
+    captcha: &Captcha,
+    id: &str,
+    point_json: &str,
+) -> (Solution, Option<String>) {
+    let key = secret_key(captcha, id);
+    let text = point_json.trim();
+    let plain = if text.starts_with(['{', '[']) {
+        Some(text.to_owned())
+    } else {
+        aes_ecb_decrypt(&key, text)
+    };
+    let read = plain.as_deref().and_then(|plain| {
+        let value = serde_json::from_str(plain).ok()?;
+        Some((points_from_json(&value)?, plain))
+    });
+    match read {
+        Some((solution, plain)) => (solution, aes_ecb_encrypt(&key, &format!("{id}---{plain}"))),
+        None => (Solution::Points(Vec::new()), None),
+    }
+}
+
+type Aes128EcbEnc = ecb::Encryptor<aes::Aes128>;
+type Aes128EcbDec = ecb::Decryptor<aes::Aes128>;
+
+/// base64(AES-128-ECB-PKCS7(`key`, `plaintext`)), as AJ computes it. `key` must be 16 bytes;
+/// `None` otherwise.
+fn aes_ecb_encrypt(key: &str, plaintext: &str) -> Option<String> {
+    let cipher = Aes128EcbEnc::new_from_slice(key.as_bytes()).ok()?;
+    Some(STANDARD.encode(cipher.encrypt_padded_vec_mut::<Pkcs7>(plaintext.as_bytes())))
+}
+
+/// The UTF-8 plaintext of base64 `ciphertext` under `key`; `None` if anything is off.
+fn aes_ecb_decrypt(key: &str, ciphertext: &str) -> Option<String> {
+    let cipher = Aes128EcbDec::new_from_slice(key.as_bytes()).ok()?;
+    let bytes = STANDARD.decode(ciphertext.trim()).ok()?;
+    let plain = cipher.decrypt_padded_vec_mut::<Pkcs7>(&bytes).ok()?;
+    String::from_utf8(plain).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::Point;
+
+    /// The AES test vectors of the protocol documents (key `XwKsGlMcdPMEhR1B`).
+    #[test]
+    fn aj_aes_test_vectors() {
+        let key = "XwKsGlMcdPMEhR1B";
+        let vectors = [
+            (r#"{"x":205,"y":5}"#, "a5StZg8JbrTwLtn46Xiang=="),
+            (
+                r#"{"x":205.48387096774192,"y":5}"#,
+                "S6Q9HP2/HTbxo3ePSFeKbxo7HwlpQbd2DiS2EEZPgbs=",
+            ),
+            (
+                r#"71dd26999e314f9abb0c635336976635---{"x":205,"y":5}"#,
+                "G9SZygOxPyG0IeLT0t3AYuAvIWVTh9WAN5L7dAQCf8W/WjaQrg+BsRazH2v5gpqatH5tYuGSg0d62stK9A+PUA==",
+            ),
+            (
+                r#"[{"x":85,"y":34},{"x":129,"y":56},{"x":233,"y":27}]"#,
+                "lEqMck+1hJxwM1DFfBeMSDmeM2MLmW6FMFv9NvoLBVdrYob0MYAgN6OS3X4+Z1gXHGT4ZrScm2tL/Qp9L2OYvw==",
+            ),
+        ];
+        for (plain, cipher) in vectors {
+            assert_eq!(aes_ecb_encrypt(key, plain).as_deref(), Some(cipher));
+            assert_eq!(aes_ecb_decrypt(key, cipher).as_deref(), Some(plain));
+        }
+        assert_eq!(aes_ecb_encrypt("short", "x"), None);
+        assert_eq!(aes_ecb_decrypt(key, "not base64!"), None);
+        assert_eq!(aes_ecb_decrypt(key, "AAAA"), None, "not a whole block");
+    }
+
+    #[test]
+    fn point_json_is_read_plain_or_under_the_challenges_key_and_makes_ajs_ticket() {
+        let captcha = Captcha::builder()
+            .secret([3u8; 32].to_vec())
+            .build()
+            .unwrap();
+        let key = secret_key(&captcha, "tok");
+        assert_eq!(key.len(), 16);
+        assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(key, secret_key(&captcha, "tok2"));
+        let json = r#"{"x":109.275,"y":5}"#;
+        let (plain, ticket) = open_point_json(&captcha, "tok", json);
+        assert_eq!(plain, Solution::Point(Point::new(109, 5)));
+        let ticket = ticket.unwrap();
+        assert_eq!(
+            aes_ecb_decrypt(&key, &ticket).as_deref(),
+            Some(r#"tok---{"x":109.275,"y":5}"#)
+        );
+        let sealed = aes_ecb_encrypt(&key, json).unwrap();
+        assert_eq!(
+            open_point_json(&captcha, "tok", &sealed),
+            (Solution::Point(Point::new(109, 5)), Some(ticket))
+        );
+        // Under another challenge's key, or garbage: a wrong answer, no ticket.
+        assert_eq!(
+            open_point_json(&captcha, "tok2", &sealed),
+            (Solution::Points(Vec::new()), None)
+        );
+        for bad in ["", "{", "[1,2]", "not base64 and no key"] {
+            assert_eq!(open_point_json(&captcha, "tok", bad).1, None, "{bad:?}");
+        }
+    }
 }

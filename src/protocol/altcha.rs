@@ -87,10 +87,9 @@ impl Adapter for Altcha {
     fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
         if endpoint == CHALLENGE {
             return Ok(Call::Issue {
-                kind: Kind::Pow,
+                kind: Kind::POW,
                 scope: input.query("scope"),
                 size: None,
-                secret_key: false,
             });
         }
         // The widget's form field, or the JSON its `verifyUrl` option posts.

@@ -78,10 +78,9 @@ impl Adapter for AnQiCms {
     fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
         if endpoint == ISSUE {
             return Ok(Call::Issue {
-                kind: Kind::Text,
+                kind: Kind::TEXT,
                 scope: input.query("scope"),
                 size: Some(Size::ANQICMS),
-                secret_key: false,
             });
         }
         let id = input.string("captcha_id")?.to_owned();

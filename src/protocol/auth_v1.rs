@@ -75,10 +75,9 @@ impl Adapter for AuthV1 {
     fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
         if endpoint == ISSUE {
             return Ok(Call::Issue {
-                kind: Kind::Text,
+                kind: Kind::TEXT,
                 scope: input.query("scope"),
                 size: None,
-                secret_key: false,
             });
         }
         let id = input.string("token")?.to_owned();

@@ -57,12 +57,15 @@ pub(crate) enum Call {
         kind: Kind,
         scope: Option<String>,
         size: Option<Size>,
-        secret_key: bool,
     },
     /// Verify a solution and mint a pass.
     Verify { id: String, solution: Solution },
-    /// Verify a solution and mint a second-stage ticket.
-    Check { id: String, solution: Solution },
+    /// Verify a solution and mint a second-stage ticket, of the protocol's making or random.
+    Check {
+        id: String,
+        solution: Solution,
+        ticket: Option<String>,
+    },
     /// Redeem a credential (a pass or a ticket) once, for the requesting client (counted
     /// against its redeem budget).
     Redeem {
@@ -157,7 +160,9 @@ impl From<VerifyError> for Fault {
     fn from(e: VerifyError) -> Self {
         match e {
             VerifyError::Wrong { attempts_left } => Fault::Wrong { attempts_left },
-            VerifyError::Unknown => Fault::Unknown,
+            // A challenge of a kind not offered here (a newer instance's): the client should
+            // get a new one, as for any challenge not recognised.
+            VerifyError::Unknown | VerifyError::UnknownKind(_) => Fault::Unknown,
             VerifyError::Expired => Fault::Expired,
             VerifyError::Used => Fault::Used,
             VerifyError::Locked => Fault::Locked,
@@ -193,6 +198,8 @@ pub(crate) enum BadBody {
 pub(crate) struct Input {
     pub(crate) parts: Parts,
     fields: Map<String, Value>,
+    /// The engine, for protocols that derive values from it (AJ's per-challenge key).
+    pub(crate) captcha: Captcha,
 }
 
 impl Input {
@@ -261,7 +268,11 @@ where
     } else {
         Map::new()
     };
-    let input = Input { parts, fields };
+    let input = Input {
+        parts,
+        fields,
+        captcha: captcha.clone(),
+    };
     let (result, replay) = match adapter.parse(route.endpoint, &input) {
         Ok(call) => {
             let replay = match &call {
@@ -353,25 +364,25 @@ async fn run(
     work: Option<&str>,
 ) -> Result<Done, Fault> {
     Ok(match call {
-        Call::Issue {
-            kind,
-            scope,
-            size,
-            secret_key,
-        } => {
-            let mut issue = captcha
-                .issue(kind)
-                .scope(scope.as_deref())
-                .client_key(client)
-                .size(size)
-                .work(work);
-            if secret_key {
-                issue = issue.with_secret_key();
-            }
-            Done::Issued(issue.await?)
+        Call::Issue { kind, scope, size } => {
+            let issue = captcha.issue(kind).scope(scope.as_deref()).size(size);
+            Done::Issued(issue.client_key(client).work(work).await?)
         }
-        Call::Verify { id, solution } => Done::Passed(captcha.verify(&id, solution, client).await?),
-        Call::Check { id, solution } => Done::Checked(captcha.check(&id, solution, client).await?),
+        Call::Verify { id, solution } => {
+            Done::Passed(captcha.verify(&id, solution).client_key(client).await?)
+        }
+        Call::Check {
+            id,
+            solution,
+            ticket,
+        } => {
+            let check = captcha.check(&id, solution).client_key(client);
+            let check = match ticket {
+                Some(value) => check.ticket(value),
+                None => check,
+            };
+            Done::Checked(check.await?)
+        }
         Call::Cached(reply) => Done::Cached(reply),
         Call::WrongSecret => {
             return Err(match captcha.secret_guess(client, true).await {
@@ -381,7 +392,10 @@ async fn run(
         }
         Call::Redeem { credential, scope } => Done::Redeemed(
             captcha
-                .redeem_from(&credential, scope.as_deref(), client)
+                .redeem(&credential)
+                .scope(scope.as_deref())
+                .client_key(client)
+                .rate_limited()
                 .await?,
         ),
         Call::RedeemFor {
@@ -404,7 +418,7 @@ async fn run(
             if let Some(reply) = recall().await {
                 return Ok(Done::Cached(json_bytes(StatusCode::OK, reply)));
             }
-            match captcha.redeem_by(&credential, None, client).await {
+            match captcha.redeem(&credential).client_key(client).await {
                 Ok(claims) => Done::Redeemed(claims),
                 // A repeat that raced the first call (a backend retrying after a timeout): the
                 // first call's answer is on its way to the store; wait for it a little.

@@ -11,10 +11,10 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde::Serialize;
 
-use super::aj::CaptchaVo;
+use super::aj::{CaptchaVo, open_point_json};
 use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
 use super::{Adapter, Protocol};
-use crate::kind::{Kind, Size, Solution};
+use crate::kind::{Kind, Size};
 
 const ISSUE: u8 = 0;
 const VERIFY: u8 = 1;
@@ -127,23 +127,19 @@ impl Adapter for Idaas {
                 return Err(Fault::UnknownClient);
             }
             return Ok(Call::Issue {
-                kind: Kind::Slider,
+                kind: Kind::SLIDER,
                 scope: None,
                 size: Some(Size::AJ_FRAME),
-                secret_key: true,
             });
         }
         let id = input.string("token")?.to_owned();
-        let point_json = input.string("point_json")?.to_owned();
-        Ok(Call::Verify {
-            id,
-            solution: Solution::PointJson(point_json),
-        })
+        let (solution, _) = open_point_json(&input.captcha, &id, input.string("point_json")?);
+        Ok(Call::Verify { id, solution })
     }
 
-    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+    fn success(&self, _: u8, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
         match done {
-            Done::Issued(c) => json(StatusCode::OK, &CaptchaVo::issued(c)),
+            Done::Issued(c) => json(StatusCode::OK, &CaptchaVo::issued(c, &input.captcha)),
             Done::Passed(pass) => json(
                 StatusCode::OK,
                 &Token {

@@ -140,7 +140,7 @@ impl Canvas {
 
     /// Encodes the canvas as an 8-bit palette PNG (Sub filter and fdeflate's fast mode,
     /// chosen by measurement: see `BENCHMARKS.md`).
-    pub(crate) fn encode_png(&self) -> Vec<u8> {
+    pub(crate) fn encode_png(&self) -> Result<Vec<u8>, crate::kind::DrawError> {
         let mut out = Vec::with_capacity(4 * 1024);
         let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
         encoder.set_color(png::ColorType::Indexed);
@@ -148,14 +148,11 @@ impl Canvas {
         encoder.set_palette(self.palette.iter().flat_map(|c| c.0).collect::<Vec<u8>>());
         encoder.set_compression(png::Compression::Fast);
         encoder.set_filter(png::Filter::Sub);
-        // Writing into a Vec cannot fail, and the data matches the header by construction.
-        let written = encoder
+        encoder
             .write_header()
-            .and_then(|mut writer| writer.write_image_data(&self.pixels));
-        if written.is_err() {
-            out.clear();
-        }
-        out
+            .and_then(|mut writer| writer.write_image_data(&self.pixels))
+            .map_err(|e| crate::kind::DrawError(e.to_string()))?;
+        Ok(out)
     }
 }
 
@@ -207,7 +204,7 @@ mod tests {
         imageproc::drawing::draw_filled_circle_mut(&mut canvas, (-1, 99), 1, Rgb([9, 9, 9]));
         assert_eq!(canvas.get(3, 2), Rgb([9, 9, 9]));
         assert_eq!(canvas.get(3, 1), Rgb([9, 9, 9]));
-        let png = canvas.encode_png();
+        let png = canvas.encode_png().unwrap();
         assert_eq!(png[25], 3, "indexed colour");
         let back = image::load_from_memory(&png).unwrap().to_rgb8();
         for (x, y, px) in back.enumerate_pixels() {

@@ -23,6 +23,7 @@ use image::{Rgb, RgbImage, RgbaImage};
 use rand::Rng;
 
 use super::{Coverage, mix};
+use crate::kind::DrawError;
 
 /// Width of the piece strip (AJ-Captcha's fixed 47 px).
 pub(crate) const PIECE_WIDTH: u32 = 47;
@@ -352,7 +353,7 @@ fn distances(jigsaw: &Jigsaw) -> Vec<(f32, f32)> {
 /// An 8-bit palette PNG of an RGB picture: its 256 most frequent colours, every other
 /// colour drawn as the nearest of them (the landscapes are flat colours but for
 /// anti-aliased edges and grain, so little changes and the file is a third of an RGB one).
-pub(crate) fn encode_indexed(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn encode_indexed(img: &RgbImage) -> Result<Vec<u8>, DrawError> {
     let key = |p: &Rgb<u8>| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]);
     let rgb = |c: u32| {
         [
@@ -441,14 +442,20 @@ pub(crate) fn encode_indexed(img: &RgbImage) -> Vec<u8> {
     );
     encoder.set_compression(png::Compression::Fast);
     encoder.set_filter(png::Filter::Adaptive);
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(&pixels);
-    }
-    out
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&pixels))
+        .map_err(png_failed)?;
+    Ok(out)
 }
 
 /// PNG of an RGB or RGBA buffer (adaptive filters, default compression).
-pub(crate) fn encode(bytes: &[u8], width: u32, height: u32, alpha: bool) -> Vec<u8> {
+pub(crate) fn encode(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    alpha: bool,
+) -> Result<Vec<u8>, DrawError> {
     let mut out = Vec::with_capacity(16 * 1024);
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(if alpha {
@@ -459,10 +466,15 @@ pub(crate) fn encode(bytes: &[u8], width: u32, height: u32, alpha: bool) -> Vec<
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Balanced);
     encoder.set_filter(png::Filter::Adaptive);
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(bytes);
-    }
-    out
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(bytes))
+        .map_err(png_failed)?;
+    Ok(out)
+}
+
+fn png_failed(e: png::EncodingError) -> DrawError {
+    DrawError(e.to_string())
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tower_captcha::TextOptions;
 use tower_captcha::store::RedisStore;
-use tower_captcha::{Answer, Captcha, Kind, RedeemError, VerifyError};
+use tower_captcha::{Captcha, RedeemError, VerifyError};
 
 use super::redis_cluster::RedisCluster;
 
@@ -96,10 +97,10 @@ pub async fn run(
             let (captcha, events, accepted) = (captcha.clone(), events.clone(), accepted.clone());
             tokio::spawn(async move {
                 while Instant::now() < stop_at {
-                    let id = captcha.seal_known(Kind::Text, Answer::Text("HWM3K".into()), None);
+                    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
                     let start = Instant::now();
-                    let outcome = match captcha.verify(&id, "HWM3K", None).await {
-                        Ok(pass) => match captcha.redeem(&pass.token, None).await {
+                    let outcome = match captcha.verify(&id, "HWM3K").await {
+                        Ok(pass) => match captcha.redeem(&pass.token).await {
                             Ok(_) => {
                                 accepted.lock().unwrap().push((id, pass.token));
                                 None
@@ -183,7 +184,7 @@ pub async fn run(
     report.accepted = accepted.len();
     for (id, pass) in &accepted {
         let verified = accepted_again(|| async {
-            match checker.verify(id, "HWM3K", None).await {
+            match checker.verify(id, "HWM3K").await {
                 Err(VerifyError::Busy(_)) => None,
                 other => Some(other.is_ok()),
             }
@@ -192,7 +193,7 @@ pub async fn run(
             report.challenges_accepted_twice += 1;
         }
         let redeemed = accepted_again(|| async {
-            match checker.redeem(pass, None).await {
+            match checker.redeem(pass).await {
                 Err(RedeemError::Busy(_)) => None,
                 other => Some(other.is_ok()),
             }

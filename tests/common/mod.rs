@@ -20,10 +20,11 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+use tower_captcha::TextOptions;
 use tower_captcha::store::{BoxFuture, Bucket, RateDecision, Settled, TicketRecord, TicketTake};
 use tower_captcha::testing::ManualClock;
 use tower_captcha::{
-    Answer, Captcha, CaptchaBuilder, CaptchaLayer, Id, Kind, MemoryStore, Store, StoreError,
+    Captcha, CaptchaBuilder, CaptchaLayer, Id, Kind, MemoryStore, Store, StoreError,
     VerifiedCaptcha,
 };
 
@@ -103,10 +104,9 @@ impl Store for DownStore {
 
 /// The text answer sealed into challenge `token`.
 pub fn text_answer(captcha: &Captcha, token: &str) -> String {
-    match captcha.answer_of(token) {
-        Some(Answer::Text(text)) => text,
-        other => panic!("not a text challenge of this engine: {other:?}"),
-    }
+    captcha
+        .answer_of::<TextOptions>(token)
+        .expect("a text challenge of this engine")
 }
 
 /// An engine on a memory store, a manual clock and no rate limits.
@@ -163,17 +163,13 @@ impl Harness {
         let client = std::net::IpAddr::from((0x0a00_0000 | n).to_be_bytes());
         let c = self
             .captcha
-            .issue(Kind::Text)
+            .issue(Kind::TEXT)
             .scope(scope)
             .client(client)
             .await
             .unwrap();
         let answer = self.answer(&c.id);
-        self.captcha
-            .verify(&c.id, answer, None)
-            .await
-            .unwrap()
-            .token
+        self.captcha.verify(&c.id, answer).await.unwrap().token
     }
 }
 

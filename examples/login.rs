@@ -7,9 +7,8 @@
 //! - `GET /reset` — the same for `POST /password-reset`, protected with another scope: a
 //!   pass minted for login is refused there.
 //!
-//! The widget is two tags and one element; the captcha routes (ALTCHA's for the proof of
-//! work, Auth v1 for text, AJ-Captcha's for slider and click-word) and the widget's files
-//! are mounted by `CaptchaLayer`.
+//! The widget is two tags and one element; the captcha routes (the native protocol, which
+//! serves every kind) and the widget's files are mounted by `CaptchaLayer`.
 //!
 //! Demo credentials: `demo` / `demo`. Set `CAPTCHA_SECRET` (32+ bytes) to keep passes
 //! valid across restarts and instances.
@@ -23,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use tower_captcha::protocol::{AjCaptcha, Altcha, AuthV1};
+use tower_captcha::protocol::AuthV1;
 use tower_captcha::widget::Widget;
 use tower_captcha::{Captcha, CaptchaLayer, VerifiedCaptcha};
 
@@ -65,8 +64,6 @@ pub fn app(captcha: Captcha) -> Router {
     let head = widget.tags();
     let layer = CaptchaLayer::builder(captcha.clone())
         .mount(AuthV1::new())
-        .mount(AjCaptcha::new())
-        .mount(Altcha::new())
         .mount(widget)
         .build()
         .expect("the default paths do not clash");
@@ -200,7 +197,7 @@ const TEMPLATE: &str = r##"<!doctype html>
     <select id="kind">
       <option value="pow">Proof of work (a checkbox)</option>
       <option value="slider">Slider</option>
-      <option value="click-word">Click the characters</option>
+      <option value="click_word">Click the characters</option>
       <option value="text">Type the characters</option>
     </select>
   </label>

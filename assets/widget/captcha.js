@@ -6,10 +6,11 @@
  *
  * Every [data-captcha] element is rendered when the page loads. Options (data-* attributes
  * or the second argument of TowerCaptcha.render): kind ("pow" | "text" | "slider" |
- * "click-word"), scope, kinds (the kinds a person may switch to, comma-separated), lang
- * ("en" | "zh"), field (the hidden input's name, default "captcha_token"), authV1 (default
- * "/auth/v1/captcha/data"), aj (default "/captcha"), altcha (default "/altcha"), trail
- * ("on" sends the drag trail), submit ("form": the text kind has no Verify button; the typed
+ * "click_word", or a kind of the app's own), scope, kinds (the kinds a person may switch to,
+ * comma-separated; only those the server serves are offered), lang ("en" | "zh"), field (the
+ * hidden input's name, default "captcha_token"), authV1 (the native route, default
+ * "/auth/v1/captcha/data": the only one the widget talks to), trail ("on" sends the drag
+ * trail), submit ("form": the text kind has no Verify button; the typed
  * characters are verified when the enclosing form is submitted, in one action for the
  * person), onPass, onError. On success the pass is given to onPass, in a
  * "captcha:pass" event (detail.token) and in the hidden input; TowerCaptcha.fetch adds it as
@@ -18,18 +19,21 @@
  * reset); TowerCaptcha.reset forgets it too, so TowerCaptcha.pass() is null until the person
  * passes again.
  *
- * The pow kind is a checkbox: ticking it computes a proof of work (ALTCHA's format) in Web
- * Workers with WebCrypto (a page whose CSP forbids blob: workers computes it on the page).
- * When the server puts a price on pictures (it answers "x-captcha-work: required"), the
- * other kinds pay it the same way before showing their picture.
+ * A kind is shown by its puzzle's presentation, so a kind of the app's own needs nothing
+ * here: "image" (a picture and a typed answer), "slider", "click" (a picture and what to
+ * click, in order) and "work" (a checkbox: ticking it computes a proof of work, ALTCHA's
+ * format, in Web Workers with WebCrypto; a page whose CSP forbids blob: workers computes it
+ * on the page). When the server puts a price on pictures (it answers "x-captcha-work:
+ * required"), the other kinds pay it the same way before showing their picture.
  */
 (function () {
   "use strict";
   var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64, TRAIL_KEEP = 4096;
-  var KINDS = ["pow", "text", "slider", "click-word"];
+  /* A kind's name as the server spells it ("click-word" was this widget's own spelling). */
+  function kindName(k) { return String(k || "").trim().replace(/-/g, "_"); }
   var TEXT = {
     en: {
-      label: "Human check", text: "Type the characters in the picture", slider: "Drag the piece into the hole that matches it",
+      label: "Human check", text: "Type the characters in the picture", answer: "Type the answer the picture asks for", slider: "Drag the piece into the hole that matches it",
       clickWord: "Click in order:", refresh: "New challenge", switchKind: "Try another kind",
       verify: "Verify", undo: "Undo last click", knob: "Slide the piece; arrow keys move it, Enter drops it",
       image: "Captcha picture", loading: "Loading…", wrong: "Not quite, here is a new one. Try again.",
@@ -39,7 +43,7 @@
       working: "Verifying…", progress: "Verification progress"
     },
     zh: {
-      label: "人机验证", text: "请输入图中的字符", slider: "拖动拼图块到与它吻合的缺口",
+      label: "人机验证", text: "请输入图中的字符", answer: "请输入图中所问的答案", slider: "拖动拼图块到与它吻合的缺口",
       clickWord: "请依次点击：", refresh: "换一张", switchKind: "换一种验证方式",
       verify: "验证", undo: "撤销上一次点击", knob: "拖动拼图块；方向键移动，回车确定",
       image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
@@ -157,21 +161,29 @@
     var data = el.dataset || {};
     this.el = el;
     this.opts = opts;
-    this.kind = opts.kind || data.captcha || "text";
-    if (KINDS.indexOf(this.kind) < 0) this.kind = "text";
-    this.kinds = (opts.kinds || data.kinds || KINDS.join(",")).split(",").filter(function (k) { return KINDS.indexOf(k) >= 0; });
+    this.kind = kindName(opts.kind || data.captcha) || "text";
+    var wanted = opts.kinds || data.kinds;
+    this.kinds = wanted ? wanted.split(",").map(kindName) : null;
     this.scope = opts.scope || data.scope || "";
     this.field = opts.field || data.field || "captcha_token";
     this.authV1 = opts.authV1 || data.authV1 || "/auth/v1/captcha/data";
-    this.aj = opts.aj || data.aj || "/captcha";
-    this.altcha = opts.altcha || data.altcha || "/altcha";
     this.trailOn = (opts.trail || data.trail) === "on";
     this.submitMode = (opts.submit || data.submit) === "form";
     this.t = TEXT[pickLang(el, opts)];
-    this.build();
-    this.load();
+    var self = this;
     widgets.push(this);
     if (this.submitMode) this.watchForm();
+    // Only kinds the server serves are offered (and a kind it does not serve is not shown).
+    this.ready = json(this.authV1 + "/kinds").then(function (r) {
+      var served = r.ok && r.body.kinds ? r.body.kinds : [self.kind];
+      var kinds = (self.kinds || served).filter(function (k) { return served.indexOf(k) >= 0; });
+      if (kinds.indexOf(self.kind) < 0 && served.indexOf(self.kind) < 0) self.kind = kinds[0] || served[0];
+      if (kinds.indexOf(self.kind) < 0) kinds.unshift(self.kind);
+      self.kinds = kinds;
+    }, function () { self.kinds = [self.kind]; }).then(function () {
+      self.build();
+      return self.load();
+    });
   }
 
   /* Submit mode: a classic form posted with typed characters but no pass yet is held, the
@@ -198,7 +210,7 @@
    * null when there is neither (the widget then shows why). */
   Captcha.prototype.solve = function () {
     if (this.pass) return Promise.resolve(this.pass);
-    var input = this.kind === "text" && this.challenge && this.body.querySelector(".tc-input");
+    var input = this.challenge && this.challenge.presentation === "image" && this.body.querySelector(".tc-input");
     if (this.submitMode && input && input.value.trim()) {
       return this.submit({ token: this.challenge.token, key: input.value });
     }
@@ -263,20 +275,17 @@
     return this.load();
   };
 
-  Captcha.prototype.query = function () {
-    return this.scope ? "?scope=" + encodeURIComponent(this.scope) : "";
+  Captcha.prototype.query = function (kind) {
+    return "?kind=" + encodeURIComponent(kind) + (this.scope ? "&scope=" + encodeURIComponent(this.scope) : "");
   };
 
   /* Fetches a challenge of this kind, paying for the picture with a proof of work first when
    * the server asks for one. */
   Captcha.prototype.fetchChallenge = function (headers) {
-    var self = this, kind = this.kind;
-    var req = kind === "pow" ? json(this.altcha + "/challenge" + this.query(), undefined, headers)
-      : kind === "text" ? json(this.authV1 + this.query(), undefined, headers)
-      : json(this.aj + "/get", { captchaType: kind === "slider" ? "blockPuzzle" : "clickWord", scope: this.scope || undefined }, headers);
-    return req.then(function (r) {
+    var self = this;
+    return json(this.authV1 + this.query(this.kind), undefined, headers).then(function (r) {
       if (!r.work || headers) return r;
-      return json(self.altcha + "/challenge").then(function (p) {
+      return json(self.authV1 + "?kind=pow").then(function (p) {
         if (!p.ok) return p;
         return work(p.body).then(function (payload) {
           return payload ? self.fetchChallenge({ "x-captcha-work": payload }) : r;
@@ -294,13 +303,13 @@
     this.el.removeAttribute("aria-busy");
     this.say(this.t.loading, "loading");
     return this.fetchChallenge().then(function (r) {
-      var aj = self.kind === "slider" || self.kind === "click-word";
-      var c = aj ? (r.body.repCode === "0000" ? r.body.repData : null) : (r.ok ? r.body : null);
-      if (!c) return self.fail(r);
+      var c = r.ok ? r.body : null;
+      var draw = c && self["draw_" + c.presentation];
+      if (!draw) return self.fail(r);
       self.challenge = c;
-      self.el.setAttribute("data-token", c.token || c.salt.split("?")[0]);
+      self.el.setAttribute("data-token", c.token);
       self.say("", "ready");
-      self["draw_" + self.kind.replace("-", "_")](c);
+      draw.call(self, c);
       if (window.performance && performance.mark) performance.mark("tc:drawn");
       // Challenges last five minutes: fetch a fresh one a little before.
       self.timer = setTimeout(function () { self.load(); }, 280000);
@@ -311,22 +320,23 @@
     return h("div", { class: "tc-frame" }, children);
   };
 
-  Captcha.prototype.draw_text = function (c) {
+  /* A picture and a typed answer: the text kind, or any kind that asks for one. */
+  Captcha.prototype.draw_image = function (c) {
     var self = this, t = this.t;
-    this.prompt.textContent = t.text;
+    this.prompt.textContent = c.kind === "text" ? t.text : t.answer;
     var input = h("input", { class: "tc-input", "aria-label": t.input, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "6", enterkeyhint: "done" });
     var go = function () { self.submit({ token: c.token, key: input.value }); };
     // Submit mode: Enter submits the form, which verifies; no button of its own.
     if (!this.submitMode) input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); go(); } });
     this.body.textContent = "";
     this.body.appendChild(h("div", { class: "tc-text" }, [
-      h("img", { class: "tc-text-img", src: c.image, alt: t.image + ": " + t.text, width: "160", height: "60" }),
+      h("img", { class: "tc-text-img", src: c.image, alt: t.image + ": " + this.prompt.textContent }),
       input,
       this.submitMode ? null : h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
     ]));
   };
 
-  Captcha.prototype.draw_pow = function (c) {
+  Captcha.prototype.draw_work = function (c) {
     var self = this, t = this.t;
     this.prompt.textContent = t.powHint;
     var box = h("button", { type: "button", class: "tc-check", role: "checkbox", "aria-checked": "false" }, [
@@ -358,8 +368,8 @@
   Captcha.prototype.draw_slider = function (c) {
     var self = this, t = this.t, x = 0, start = 0, dragging = false, trail = [];
     this.prompt.textContent = t.slider;
-    var bg = h("img", { class: "tc-bg", src: "data:image/png;base64," + c.originalImageBase64, alt: t.image, draggable: "false" });
-    var piece = h("img", { class: "tc-piece", src: "data:image/png;base64," + c.jigsawImageBase64, alt: "", draggable: "false" });
+    var bg = h("img", { class: "tc-bg", src: c.image, alt: t.image, draggable: "false" });
+    var piece = h("img", { class: "tc-piece", src: c.piece, alt: "", draggable: "false" });
     var frame = this.frame([bg, piece]);
     var knob = h("div", { class: "tc-knob", role: "slider", tabindex: "0", "aria-label": t.knob, "aria-valuemin": "0", "aria-valuemax": String(MAX_X), "aria-valuenow": "0", text: "\u2192" });
     var track = h("div", { class: "tc-track" }, [knob]);
@@ -397,8 +407,7 @@
       drop();
     }
     function drop() {
-      var point = JSON.stringify({ x: Math.round(x * 1000) / 1000, y: 5 });
-      var body = { captchaType: "blockPuzzle", token: c.token, pointJson: point };
+      var body = { token: c.token, point: { x: Math.round(x * 1000) / 1000, y: 5 } };
       if (self.trailOn && trail.length) body.trail = thinned(trail);
       self.submit(body);
     }
@@ -424,10 +433,11 @@
     place(0);
   };
 
-  Captcha.prototype.draw_click_word = function (c) {
+  /* A picture and what to click in it, in order: click-word, or any kind that asks for clicks. */
+  Captcha.prototype.draw_click = function (c) {
     var self = this, t = this.t, clicks = [];
-    this.prompt.textContent = t.clickWord + " " + c.wordList.join(" ");
-    var img = h("img", { class: "tc-bg", src: "data:image/png;base64," + c.originalImageBase64, alt: t.image + ". " + t.clickWord + " " + c.wordList.join(" ") });
+    this.prompt.textContent = t.clickWord + " " + c.words.join(" ");
+    var img = h("img", { class: "tc-bg", src: c.image, alt: t.image + ". " + t.clickWord + " " + c.words.join(" ") });
     var frame = this.frame([img]);
     var undo = h("button", { type: "button", class: "tc-undo", text: t.undo, onclick: function () {
       var last = clicks.pop();
@@ -441,7 +451,7 @@
       frame.appendChild(mark);
       clicks.push({ x: p.x, y: p.y, mark: mark });
       if (clicks.length === 3) {
-        self.submit({ captchaType: "clickWord", token: c.token, pointJson: JSON.stringify(clicks.map(function (k) { return { x: k.x, y: k.y }; })) });
+        self.submit({ token: c.token, points: clicks.map(function (k) { return { x: k.x, y: k.y }; }) });
       }
     });
     this.body.textContent = "";
@@ -455,15 +465,10 @@
     // A solution already on its way: the same answer for every caller.
     if (this.busy) return this.pending || Promise.resolve(null);
     this.busy = true;
-    var req = this.kind === "pow" ? json(this.altcha + "/verify", body)
-      : this.kind === "text" ? json(this.authV1 + "/verify", body) : json(this.aj + "/check", body);
-    this.pending = req.then(function (r) {
+    this.pending = json(this.authV1 + "/verify", body).then(function (r) {
       self.busy = false;
       self.pending = null;
-      var aj = self.kind === "slider" || self.kind === "click-word";
-      var pass = aj
-        ? (r.body.repCode === "0000" ? r.body.repData.captchaVerification : null)
-        : (r.ok ? r.body.captcha_token : null);
+      var pass = r.ok ? r.body.captcha_token : null;
       if (pass) { self.passed(pass); return pass; }
       self.fail(r);
       return null;
@@ -487,18 +492,19 @@
 
   Captcha.prototype.fail = function (r) {
     var t = this.t, b = (r && r.body) || {};
-    var code = this.kind === "slider" || this.kind === "click-word" ? b.repCode : b.error;
+    var code = b.error;
     if (this.opts.onError) this.opts.onError(code || "network");
     this.el.dispatchEvent(new CustomEvent("captcha:error", { bubbles: true, detail: { code: code, kind: this.kind } }));
-    if (code === "invalid_captcha" && b.attempts_left > 0 && this.kind !== "pow") {
-      this.say((this.kind === "text" ? t.wrongText : t.wrongLeft).replace("{n}", b.attempts_left), "wrong");
+    var shown = this.challenge && this.challenge.presentation;
+    if (code === "invalid_captcha" && b.attempts_left > 0 && shown !== "work") {
+      this.say((shown === "image" ? t.wrongText : t.wrongLeft).replace("{n}", b.attempts_left), "wrong");
       var input = this.body.querySelector("input");
       if (input) { input.value = ""; input.focus(); }
       return;
     }
     var self = this;
-    var message = code === "captcha_expired" || code === "6110" ? t.expired
-      : code === "invalid_captcha" || code === "captcha_used" || code === "6111" || code === "6202" ? t.wrong
+    var message = code === "captcha_expired" ? t.expired
+      : code === "invalid_captcha" || code === "captcha_used" ? t.wrong
       : t.busy;
     var state = message === t.expired ? "expired" : message === t.wrong ? "wrong" : "error";
     if (state === "error") return this.say(message, state);

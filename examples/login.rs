@@ -120,11 +120,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let at = listener.local_addr()?;
     println!("login example on http://{at}/ (demo / demo):");
     println!(
-        "  GET  /        sign in (pick the kind of captcha: proof of work, slider, click-word, text)"
+        "  GET  /        sign in (pick the kind of captcha: proof of work, slider, click_word, text)"
     );
     println!("  GET  /reset   password reset, a pass of another scope");
     println!(
-        "  captcha routes: ALTCHA (/altcha/challenge, /verify), Auth v1 (/auth/v1/captcha/data), AJ-Captcha (/captcha/get, /check, /verify), widget (/captcha-widget/)"
+        "  captcha routes: the native one (/auth/v1/captcha/data?kind=..., /verify, /kinds), widget (/captcha-widget/)"
     );
     // Like `axum::serve` with connect info, closing idle and slow connections.
     serve::serve(listener, app(captcha)).await?;

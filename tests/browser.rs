@@ -17,6 +17,10 @@ mod common;
 #[path = "../examples/login.rs"]
 mod login;
 
+#[allow(dead_code, unreachable_pub, missing_docs)]
+#[path = "../examples/custom_kind.rs"]
+mod custom_kind;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -24,7 +28,7 @@ use common::loopback::Server;
 use common::programs;
 use common::webdriver::{Browser, Driver};
 use serde_json::{Value, json};
-use tower_captcha::Captcha;
+use tower_captcha::{Captcha, Kind};
 use tower_captcha::{ClickWordOptions, SliderOptions};
 
 #[test]
@@ -204,6 +208,14 @@ async fn the_widget_works_in_a_real_browser() {
     let priced = common::Harness::with(|b| b.require_work_for_pictures(true));
     let priced_server = Server::start(login::app(priced.captcha.clone())).await;
     let priced_addr = priced_server.addr;
+    // A kind of the app's own, on an engine without the slider and click-word.
+    let own = common::Harness::with(|b| {
+        b.kind(custom_kind::Sum::default())
+            .without_kind(Kind::SLIDER)
+            .without_kind(Kind::CLICK_WORD)
+    });
+    let own_server = Server::start(custom_kind::app(own.captcha.clone())).await;
+    let own_addr = own_server.addr;
     let (captcha, clock) = (h.captcha.clone(), h.clock.clone());
     tokio::task::spawn_blocking(move || {
         let b = login_page(&driver, addr, false);
@@ -474,6 +486,37 @@ async fn the_widget_works_in_a_real_browser() {
             phone.sign_in();
         });
         assert_eq!(phone.errors(), json!([]), "console errors on the phone");
+        drop(phone);
+
+        let o = driver.open(&format!("http://{own_addr}/"), false);
+        timed("a kind of the app's own, drawn as a picture to answer, then redeemed", &|| {
+            o.ready("sum");
+            o.screenshot("widget-custom-kind.png");
+            // Only the kinds this server serves are offered: the switch cycles through them.
+            let mut offered = vec!["sum".to_owned()];
+            for _ in 0..3 {
+                o.script("document.querySelector('.tc-switch').click();");
+                let kind = o.wait_for(
+                    "the next kind",
+                    &format!("const k = document.querySelector('.tc').dataset.kind; return k !== '{}' && k;", offered.last().unwrap()),
+                );
+                offered.push(kind.as_str().unwrap().to_owned());
+            }
+            assert_eq!(offered, ["sum", "text", "pow", "sum"], "the kinds offered");
+            // Back on the sum: a fresh challenge.
+            let token = o.ready("sum");
+            let (a, b) = own.captcha.answer_of::<custom_kind::Sum>(&token).expect("a sum");
+            o.type_into(".tc-input", &(a + b).to_string());
+            o.press("\u{E007}", 1);
+            o.wait_state("passed");
+            o.click("#order");
+            let message = o.wait_for(
+                "the order",
+                "const m = document.getElementById('message').textContent; return m.length > 0 && m;",
+            );
+            assert_eq!(message, "ordered (a sum captcha)");
+        });
+        assert_eq!(o.errors(), json!([]), "console errors on the custom kind's page");
         println!(
             "screenshots in {}",
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).display()

@@ -10,6 +10,9 @@
 //!
 //! This engine serves the sum, the text kind and the proof of work (the slider and
 //! click-word kinds are turned off): the widget offers exactly those.
+//!
+//! The sum shows the mechanism, not a strong puzzle: any OCR reads its picture, and there
+//! are only 64 answers' worth of pictures. A kind of your own is as strong as its picture.
 
 #[path = "support/serve.rs"]
 mod serve;

@@ -1,18 +1,18 @@
-//! The web widget: a small dependency-free script and stylesheet for all four kinds (proof
-//! of work, text, slider, click-word), served by [`CaptchaLayer`](crate::CaptchaLayer) when
-//! mounted.
+//! The web widget: a small dependency-free script and stylesheet for every kind (the
+//! built-ins and an app's own, shown by their puzzle's presentation: a picture to answer, a
+//! slider, a picture to click, a proof of work), served by
+//! [`CaptchaLayer`](crate::CaptchaLayer) when mounted. It talks only to the native protocol
+//! ([`AuthV1`](crate::protocol::AuthV1)), and offers only the kinds the engine serves.
 //!
 //! ```
 //! use tower_captcha::{Captcha, CaptchaLayer, widget::Widget};
-//! use tower_captcha::protocol::{AjCaptcha, Altcha, AuthV1};
+//! use tower_captcha::protocol::AuthV1;
 //!
 //! let captcha = Captcha::builder().secret([1u8; 32].to_vec()).build()?;
 //! let widget = Widget::new(); // at /captcha-widget/
 //! let head = widget.tags();   // <link …captcha.<hash>.css> <script …captcha.<hash>.js>
 //! let layer = CaptchaLayer::builder(captcha)
-//!     .mount(AuthV1::new())    // the text kind talks to Auth v1
-//!     .mount(AjCaptcha::new()) // the slider and click-word kinds to AJ-Captcha's routes
-//!     .mount(Altcha::new())    // the proof-of-work kind to ALTCHA's routes
+//!     .mount(AuthV1::new()) // every kind: ?kind=text|slider|click_word|pow|<your own>
 //!     .mount(widget)
 //!     .build()?;
 //! // A page then needs `head` and one element: <div data-captcha="slider" data-scope="login"></div>

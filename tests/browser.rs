@@ -17,7 +17,8 @@ mod common;
 #[path = "../examples/login.rs"]
 mod login;
 
-#[allow(dead_code, unreachable_pub, missing_docs)]
+// Both examples bring their own copy of the serving helper.
+#[allow(dead_code, unreachable_pub, missing_docs, clippy::duplicate_mod)]
 #[path = "../examples/custom_kind.rs"]
 mod custom_kind;
 

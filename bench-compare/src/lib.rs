@@ -28,11 +28,7 @@ fn png(img: &DynamicImage) -> Vec<u8> {
 pub fn ours(engine: &tower_captcha::Captcha) -> (String, Vec<u8>) {
     let a = answer();
     let puzzle = engine
-        .draw(
-            tower_captcha::Kind::Text,
-            &tower_captcha::Answer::Text(a.clone()),
-            None,
-        )
+        .draw::<tower_captcha::TextOptions>(&a, None)
         .expect("the text kind at its default size");
     (a, puzzle.image().to_vec())
 }

@@ -4,7 +4,7 @@
 //! [`Puzzle`] it draws, how it checks a [`Solution`], its options and their errors. The
 //! engine knows kinds only through the [`ChallengeKind`] trait, so an app can add its own
 //! (see `examples/custom_kind.rs`) and a built-in is one module here, one in `render/` where
-//! it draws, and one line in [`built_ins`].
+//! it draws, and one line in `built_ins` (this file).
 //!
 //! A [`Puzzle`] is a *presentation* (a picture to read, a picture to click, a slider, a
 //! proof of work), not a kind: a new kind reuses one, and every client that shows that

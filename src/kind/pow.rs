@@ -205,7 +205,7 @@ impl ChallengeKind for PowOptions {
     }
 
     /// A checked solution is spent once; wrong ones are not counted (see
-    /// [`counts_wrong`](ChallengeKind::counts_wrong)).
+    /// the policy below).
     fn max_attempts(&self) -> u32 {
         1
     }
@@ -325,11 +325,13 @@ pub fn solve(challenge: &str, salt: &str, max_number: u64) -> Option<u64> {
     })
 }
 
+#[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
 fn itoa_buf() -> [u8; 20] {
     [0; 20]
 }
 
 /// `n` in decimal, written into `buf`.
+#[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
 fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {

@@ -62,6 +62,7 @@ mod error;
 mod extract;
 pub mod guard;
 mod id;
+mod keys;
 pub mod kind;
 pub mod layer;
 pub mod metrics;

@@ -20,7 +20,6 @@ use std::future::Future;
 use std::time::Instant;
 
 use crate::kind::Kind;
-use crate::rate_limit::Action;
 
 pub(crate) fn draw_overloaded(kind: Kind) {
     metrics::counter!("tower_captcha_draw_overloaded_total", "kind" => kind.to_string())
@@ -51,8 +50,8 @@ pub(crate) fn request(protocol: &'static str, route: &str, status: u16) {
     .increment(1);
 }
 
-pub(crate) fn rate_limited(action: Action) {
-    metrics::counter!("tower_captcha_rate_limited_total", "action" => action.name()).increment(1);
+pub(crate) fn rate_limited(action: &'static str) {
+    metrics::counter!("tower_captcha_rate_limited_total", "action" => action).increment(1);
 }
 
 pub(crate) fn locked_out() {

@@ -219,7 +219,7 @@ impl Limiter {
                 Ok(load_per_mille.min(1000) * 4 / 1000)
             }
             Ok(RateDecision::Limited { retry_after_ms }) => {
-                crate::metrics::rate_limited(action);
+                crate::metrics::rate_limited(action.name());
                 Err(Refused(Duration::from_millis(retry_after_ms.max(1))))
             }
             Err(e) => self.store_failed("rate limit", &e),

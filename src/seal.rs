@@ -17,6 +17,7 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 
 use crate::id::Id;
+use crate::keys::derive_key;
 use crate::kind::Kind;
 use crate::kind::bytes::{put_str, take_str, take_u64};
 
@@ -101,15 +102,6 @@ impl Sealer {
     }
 }
 
-/// A 32-byte key for one `purpose`, derived from an app secret (HKDF-SHA256), so that no
-/// two uses share a key.
-pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
-    let mut key = [0u8; 32];
-    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"tower-captcha"), secret)
-        .expand(purpose.as_bytes(), &mut key)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    key
-}
 
 fn id_of(nonce: &[u8]) -> Id {
     let mut id = [0u8; 16];
@@ -139,15 +131,6 @@ fn decode(mut b: &[u8]) -> Option<Sealed> {
     })
 }
 
-/// Lower-case hex of `bytes` (hashes in logs, keys and file names, ALTCHA's challenge).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -59,7 +59,7 @@ struct File {
 impl File {
     fn new(body: &'static str, content_type: &'static str, extension: &'static str) -> Self {
         let digest = sha2::Sha256::digest(body.as_bytes());
-        let hash = crate::seal::hex(&digest[..5]);
+        let hash = crate::keys::hex(&digest[..5]);
         Self {
             hash,
             content_type,

@@ -11,7 +11,8 @@ use crate::kind::{ChallengeKind, DynKind, Kind, KindSetup, Registration, built_i
 use crate::pass::jwt::Signer;
 use crate::rate_limit::{Limiter, Limits, Lockout, RateLimit};
 use crate::render::pool::RenderPool;
-use crate::seal::{Sealer, derive_key};
+use crate::keys::derive_key;
+use crate::seal::Sealer;
 use crate::store::{MemoryStore, Store};
 
 /// How many issues may wait for the drawing queue, per drawing thread, by default.

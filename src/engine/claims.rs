@@ -106,7 +106,7 @@ impl Captcha {
             Some(ClientKey::Ip(ip)) if self.inner.log_addresses => ip.to_string(),
             Some(c) => {
                 let tag = self.keyed_hash(b"log tag", c);
-                crate::seal::hex(&tag[..6])
+                crate::keys::hex(&tag[..6])
             }
         }
     }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use rand::RngCore;
 
 use crate::error::ConfigError;
+pub use crate::render::{DrawError, Size};
 
 /// The name of a kind of challenge: 1–24 characters of `a-z 0-9 _`, stable across versions
 /// (it is sealed into challenges and signed into passes).
@@ -110,33 +111,6 @@ impl<'de> serde::Deserialize<'de> for Kind {
     }
 }
 
-/// A picture size in pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Size {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
-impl Size {
-    /// The size Auth v1 clients expect (160x60).
-    pub const AUTH_V1: Size = Size::new(160, 60);
-    /// The size AnQiCMS clients expect (240x76, from its sample picture).
-    pub const ANQICMS: Size = Size::new(240, 76);
-    /// AJ-Captcha's fixed frame (310x155): its widgets scale every answer to it.
-    pub const AJ_FRAME: Size = Size::new(310, 155);
-
-    /// A size of `width` x `height` pixels.
-    pub const fn new(width: u32, height: u32) -> Self {
-        Self { width, height }
-    }
-
-    /// Whether pictures can be drawn at this size (80x30 ..= 1000x400).
-    pub fn is_drawable(self) -> bool {
-        (80..=1000).contains(&self.width) && (30..=400).contains(&self.height)
-    }
-}
 
 /// A point in a puzzle's frame, in whole pixels (x to the right, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -376,11 +350,6 @@ impl<'a> Issued<'a> {
     }
 }
 
-/// A picture that could not be made (raised as [`IssueError::Draw`](crate::IssueError::Draw)
-/// and logged).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the picture could not be drawn: {0}")]
-pub struct DrawError(pub String);
 
 /// What a kind may take from the engine when it is built: keys derived from the app's
 /// secret (the current one first, then those still accepted during a rotation).
@@ -398,7 +367,7 @@ impl<'a> KindSetup<'a> {
     pub fn derive_keys(&self, purpose: &str) -> Vec<[u8; 32]> {
         self.secrets
             .iter()
-            .map(|s| crate::seal::derive_key(s, purpose))
+            .map(|s| crate::keys::derive_key(s, purpose))
             .collect()
     }
 }

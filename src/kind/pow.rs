@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 
 use super::bytes::{end, take_u64};
 use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution, sealed};
-use crate::seal::hex;
+use crate::keys::hex;
 
 /// The algorithm name of ALTCHA's format; the only one spoken here.
 pub const ALGORITHM: &str = "SHA-256";

@@ -194,7 +194,7 @@ impl Ready {
             }
         }
         Self {
-            renderer: TextRenderer::new(options),
+            renderer: TextRenderer::new(&options.fonts, &options.alphabet),
             fold,
         }
     }

@@ -140,7 +140,7 @@ impl Canvas {
 
     /// Encodes the canvas as an 8-bit palette PNG (Sub filter and fdeflate's fast mode,
     /// chosen by measurement: see `BENCHMARKS.md`).
-    pub(crate) fn encode_png(&self) -> Result<Vec<u8>, crate::kind::DrawError> {
+    pub(crate) fn encode_png(&self) -> Result<Vec<u8>, super::DrawError> {
         let mut out = Vec::with_capacity(4 * 1024);
         let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
         encoder.set_color(png::ColorType::Indexed);
@@ -151,7 +151,7 @@ impl Canvas {
         encoder
             .write_header()
             .and_then(|mut writer| writer.write_image_data(&self.pixels))
-            .map_err(|e| crate::kind::DrawError(e.to_string()))?;
+            .map_err(|e| super::DrawError(e.to_string()))?;
         Ok(out)
     }
 }

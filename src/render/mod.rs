@@ -2,7 +2,8 @@
 //!
 //! Shapes are built as vector outlines, distorted in vector space, and rasterised with
 //! `ab_glyph_rasterizer`'s exact-area coverage onto an 8-bit palette canvas
-//! ([`canvas::Canvas`]), which encodes straight to a small PNG.
+//! ([`canvas::Canvas`]), which encodes straight to a small PNG. Nothing here knows of kinds:
+//! kinds call in.
 
 pub(crate) mod canvas;
 pub(crate) mod click_word;
@@ -14,6 +15,40 @@ pub(crate) mod text;
 
 use ab_glyph_rasterizer::{Point, Rasterizer, point};
 use image::Rgb;
+
+/// A picture size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Size {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Size {
+    /// The size Auth v1 clients expect (160x60).
+    pub const AUTH_V1: Size = Size::new(160, 60);
+    /// The size AnQiCMS clients expect (240x76, from its sample picture).
+    pub const ANQICMS: Size = Size::new(240, 76);
+    /// AJ-Captcha's fixed frame (310x155): its widgets scale every answer to it.
+    pub const AJ_FRAME: Size = Size::new(310, 155);
+
+    /// A size of `width` x `height` pixels.
+    pub const fn new(width: u32, height: u32) -> Self {
+        Self { width, height }
+    }
+
+    /// Whether pictures can be drawn at this size (80x30 ..= 1000x400).
+    pub fn is_drawable(self) -> bool {
+        (80..=1000).contains(&self.width) && (30..=400).contains(&self.height)
+    }
+}
+
+/// A picture that could not be made (raised as [`IssueError::Draw`](crate::IssueError::Draw)
+/// and logged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the picture could not be drawn: {0}")]
+pub struct DrawError(pub String);
 
 /// A closed polygon or set of line segments, rasterised into coverage over a bounding box.
 pub(crate) struct Coverage {

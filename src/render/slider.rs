@@ -22,8 +22,7 @@ use ab_glyph_rasterizer::{Point, point};
 use image::{Rgb, RgbImage, RgbaImage};
 use rand::Rng;
 
-use super::{Coverage, mix};
-use crate::kind::DrawError;
+use super::{Coverage, DrawError, mix};
 
 /// Width of the piece strip (AJ-Captcha's fixed 47 px).
 pub(crate) const PIECE_WIDTH: u32 = 47;

@@ -24,8 +24,7 @@ use rand::Rng;
 use super::canvas::Canvas;
 use super::glyph::{Glyph, flatten};
 use super::{Coverage, Hatch, stroke_edges, stroke_outline};
-use crate::kind::Size;
-use crate::kind::text::TextOptions;
+use super::Size;
 
 /// Draws text pictures; built once per engine (glyph outlines are flattened up front).
 pub(crate) struct TextRenderer {
@@ -34,13 +33,12 @@ pub(crate) struct TextRenderer {
 }
 
 impl TextRenderer {
-    pub(crate) fn new(options: &TextOptions) -> Self {
-        let fonts = options
-            .fonts
+    /// A renderer of `alphabet` in each of `fonts`.
+    pub(crate) fn new(fonts: &[ab_glyph::FontArc], alphabet: &[char]) -> Self {
+        let fonts = fonts
             .iter()
             .map(|font| {
-                options
-                    .alphabet
+                alphabet
                     .iter()
                     .filter_map(|&c| Some((c, flatten(font, c)?)))
                     .collect()

@@ -62,7 +62,7 @@ use super::{
     BoxFuture, Bucket, RateDecision, Settled, Store, StoreError, TicketRecord, TicketTake,
 };
 use crate::id::Id;
-use crate::seal::hex;
+use crate::keys::hex;
 
 pub use connection::{RedisConnection, RedisStoreBuilder};
 

@@ -18,6 +18,7 @@ use crate::error::ConfigError;
 
 /// Whom a request is counted against.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ClientKey {
     /// A client address (IPv4-mapped IPv6 addresses are read as IPv4).
     Ip(IpAddr),

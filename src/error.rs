@@ -36,6 +36,14 @@ pub enum ConfigError {
     /// A trusted proxy that is not an address or a network (`10.0.0.0/8`).
     #[error("trusted proxy {0:?} is not an IP address or network")]
     Proxy(String),
+    /// A rate limit or lockout that cannot be meant (a burst of 0, a refill of a year).
+    #[error("{setting}: {problem}")]
+    Limit {
+        /// Which setting.
+        setting: &'static str,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// A capacity of zero.
     #[error("{0} must be at least 1")]
     Capacity(&'static str),

@@ -38,13 +38,23 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `burst` requests at once, then one more each `refill_every`. `burst` is at least 1 and
-    /// `refill_every` at least 1 ms.
+    /// `burst` requests at once, then one more each `refill_every`: `burst` 1 to 1 000 000,
+    /// `refill_every` 1 ms to a day (checked when the engine is built).
     pub fn new(burst: u32, refill_every: Duration) -> Self {
         Self {
-            burst: burst.max(1),
-            refill_every: refill_every.max(Duration::from_millis(1)),
+            burst,
+            refill_every,
         }
+    }
+
+    /// What is absurd about this budget, if anything.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        if !(1..=1_000_000).contains(&self.burst) {
+            return Some("burst must be 1 to 1 000 000");
+        }
+        let day = Duration::from_secs(86_400);
+        (self.refill_every < Duration::from_millis(1) || self.refill_every > day)
+            .then_some("refill_every must be 1 ms to 24 hours")
     }
 
     fn bucket(&self, key: [u8; 16], share: u32) -> Bucket {
@@ -67,13 +77,19 @@ pub struct Lockout {
 }
 
 impl Lockout {
-    /// After `failures` wrong answers (at least 1) within `window`, refuse the client's
-    /// verifies until the window ends.
+    /// After `failures` wrong answers (1 to 1 000 000) within `window` (1 s to a day), refuse
+    /// the client's verifies until the window ends (checked when the engine is built).
     pub fn new(failures: u32, window: Duration) -> Self {
-        Self {
-            failures: failures.max(1),
-            window: window.max(Duration::from_secs(1)),
+        Self { failures, window }
+    }
+
+    /// What is absurd about this lockout, if anything.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        if !(1..=1_000_000).contains(&self.failures) {
+            return Some("lockout failures must be 1 to 1 000 000");
         }
+        let ok = Duration::from_secs(1)..=Duration::from_secs(86_400);
+        (!ok.contains(&self.window)).then_some("lockout window must be 1 s to 24 hours")
     }
 
     /// Wrong answers allowed within a window.

@@ -102,7 +102,6 @@ impl Sealer {
     }
 }
 
-
 fn id_of(nonce: &[u8]) -> Id {
     let mut id = [0u8; 16];
     id.copy_from_slice(&nonce[..16]);
@@ -130,7 +129,6 @@ fn decode(mut b: &[u8]) -> Option<Sealed> {
         answer: b.to_vec(),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,11 @@ use std::time::Duration;
 use super::{Captcha, Inner, Randomness};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, MIN_SECRET_LEN};
+use crate::keys::derive_key;
 use crate::kind::{ChallengeKind, DynKind, Kind, KindSetup, Registration, built_ins};
 use crate::pass::jwt::Signer;
 use crate::rate_limit::{Limiter, Limits, Lockout, RateLimit};
 use crate::render::pool::RenderPool;
-use crate::keys::derive_key;
 use crate::seal::Sealer;
 use crate::store::{MemoryStore, Store};
 
@@ -290,6 +290,24 @@ impl CaptchaBuilder {
         if !ttl_ok(self.ticket_ttl) {
             return Err(ConfigError::Ttl("ticket TTL"));
         }
+        let limits = [
+            (
+                "issue rate limit",
+                self.limits.issue.and_then(|l| l.problem()),
+            ),
+            (
+                "verify rate limit",
+                self.limits.verify.and_then(|l| l.problem()),
+            ),
+            (
+                "redeem rate limit",
+                self.limits.redeem.and_then(|l| l.problem()),
+            ),
+            ("lockout", self.limits.lockout.and_then(|l| l.problem())),
+        ];
+        if let Some((setting, problem)) = limits.into_iter().find_map(|(s, p)| Some((s, p?))) {
+            return Err(ConfigError::Limit { setting, problem });
+        }
         let mut kids = Vec::new();
         if let Some((Some(kid), _)) = &self.key {
             kids.push(kid.clone());
@@ -535,6 +553,58 @@ mod tests {
                 .unwrap_err(),
             kind_error("the alphabet must have at least 10 distinct ASCII letters or digits")
         );
+    }
+
+    #[test]
+    fn absurd_rate_limits_and_lockouts_are_refused() {
+        use crate::rate_limit::{Lockout, RateLimit};
+        let b = || Captcha::builder().secret([1u8; 32].to_vec());
+        let limit = |burst, ms| Some(RateLimit::new(burst, Duration::from_millis(ms)));
+        assert_eq!(
+            b().issue_rate_limit(limit(0, 1000)).build().unwrap_err(),
+            ConfigError::Limit {
+                setting: "issue rate limit",
+                problem: "burst must be 1 to 1 000 000"
+            }
+        );
+        assert!(matches!(
+            b().verify_rate_limit(limit(5, 0)).build(),
+            Err(ConfigError::Limit {
+                setting: "verify rate limit",
+                ..
+            })
+        ));
+        assert!(matches!(
+            b().redeem_rate_limit(limit(5, 86_400_001)).build(),
+            Err(ConfigError::Limit {
+                setting: "redeem rate limit",
+                ..
+            })
+        ));
+        let lockout = |n, s| Some(Lockout::new(n, Duration::from_secs(s)));
+        assert!(matches!(
+            b().lockout(lockout(0, 60)).build(),
+            Err(ConfigError::Limit {
+                setting: "lockout",
+                ..
+            })
+        ));
+        assert!(
+            b().lockout(lockout(30, 600))
+                .issue_rate_limit(limit(1, 1))
+                .build()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a scope is 1-32 characters")]
+    fn a_guard_for_a_scope_no_pass_can_have_is_refused_when_built() {
+        let captcha = Captcha::builder()
+            .secret([1u8; 32].to_vec())
+            .build()
+            .unwrap();
+        let _ = captcha.require_scope("log in");
     }
 
     #[test]

@@ -47,8 +47,19 @@ impl Captcha {
 
     /// A guard that accepts only credentials minted for `scope` (issued with
     /// `?scope=<scope>`).
+    ///
+    /// # Panics
+    ///
+    /// When `scope` is not 1–32 characters of `A-Z a-z 0-9 _ - .` (no pass could ever be
+    /// minted for it): a mistake in the app's code, reported when the app is built, as a
+    /// router reports a malformed path.
     pub fn require_scope(&self, scope: impl Into<String>) -> RequireCaptchaLayer {
-        RequireCaptchaLayer::new(self.clone(), Some(scope.into().into()))
+        let scope = scope.into();
+        assert!(
+            crate::engine::valid_scope(&scope),
+            "require_scope({scope:?}): a scope is 1-32 characters of A-Z a-z 0-9 _ - ."
+        );
+        RequireCaptchaLayer::new(self.clone(), Some(scope.into()))
     }
 }
 

@@ -111,7 +111,6 @@ impl<'de> serde::Deserialize<'de> for Kind {
     }
 }
 
-
 /// A point in a puzzle's frame, in whole pixels (x to the right, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Point {
@@ -349,7 +348,6 @@ impl<'a> Issued<'a> {
         Self { id, expires_at }
     }
 }
-
 
 /// What a kind may take from the engine when it is built: keys derived from the app's
 /// secret (the current one first, then those still accepted during a rotation).

@@ -21,10 +21,10 @@ use image::Rgb;
 use imageproc::drawing::draw_filled_circle_mut;
 use rand::Rng;
 
+use super::Size;
 use super::canvas::Canvas;
 use super::glyph::{Glyph, flatten};
 use super::{Coverage, Hatch, stroke_edges, stroke_outline};
-use super::Size;
 
 /// Draws text pictures; built once per engine (glyph outlines are flattened up front).
 pub(crate) struct TextRenderer {

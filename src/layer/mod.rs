@@ -92,23 +92,19 @@ impl CaptchaLayer {
         CaptchaLayerBuilder {
             captcha,
             protocols: Vec::new(),
+            identity: ClientIdentity::default(),
+            body_timeout: BODY_TIMEOUT,
         }
     }
 
-    /// How to find the client that rate limits and lockouts count against (default: the
-    /// peer address, see [`ClientIdentity`]; behind reverse proxies, list them with
-    /// [`ClientIdentity::behind_proxies`]). With the peer address or proxies, a captcha
-    /// request that has no client address (axum served without connect info) is refused
-    /// with the protocol's busy error and an error log naming the fix — unless the engine
-    /// has no per-client limit at all; [`ClientIdentity::site_wide`] chooses one shared
-    /// budget on purpose.
+    /// [`CaptchaLayerBuilder::client_identity`], for a layer made with
+    /// [`new`](Self::new).
     pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
         self.identity = identity;
         self
     }
 
-    /// How long a captcha route waits for the whole request body (default 10 s): a client
-    /// that trickles its body slower is answered with its protocol's bad-request error.
+    /// [`CaptchaLayerBuilder::body_timeout`], for a layer made with [`new`](Self::new).
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
@@ -137,12 +133,33 @@ impl CaptchaLayer {
 pub struct CaptchaLayerBuilder {
     captcha: Captcha,
     protocols: Vec<Protocol>,
+    identity: ClientIdentity,
+    body_timeout: Duration,
 }
 
 impl CaptchaLayerBuilder {
     /// Mounts a protocol at the paths it was given (its defaults unless changed).
     pub fn mount(mut self, protocol: impl Into<Protocol>) -> Self {
         self.protocols.push(protocol.into());
+        self
+    }
+
+    /// How to find the client that rate limits and lockouts count against (default: the
+    /// peer address, see [`ClientIdentity`]; behind reverse proxies, list them with
+    /// [`ClientIdentity::behind_proxies`]). With the peer address or proxies, a captcha
+    /// request that has no client address (axum served without connect info) is refused
+    /// with the protocol's busy error and an error log naming the fix — unless the engine
+    /// has no per-client limit at all; [`ClientIdentity::site_wide`] chooses one shared
+    /// budget on purpose.
+    pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// How long a captcha route waits for the whole request body (default 10 s): a client
+    /// that trickles its body slower is answered with its protocol's bad-request error.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -179,8 +196,8 @@ impl CaptchaLayerBuilder {
         Ok(CaptchaLayer {
             captcha: self.captcha,
             routes: routes.into(),
-            identity: ClientIdentity::default(),
-            body_timeout: BODY_TIMEOUT,
+            identity: self.identity,
+            body_timeout: self.body_timeout,
         })
     }
 }

@@ -19,7 +19,9 @@ use crate::client::RequestClient;
 use crate::error::RedeemError;
 use crate::guard::{HEADER, describe, rejection, token_from};
 use crate::pass::VerifiedCaptcha;
-use crate::protocol::driver::{ErrorBody, Lang, json};
+use crate::protocol::Lang;
+use crate::protocol::driver::json;
+use crate::protocol::native::ErrorBody;
 
 /// Why [`VerifiedCaptcha`] could not be extracted: the extractor's rejection. Answered like
 /// the guard answers (401/403/503 with `{"error", "error_code", "error_description"}`, in

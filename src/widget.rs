@@ -31,8 +31,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS};
 use http::{HeaderValue, Method, Response, StatusCode};
 use sha2::Digest as _;
 
-use crate::protocol::driver::{Call, Done, Fault, Input, Lang, Route};
-use crate::protocol::{Adapter, Protocol};
+use crate::protocol::driver::{Call, Done};
+use crate::protocol::{Adapter, Endpoint, Fault, Input, Lang, Route};
 
 /// The widget's script.
 pub const SCRIPT: &str = include_str!("../assets/widget/captcha.js");
@@ -121,11 +121,13 @@ impl Widget {
     }
 }
 
-impl From<Widget> for Protocol {
-    fn from(w: Widget) -> Self {
-        Protocol(Arc::new(w))
-    }
-}
+/// The endpoints: each file (the script, the stylesheet) at its plain and its hashed path.
+const ENDPOINTS: [(Endpoint, usize, bool); 4] = [
+    (Endpoint("script"), 0, false),
+    (Endpoint("script, hashed"), 0, true),
+    (Endpoint("stylesheet"), 1, false),
+    (Endpoint("stylesheet, hashed"), 1, true),
+];
 
 impl Adapter for Widget {
     fn counts_clients(&self) -> bool {
@@ -136,23 +138,23 @@ impl Adapter for Widget {
         "widget"
     }
 
-    /// Endpoints: 2·file + (1 if hashed).
     fn routes(&self) -> Vec<Route> {
         let mut routes = Vec::new();
-        for (i, file) in self.files.iter().enumerate() {
-            for hashed in [false, true] {
-                let endpoint = (2 * i + usize::from(hashed)) as u8;
-                for method in [Method::GET, Method::HEAD] {
-                    routes.push(Route::new(method, &self.path(file, hashed), endpoint));
-                }
+        for (endpoint, file, hashed) in ENDPOINTS {
+            for method in [Method::GET, Method::HEAD] {
+                let path = self.path(&self.files[file], hashed);
+                routes.push(Route::new(method, &path, endpoint));
             }
         }
         routes
     }
 
-    fn parse(&self, endpoint: u8, _: &Input) -> Result<Call, Fault> {
-        let file = &self.files[usize::from(endpoint / 2)];
-        let hashed = endpoint % 2 == 1;
+    fn parse(&self, endpoint: Endpoint, _: &Input) -> Result<Call, Fault> {
+        let (file, hashed) = ENDPOINTS
+            .iter()
+            .find(|(e, ..)| *e == endpoint)
+            .map_or((0, false), |&(_, file, hashed)| (file, hashed));
+        let file = &self.files[file];
         let mut res = Response::new(file.body.clone());
         let headers = res.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(file.content_type));
@@ -171,14 +173,14 @@ impl Adapter for Widget {
         Ok(Call::Cached(res))
     }
 
-    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+    fn success(&self, _: Endpoint, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
         match done {
             Done::Cached(res) => res,
-            _ => self.failure(0, &Fault::Busy, Lang::En),
+            _ => self.failure(ENDPOINTS[0].0, &Fault::Busy, Lang::En),
         }
     }
 
-    fn failure(&self, _: u8, _: &Fault, _: Lang) -> Response<Bytes> {
+    fn failure(&self, _: Endpoint, _: &Fault, _: Lang) -> Response<Bytes> {
         let mut res = Response::new(Bytes::from_static(b"method not allowed"));
         *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         res

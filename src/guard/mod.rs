@@ -34,7 +34,9 @@ pub use service::RequireCaptcha;
 
 use crate::Captcha;
 use crate::error::RedeemError;
-use crate::protocol::driver::{ErrorBody, Lang, json};
+use crate::protocol::Lang;
+use crate::protocol::driver::json;
+use crate::protocol::native::ErrorBody;
 
 /// The header a credential travels in.
 pub const HEADER: &str = "x-captcha-token";

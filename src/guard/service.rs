@@ -12,7 +12,7 @@ use super::{
 use crate::client::RequestClient;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
-use crate::protocol::driver::Lang;
+use crate::protocol::Lang;
 
 /// The service made by [`RequireCaptchaLayer`].
 #[derive(Clone)]

@@ -34,8 +34,7 @@ pub use service::CaptchaService;
 use crate::Captcha;
 use crate::client::ClientIdentity;
 use crate::error::ConfigError;
-use crate::protocol::driver::Route;
-use crate::protocol::{Adapter, AuthV1, Protocol};
+use crate::protocol::{Adapter, AuthV1, Protocol, Route};
 
 /// Layer that mounts captcha routes: by default Auth v1 at its default paths; any set of
 /// protocols at any paths through [`CaptchaLayer::builder`].

@@ -25,13 +25,12 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde_json::json;
 
-use super::auth_v1::AuthV1;
-use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
-use super::{Adapter, Protocol};
-use crate::kind::{Kind, Puzzle, pow};
+use super::driver::{Call, Done, json};
+use super::{Adapter, Endpoint, Fault, Input, Lang, Route, native};
+use crate::kind::{Kind, pow};
 
-const CHALLENGE: u8 = 0;
-const VERIFY: u8 = 1;
+const CHALLENGE: Endpoint = Endpoint("challenge");
+const VERIFY: Endpoint = Endpoint("verify");
 
 /// ALTCHA's challenge and verify routes, at `/altcha/challenge` and `/altcha/verify` unless
 /// moved with [`Altcha::paths`]. Point the widget at the first:
@@ -66,12 +65,6 @@ impl Altcha {
     }
 }
 
-impl From<Altcha> for Protocol {
-    fn from(p: Altcha) -> Self {
-        Protocol(std::sync::Arc::new(p))
-    }
-}
-
 impl Adapter for Altcha {
     fn name(&self) -> &'static str {
         "altcha"
@@ -84,7 +77,7 @@ impl Adapter for Altcha {
         ]
     }
 
-    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+    fn parse(&self, endpoint: Endpoint, input: &Input) -> Result<Call, Fault> {
         if endpoint == CHALLENGE {
             return Ok(Call::Issue {
                 kind: Kind::POW,
@@ -104,37 +97,25 @@ impl Adapter for Altcha {
         Ok(Call::Verify { id, solution })
     }
 
-    fn success(&self, _: u8, done: Done, input: &Input, lang: Lang) -> Response<Bytes> {
+    fn success(&self, _: Endpoint, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
         let body = match done {
-            Done::Issued(c) => match c.puzzle {
-                Puzzle::Work {
-                    algorithm,
-                    challenge,
-                    max_number,
-                    salt,
-                    signature,
-                } => json!({
-                    "algorithm": algorithm,
-                    "challenge": challenge,
-                    "maxnumber": max_number,
-                    "salt": salt,
-                    "signature": signature,
-                }),
-                _ => return self.failure(CHALLENGE, &Fault::Unsupported, lang),
-            },
+            // ALTCHA's challenge is the proof of work's puzzle, field for field.
+            Done::Issued(c) => native::puzzle_fields(c.puzzle),
             Done::Passed(pass) => json!({
                 "verified": true,
                 "payload": pass.token,
                 "captcha_token": pass.token,
                 "expires_in": pass.expires_in.as_secs(),
             }),
-            other => return AuthV1::new().success(VERIFY, other, input, lang),
+            Done::Cached(reply) => return reply,
+            Done::Checked(_) | Done::Redeemed(_) => json!({}),
         };
         json(StatusCode::OK, &body)
     }
 
     /// Auth v1's error bodies and codes.
-    fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
-        AuthV1::new().failure(endpoint, fault, lang)
+    /// Errors in the crate's own envelope (ALTCHA's server libraries define none).
+    fn failure(&self, _: Endpoint, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        native::failure(fault, lang)
     }
 }

@@ -9,12 +9,13 @@ use http::{Method, Response, StatusCode};
 use serde::Serialize;
 use serde_json::json;
 
-use super::driver::{Call, Done, Fault, Input, Lang, Route, common_message, json, png_data_url};
-use super::{Adapter, Protocol};
+use super::driver::{Call, Done, json, png_data_url};
+use super::messages::common_message;
+use super::{Adapter, Endpoint, Fault, Input, Lang, Route};
 use crate::kind::{Kind, Size, Solution};
 
-const ISSUE: u8 = 0;
-const VERIFY: u8 = 1;
+const ISSUE: Endpoint = Endpoint("issue");
+const VERIFY: Endpoint = Endpoint("verify");
 
 /// AnQiCMS's routes, at `/api/captcha` and `/api/captcha/verify` unless moved with
 /// [`AnQiCms::paths`]. An optional `?scope=` on the issue route binds the pass, as on Auth
@@ -49,12 +50,6 @@ impl AnQiCms {
     }
 }
 
-impl From<AnQiCms> for Protocol {
-    fn from(p: AnQiCms) -> Self {
-        Protocol(std::sync::Arc::new(p))
-    }
-}
-
 #[derive(Serialize)]
 struct Reply<T> {
     code: i32,
@@ -75,7 +70,7 @@ impl Adapter for AnQiCms {
         ]
     }
 
-    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+    fn parse(&self, endpoint: Endpoint, input: &Input) -> Result<Call, Fault> {
         if endpoint == ISSUE {
             return Ok(Call::Issue {
                 kind: Kind::TEXT,
@@ -91,7 +86,7 @@ impl Adapter for AnQiCms {
         })
     }
 
-    fn success(&self, _: u8, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
+    fn success(&self, _: Endpoint, done: Done, _: &Input, _: Lang) -> Response<Bytes> {
         let data = match done {
             Done::Issued(c) => json!({
                 "captcha": png_data_url(c.puzzle.image()),
@@ -113,11 +108,8 @@ impl Adapter for AnQiCms {
         )
     }
 
-    fn failure(&self, _: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
-        let msg = match fault {
-            Fault::Wrong { .. } => lang.pick("Verification code error", "验证码错误").into(),
-            other => common_message(other, lang),
-        };
+    fn failure(&self, _: Endpoint, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        let msg = common_message(fault, lang);
         json(
             StatusCode::OK,
             &Reply::<()> {

@@ -5,49 +5,26 @@
 //! [`Call`], run the call on the engine, map engine errors to a [`Fault`] (here, once), and
 //! let the protocol shape the success or the fault in its own envelope and code table.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::request::Parts;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
-use super::Adapter;
+use super::input::{BadBody, read_fields};
+use super::{Adapter, Fault, Input, Lang, Route};
 use crate::client::ClientKey;
-use crate::error::{IssueError, RedeemError, VerifyError};
+use crate::error::RedeemError;
 use crate::kind::{Kind, Size, Solution};
 use crate::pass::{Pass, PassClaims, Ticket};
 use crate::{Captcha, Challenge};
 
-/// Largest request body read by the captcha routes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
 /// The header an issue request carries its solved proof of work in, when pictures cost one
 /// ([`CaptchaBuilder::require_work_for_pictures`](crate::CaptchaBuilder::require_work_for_pictures)).
 pub const WORK_HEADER: &str = "x-captcha-work";
-
-/// One route of a protocol: its method, path and which of the protocol's endpoints it is.
-#[derive(Debug, Clone)]
-pub(crate) struct Route {
-    pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) endpoint: u8,
-}
-
-impl Route {
-    pub(crate) fn new(method: Method, path: &str, endpoint: u8) -> Self {
-        Self {
-            method,
-            path: path.to_owned(),
-            endpoint,
-        }
-    }
-}
 
 /// What a route asks the engine to do.
 #[derive(Debug)]
@@ -100,133 +77,6 @@ pub(crate) enum Done {
     Cached(Response<Bytes>),
 }
 
-/// Every way a captcha request can fail, in protocol-neutral terms. Protocols map these to
-/// their own codes and messages.
-#[derive(Debug)]
-pub(crate) enum Fault {
-    /// The body could not be read as fields.
-    Body(BadBody),
-    /// A required field is missing, empty where it must not be, or of the wrong type.
-    Field(&'static str),
-    /// The path exists with other methods, listed in `allow`.
-    Method { allow: String },
-    /// The scope is not 1–32 characters of `A-Z a-z 0-9 _ - .`.
-    InvalidScope,
-    /// The protocol asked for something this engine does not offer (a kind, a size).
-    Unsupported,
-    /// A client id that is not registered (IDaaS).
-    UnknownClient,
-    /// The caller's own credentials are wrong (siteverify's secret).
-    Forbidden,
-    /// A wrong solution; the challenge stays valid while `attempts_left > 0`.
-    Wrong { attempts_left: u32 },
-    /// Not a challenge we issued.
-    Unknown,
-    /// The challenge's time ran out.
-    Expired,
-    /// The challenge was already solved.
-    Used,
-    /// The challenge was locked by too many wrong answers.
-    Locked,
-    /// The client is locked out after too many wrong answers.
-    LockedOut { retry_after: Duration },
-    /// The client is over its rate limit.
-    RateLimited { retry_after: Duration },
-    /// The server cannot serve it now: store down or full, drawing or signing failed.
-    Busy,
-    /// The server cannot tell its clients apart (no client address), so per-client limits
-    /// cannot work: a configuration mistake, refused loudly (see the layer's log line).
-    NoClient,
-    /// Pictures cost a solved proof of work: none was given (`required`), or it was refused.
-    Work { required: bool },
-    /// A credential was refused (never `Busy`, which is [`Fault::Busy`]).
-    Credential(RedeemError),
-}
-
-impl From<IssueError> for Fault {
-    fn from(e: IssueError) -> Self {
-        match e {
-            IssueError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
-            IssueError::InvalidScope => Fault::InvalidScope,
-            IssueError::InvalidSize(..) | IssueError::UnsupportedKind => Fault::Unsupported,
-            IssueError::Draw | IssueError::Busy(_) | IssueError::Overloaded => Fault::Busy,
-            IssueError::WorkRequired => Fault::Work { required: true },
-            IssueError::WorkRefused => Fault::Work { required: false },
-        }
-    }
-}
-
-impl From<VerifyError> for Fault {
-    fn from(e: VerifyError) -> Self {
-        match e {
-            VerifyError::Wrong { attempts_left } => Fault::Wrong { attempts_left },
-            // A challenge of a kind not offered here (a newer instance's): the client should
-            // get a new one, as for any challenge not recognised.
-            VerifyError::Unknown | VerifyError::UnknownKind(_) => Fault::Unknown,
-            VerifyError::Expired => Fault::Expired,
-            VerifyError::Used => Fault::Used,
-            VerifyError::Locked => Fault::Locked,
-            VerifyError::LockedOut { retry_after } => Fault::LockedOut { retry_after },
-            VerifyError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
-            VerifyError::Busy(_) | VerifyError::Sign => Fault::Busy,
-        }
-    }
-}
-
-impl From<RedeemError> for Fault {
-    fn from(e: RedeemError) -> Self {
-        match e {
-            RedeemError::Busy(_) => Fault::Busy,
-            RedeemError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
-            other => Fault::Credential(other),
-        }
-    }
-}
-
-/// Why a request body could not be read into fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BadBody {
-    TooLarge,
-    /// Not all of it arrived within the body timeout.
-    TooSlow,
-    UnsupportedType,
-    Malformed,
-}
-
-/// A request as a protocol sees it: the head, and the body's fields for `POST` routes.
-#[derive(Debug)]
-pub(crate) struct Input {
-    pub(crate) parts: Parts,
-    fields: Map<String, Value>,
-    /// The engine, for protocols that derive values from it (AJ's per-challenge key).
-    pub(crate) captcha: Captcha,
-}
-
-impl Input {
-    /// A field of the body that must be a string.
-    pub(crate) fn string(&self, name: &'static str) -> Result<&str, Fault> {
-        self.fields
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or(Fault::Field(name))
-    }
-
-    /// Header `name` as text (`None` when absent or not visible ASCII).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// A field of the body, whatever its type (`None` when absent).
-    pub(crate) fn field(&self, name: &str) -> Option<&Value> {
-        self.fields.get(name)
-    }
-
-    /// Query parameter `name`, percent-decoded.
-    pub(crate) fn query(&self, name: &str) -> Option<String> {
-        query_param(self.parts.uri.query(), name)
-    }
-}
-
 /// Serves one request to `endpoint` of `adapter`.
 pub(crate) async fn serve<B>(
     adapter: &dyn Adapter,
@@ -268,11 +118,7 @@ where
     } else {
         Map::new()
     };
-    let input = Input {
-        parts,
-        fields,
-        captcha: captcha.clone(),
-    };
+    let input = Input::new(parts, fields, captcha.clone());
     let (result, replay) = match adapter.parse(route.endpoint, &input) {
         Ok(call) => {
             let replay = match &call {
@@ -442,172 +288,6 @@ async fn run(
     })
 }
 
-/// The language error messages are given in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    /// `X-L` if present, else the first `Accept-Language` entry; English by default.
-    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        let pick = |name: &str| {
-            headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
-                v.trim_start()
-                    .get(..2)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("zh"))
-            })
-        };
-        match pick("x-l").or_else(|| pick("accept-language")) {
-            Some(true) => Lang::Zh,
-            _ => Lang::En,
-        }
-    }
-
-    pub(crate) fn pick(self, en: &'static str, zh: &'static str) -> &'static str {
-        match self {
-            Lang::En => en,
-            Lang::Zh => zh,
-        }
-    }
-}
-
-/// Messages for faults every protocol words the same way.
-pub(crate) fn common_message(fault: &Fault, lang: Lang) -> Cow<'static, str> {
-    let text = match fault {
-        Fault::Body(BadBody::TooLarge) => {
-            lang.pick("request body larger than 16 KiB", "请求体超过 16 KiB")
-        }
-        Fault::Body(BadBody::TooSlow) => lang.pick(
-            "the request body did not arrive in time",
-            "请求体未能及时送达",
-        ),
-        Fault::Body(BadBody::UnsupportedType) => lang.pick(
-            "body must be application/json or application/x-www-form-urlencoded: send a JSON body with the header `content-type: application/json`",
-            "请求体须为 application/json 或 application/x-www-form-urlencoded：发送 JSON 时请带上请求头 content-type: application/json",
-        ),
-        Fault::Body(BadBody::Malformed) => {
-            lang.pick("body must be a JSON object", "请求体须为 JSON 对象")
-        }
-        Fault::Field(name) => {
-            return match lang {
-                Lang::En => format!("field `{name}` is required and must be a string").into(),
-                Lang::Zh => format!("字段 {name} 必填且须为字符串").into(),
-            };
-        }
-        Fault::Method { .. } => {
-            lang.pick("method not allowed on this route", "此路由不支持该请求方法")
-        }
-        Fault::InvalidScope => lang.pick(
-            "scope must be 1-32 characters of A-Z a-z 0-9 _ - .",
-            "scope 须为 1-32 个字符（A-Z a-z 0-9 _ - .）",
-        ),
-        Fault::Unsupported => lang.pick(
-            "this kind of captcha is not offered here",
-            "此处不提供该类验证码",
-        ),
-        Fault::UnknownClient => lang.pick("unknown client", "未知客户端"),
-        Fault::Forbidden => lang.pick("forbidden", "禁止访问"),
-        Fault::RateLimited { .. } => lang.pick(
-            "Too many requests, please try again later",
-            "请求过于频繁，请稍后再试",
-        ),
-        Fault::Busy => lang.pick(
-            "Server busy, please try again later",
-            "系统繁忙，请稍后再试",
-        ),
-        Fault::NoClient => lang.pick(
-            "The captcha cannot tell clients apart on this server (no client address); the server log says how to fix it",
-            "验证码服务无法区分客户端（缺少客户端地址），请查看服务器日志",
-        ),
-        Fault::Wrong { .. } => lang.pick("Verification failed", "验证失败"),
-        Fault::Expired => lang.pick(
-            "Verification code expired, please get new one",
-            "验证码已过期，请重新获取",
-        ),
-        // Not a challenge of ours (garbage, or another app's): not "expired".
-        Fault::Unknown => lang.pick(
-            "Verification code not recognised, please get new one",
-            "验证码无效，请重新获取",
-        ),
-        Fault::Used => lang.pick(
-            "Verification code already used, please get new one",
-            "验证码已使用，请重新获取",
-        ),
-        Fault::Locked => lang.pick(
-            "Too many failed attempts, please get a new one",
-            "失败次数过多，请重新获取",
-        ),
-        Fault::LockedOut { .. } => lang.pick(
-            "Too many failed attempts, please try again later",
-            "失败次数过多，请稍后再试",
-        ),
-        Fault::Credential(_) => lang.pick("Invalid captcha token", "人机验证凭证无效"),
-        Fault::Work { required: true } => lang.pick(
-            "a solved proof of work is required first (header x-captcha-work)",
-            "请先完成工作量证明（请求头 x-captcha-work）",
-        ),
-        Fault::Work { required: false } => lang.pick(
-            "the proof of work was refused, please solve a new one",
-            "工作量证明无效，请重新计算",
-        ),
-    };
-    Cow::Borrowed(text)
-}
-
-/// Reads a body of at most [`MAX_BODY_BYTES`] as JSON (content type JSON or none) or as
-/// `application/x-www-form-urlencoded`.
-async fn read_fields<B>(headers: &HeaderMap, body: B) -> Result<Map<String, Value>, BadBody>
-where
-    B: Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(BadBody::TooLarge);
-    }
-    let mime = headers.get(CONTENT_TYPE).map(|v| {
-        v.to_str()
-            .unwrap_or("?")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
-    let form = match mime.as_deref() {
-        None => false,
-        Some(m) if m == "application/json" || m.ends_with("+json") => false,
-        Some("application/x-www-form-urlencoded") => true,
-        Some(_) => return Err(BadBody::UnsupportedType),
-    };
-    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(BadBody::TooLarge),
-        Err(_) => return Err(BadBody::Malformed),
-    };
-    if form {
-        return Ok(form_urlencoded::parse(&bytes)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect());
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(BadBody::Malformed),
-    }
-}
-
-/// The value of query parameter `name`, percent-decoded.
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// A JSON response that no cache keeps.
 pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
@@ -625,21 +305,6 @@ fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
     res
 }
 
-/// The error shape shared by Auth v1 and the guard:
-/// `{"error", "error_code", "error_description"}` plus optional extras.
-#[derive(Debug, Serialize)]
-pub(crate) struct ErrorBody {
-    pub(crate) error: &'static str,
-    pub(crate) error_code: u16,
-    pub(crate) error_description: Cow<'static, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) attempts_left: Option<u32>,
-    /// For people (the guard's rejections): what to do, in plain words, where
-    /// `error_description` is for developers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) message: Option<&'static str>,
-}
-
 /// `data:image/png;base64,...`
 pub(crate) fn png_data_url(png: &[u8]) -> String {
     use base64::Engine as _;
@@ -647,48 +312,4 @@ pub(crate) fn png_data_url(png: &[u8]) -> String {
     s.push_str("data:image/png;base64,");
     base64::engine::general_purpose::STANDARD.encode_string(png, &mut s);
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn language_follows_x_l_then_accept_language() {
-        let mut h = HeaderMap::new();
-        assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert(
-            "accept-language",
-            HeaderValue::from_static("zh-CN,zh;q=0.9"),
-        );
-        assert_eq!(Lang::from_headers(&h), Lang::Zh);
-        h.insert("x-l", HeaderValue::from_static("en"));
-        assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert("x-l", HeaderValue::from_static("z"));
-        assert_eq!(Lang::from_headers(&h), Lang::En);
-    }
-
-    #[test]
-    fn query_params_are_decoded() {
-        assert_eq!(
-            query_param(Some("a=1&scope=log%69n"), "scope").as_deref(),
-            Some("login")
-        );
-        assert_eq!(query_param(Some("a=1"), "scope"), None);
-        assert_eq!(query_param(None, "scope"), None);
-    }
-
-    #[test]
-    fn engine_errors_map_to_faults_once() {
-        assert!(matches!(Fault::from(VerifyError::Sign), Fault::Busy));
-        assert!(matches!(Fault::from(IssueError::Draw), Fault::Busy));
-        assert!(matches!(
-            Fault::from(RedeemError::Busy(crate::error::StoreError::Timeout)),
-            Fault::Busy
-        ));
-        assert!(matches!(
-            Fault::from(RedeemError::Used),
-            Fault::Credential(RedeemError::Used)
-        ));
-    }
 }

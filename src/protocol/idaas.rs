@@ -12,12 +12,13 @@ use http::{Method, Response, StatusCode};
 use serde::Serialize;
 
 use super::aj::{CaptchaVo, open_point_json};
-use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
-use super::{Adapter, Protocol};
+use super::driver::{Call, Done, json};
+use super::messages::Message;
+use super::{Adapter, Endpoint, Fault, Input, Lang, Route};
 use crate::kind::{Kind, Size};
 
-const ISSUE: u8 = 0;
-const VERIFY: u8 = 1;
+const ISSUE: Endpoint = Endpoint("issue");
+const VERIFY: Endpoint = Endpoint("verify");
 
 /// The device headers every issue request must carry (besides `X-client-id`).
 const DEVICE_HEADERS: [&str; 3] = ["x-operating-sys-version", "x-device-fingerprint", "x-agent"];
@@ -77,12 +78,6 @@ impl Idaas {
     }
 }
 
-impl From<Idaas> for Protocol {
-    fn from(p: Idaas) -> Self {
-        Protocol(Arc::new(p))
-    }
-}
-
 #[derive(Serialize)]
 struct IdaasError {
     error_code: &'static str,
@@ -110,7 +105,7 @@ impl Adapter for Idaas {
         ]
     }
 
-    fn parse(&self, endpoint: u8, input: &Input) -> Result<Call, Fault> {
+    fn parse(&self, endpoint: Endpoint, input: &Input) -> Result<Call, Fault> {
         if endpoint == ISSUE {
             if !present(input, "x-client-id") {
                 return Err(Fault::Field("X-client-id"));
@@ -137,7 +132,7 @@ impl Adapter for Idaas {
         Ok(Call::Verify { id, solution })
     }
 
-    fn success(&self, _: u8, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
+    fn success(&self, _: Endpoint, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
         match done {
             Done::Issued(c) => json(StatusCode::OK, &CaptchaVo::issued(c, &input.captcha)),
             Done::Passed(pass) => json(
@@ -151,56 +146,26 @@ impl Adapter for Idaas {
         }
     }
 
-    fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
-        let (error_code, en, zh) = match fault {
-            Fault::Field("X-client-id") if self.eiam => (
-                "SDK.COMMON.1001",
-                "Parameter X-client-id cannot be left blank.",
-                "参数X-client-id不能为空。",
-            ),
-            Fault::Field("X-client-id") => (
-                "IDAAS.SDK.PARAM.0002",
-                "clientId cannot be empty",
-                "clientId不能为空",
-            ),
-            Fault::UnknownClient => (
-                "IDAAS.SDK.PARAM.0003",
-                "The app is not registered, please register the app first",
-                "应用未注册，请先注册应用",
-            ),
-            Fault::Busy | Fault::NoClient | Fault::RateLimited { .. } | Fault::LockedOut { .. } => {
-                (
-                    "IDAAS.SDK.COM.0002",
-                    "System busy, please try again later",
-                    "系统繁忙，请稍后再试",
-                )
+    fn failure(&self, endpoint: Endpoint, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        let (error_code, message) = match fault {
+            Fault::Field("X-client-id") if self.eiam => {
+                ("SDK.COMMON.1001", Message::IdaasClientIdBlank)
             }
-            Fault::Work { required: true } => (
-                "IDAAS.SDK.COM.0002",
-                "A solved proof of work is required first",
-                "请先完成工作量证明",
-            ),
-            Fault::Work { required: false } => (
-                "IDAAS.SDK.COM.0002",
-                "The proof of work was refused",
-                "工作量证明无效",
-            ),
-            _ if endpoint == ISSUE => (
-                "IDAAS.SDK.PARAM.0001",
-                "Device information is incomplete",
-                "设备信息不完整",
-            ),
-            _ => (
-                "IDAAS.SDK.CAPTCHA.0002",
-                "Graphic verification code verification failed",
-                "图形验证码校验失败",
-            ),
+            Fault::Field("X-client-id") => ("IDAAS.SDK.PARAM.0002", Message::IdaasClientIdEmpty),
+            Fault::UnknownClient => ("IDAAS.SDK.PARAM.0003", Message::IdaasUnregistered),
+            Fault::Busy | Fault::NoClient | Fault::RateLimited { .. } | Fault::LockedOut { .. } => {
+                ("IDAAS.SDK.COM.0002", Message::IdaasBusy)
+            }
+            Fault::Work { required: true } => ("IDAAS.SDK.COM.0002", Message::IdaasWorkRequired),
+            Fault::Work { required: false } => ("IDAAS.SDK.COM.0002", Message::IdaasWorkRefused),
+            _ if endpoint == ISSUE => ("IDAAS.SDK.PARAM.0001", Message::IdaasDevice),
+            _ => ("IDAAS.SDK.CAPTCHA.0002", Message::IdaasFailed),
         };
         json(
             StatusCode::BAD_REQUEST,
             &IdaasError {
                 error_code,
-                error_msg: lang.pick(en, zh),
+                error_msg: message.text(lang),
             },
         )
     }

@@ -5,9 +5,8 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{Method, Response, StatusCode};
 
-use super::auth_v1::AuthV1;
-use super::driver::{Call, Done, Fault, Input, Lang, Route, json};
-use super::{Adapter, Protocol};
+use super::driver::{Call, Done, json};
+use super::{Adapter, Endpoint, Fault, Input, Lang, Route, native};
 use crate::Captcha;
 
 /// Publishes [`Captcha::jwks`](crate::Captcha::jwks) at `GET /.well-known/jwks.json` (or
@@ -48,11 +47,7 @@ impl Jwks {
     }
 }
 
-impl From<Jwks> for Protocol {
-    fn from(p: Jwks) -> Self {
-        Protocol(std::sync::Arc::new(p))
-    }
-}
+const KEYS: Endpoint = Endpoint("keys");
 
 impl Adapter for Jwks {
     fn counts_clients(&self) -> bool {
@@ -64,11 +59,11 @@ impl Adapter for Jwks {
     }
 
     fn routes(&self) -> Vec<Route> {
-        vec![Route::new(Method::GET, &self.path, 0)]
+        vec![Route::new(Method::GET, &self.path, KEYS)]
     }
 
     /// The keys never change while the engine lives: a prepared answer, no engine call.
-    fn parse(&self, _: u8, _: &Input) -> Result<Call, Fault> {
+    fn parse(&self, _: Endpoint, _: &Input) -> Result<Call, Fault> {
         let mut res = json(StatusCode::OK, &self.keys);
         res.headers_mut().insert(
             CACHE_CONTROL,
@@ -77,11 +72,15 @@ impl Adapter for Jwks {
         Ok(Call::Cached(res))
     }
 
-    fn success(&self, _: u8, done: Done, input: &Input, lang: Lang) -> Response<Bytes> {
-        AuthV1::new().success(0, done, input, lang)
+    fn success(&self, _: Endpoint, done: Done, _: &Input, lang: Lang) -> Response<Bytes> {
+        match done {
+            Done::Cached(res) => res,
+            _ => native::failure(&Fault::Busy, lang),
+        }
     }
 
-    fn failure(&self, endpoint: u8, fault: &Fault, lang: Lang) -> Response<Bytes> {
-        AuthV1::new().failure(endpoint, fault, lang)
+    /// Errors (a wrong method) in the crate's own envelope.
+    fn failure(&self, _: Endpoint, fault: &Fault, lang: Lang) -> Response<Bytes> {
+        native::failure(fault, lang)
     }
 }

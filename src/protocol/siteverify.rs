@@ -21,8 +21,9 @@ use serde::Serialize;
 use sha2::Digest as _;
 use subtle::ConstantTimeEq;
 
-use super::driver::{BadBody, Call, Done, Fault, Input, Lang, Route, json};
-use super::{Adapter, Protocol};
+use super::driver::{Call, Done, json};
+use super::input::BadBody;
+use super::{Adapter, Endpoint, Fault, Input, Lang, Route};
 use crate::error::RedeemError;
 
 /// Shortest siteverify secret accepted without a warning.
@@ -90,12 +91,6 @@ impl Siteverify {
     }
 }
 
-impl From<Siteverify> for Protocol {
-    fn from(p: Siteverify) -> Self {
-        Protocol(Arc::new(p))
-    }
-}
-
 #[derive(Serialize)]
 struct Reply {
     success: bool,
@@ -131,6 +126,8 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
+const SITEVERIFY: Endpoint = Endpoint("siteverify");
+
 impl Adapter for Siteverify {
     fn misconfigured(&self) -> Option<&'static str> {
         self.secret
@@ -143,10 +140,10 @@ impl Adapter for Siteverify {
     }
 
     fn routes(&self) -> Vec<Route> {
-        vec![Route::new(Method::POST, &self.path, 0)]
+        vec![Route::new(Method::POST, &self.path, SITEVERIFY)]
     }
 
-    fn parse(&self, _: u8, input: &Input) -> Result<Call, Fault> {
+    fn parse(&self, _: Endpoint, input: &Input) -> Result<Call, Fault> {
         let secret = match input.string("secret") {
             Ok(s) if !s.is_empty() => s,
             _ => return Err(Fault::Field("secret")),
@@ -172,11 +169,11 @@ impl Adapter for Siteverify {
         })
     }
 
-    fn success(&self, _: u8, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
+    fn success(&self, _: Endpoint, done: Done, input: &Input, _: Lang) -> Response<Bytes> {
         let claims = match done {
             Done::Redeemed(claims) => claims,
             Done::Cached(reply) => return reply,
-            _ => return self.failure(0, &Fault::Busy, Lang::En),
+            _ => return self.failure(SITEVERIFY, &Fault::Busy, Lang::En),
         };
         json(
             StatusCode::OK,
@@ -190,7 +187,7 @@ impl Adapter for Siteverify {
         )
     }
 
-    fn failure(&self, _: u8, fault: &Fault, _: Lang) -> Response<Bytes> {
+    fn failure(&self, _: Endpoint, fault: &Fault, _: Lang) -> Response<Bytes> {
         let code = match fault {
             Fault::Field("secret") => "missing-input-secret",
             Fault::Forbidden => "invalid-input-secret",

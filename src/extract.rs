@@ -15,9 +15,11 @@ use http::request::Parts;
 use http::{HeaderName, StatusCode};
 
 use crate::Captcha;
+use crate::client::ClientKey;
 use crate::client::RequestClient;
+use crate::engine::Attempt;
 use crate::error::RedeemError;
-use crate::guard::{HEADER, describe, rejection, token_from};
+use crate::guard::{HEADER, describe, rejection, required_now, token_from};
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
 use crate::protocol::driver::json;
@@ -37,6 +39,8 @@ pub struct CaptchaRejection {
 enum Reason {
     Redeem(RedeemError),
     MissingLayer,
+    /// No credential, and the attempt needs one now (after failures), for this scope.
+    Required(String),
 }
 
 const MISSING_LAYER: &str =
@@ -48,6 +52,7 @@ impl CaptchaRejection {
         match &self.reason {
             Reason::Redeem(e) => describe(e).status,
             Reason::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            Reason::Required(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -56,6 +61,7 @@ impl CaptchaRejection {
         match &self.reason {
             Reason::Redeem(e) => describe(e).code,
             Reason::MissingLayer => 5000,
+            Reason::Required(_) => 4010,
         }
     }
 
@@ -64,14 +70,16 @@ impl CaptchaRejection {
         match &self.reason {
             Reason::Redeem(e) => describe(e).error,
             Reason::MissingLayer => "captcha_layer_missing",
+            Reason::Required(_) => "captcha_required",
         }
     }
 
-    /// Why the credential was refused; `None` when the layer is missing.
+    /// Why the credential was refused; `None` when the layer is missing, or when no
+    /// credential came and one is needed now ([`CaptchaGate`]).
     pub fn redeem_error(&self) -> Option<&RedeemError> {
         match &self.reason {
             Reason::Redeem(e) => Some(e),
-            Reason::MissingLayer => None,
+            Reason::MissingLayer | Reason::Required(_) => None,
         }
     }
 }
@@ -90,6 +98,7 @@ impl fmt::Display for CaptchaRejection {
         match &self.reason {
             Reason::Redeem(e) => f.write_str(describe(e).message(Lang::En)),
             Reason::MissingLayer => f.write_str(MISSING_LAYER),
+            Reason::Required(scope) => write!(f, "a captcha (scope {scope}) is required now"),
         }
     }
 }
@@ -98,7 +107,7 @@ impl std::error::Error for CaptchaRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.reason {
             Reason::Redeem(e) => Some(e),
-            Reason::MissingLayer => None,
+            Reason::MissingLayer | Reason::Required(_) => None,
         }
     }
 }
@@ -107,6 +116,7 @@ impl IntoResponse for CaptchaRejection {
     fn into_response(self) -> Response {
         let res = match &self.reason {
             Reason::Redeem(e) => rejection(e, self.lang, None),
+            Reason::Required(scope) => required_now(self.lang, Some(scope)),
             Reason::MissingLayer => {
                 tracing::error!("VerifiedCaptcha used on a route without CaptchaLayer");
                 json(
@@ -117,6 +127,7 @@ impl IntoResponse for CaptchaRejection {
                         error_description: MISSING_LAYER.into(),
                         attempts_left: None,
                         message: None,
+                        scope: None,
                     },
                 )
             }
@@ -176,5 +187,118 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedCaptcha {
             return Ok(None);
         }
         extract_with_lang(parts).await.map(Some)
+    }
+}
+
+/// For a handler that knows the account only from the body (a sign-in form): a pass only
+/// after failures, judged on the client and the account. Needs
+/// [`CaptchaLayer`](crate::CaptchaLayer) in front (it names the client).
+///
+/// ```
+/// # #[cfg(feature = "axum")]
+/// # mod app {
+/// use axum::Json;
+/// use axum::response::{IntoResponse, Response};
+/// use tower_captcha::CaptchaGate;
+///
+/// #[derive(serde::Deserialize)]
+/// struct SignIn { user: String, password: String }
+///
+/// async fn sign_in(gate: CaptchaGate, Json(form): Json<SignIn>) -> Response {
+///     // A pass if the request has one (spent here); none needed while few attempts failed.
+///     if let Err(rejection) = gate.check(&form.user, "login").await {
+///         return rejection.into_response(); // 4010 captcha_required, with the scope
+///     }
+///     if form.password == "the right one" {
+///         gate.succeeded(&form.user).await;
+///         "welcome".into_response()
+///     } else {
+///         gate.failed(&form.user).await;
+///         (http::StatusCode::UNAUTHORIZED, "wrong user name or password").into_response()
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct CaptchaGate {
+    captcha: Captcha,
+    client: Option<ClientKey>,
+    token: Result<String, RedeemError>,
+    verified: Option<VerifiedCaptcha>,
+    lang: Lang,
+}
+
+impl CaptchaGate {
+    /// Checks an attempt on `account` that a pass for `scope` may be asked for: the
+    /// request's credential if it has one (spent here: `Some`), or, without one, `None`
+    /// while the client and the account have fewer failures than
+    /// [`pass_after_failures`](crate::CaptchaBuilder::pass_after_failures) allows; else
+    /// `captcha_required` 4010 with `scope`.
+    pub async fn check(
+        &self,
+        account: &str,
+        scope: &str,
+    ) -> Result<Option<VerifiedCaptcha>, CaptchaRejection> {
+        let reject = |reason| CaptchaRejection {
+            reason,
+            lang: self.lang,
+        };
+        if let Some(verified) = &self.verified {
+            return Ok(Some(verified.clone()));
+        }
+        match &self.token {
+            Ok(token) => {
+                let redeem = self.captcha.redeem(token).scope(scope);
+                let claims = redeem.client_key(self.client).await;
+                let claims = claims.map_err(|e| reject(Reason::Redeem(e)))?;
+                Ok(Some(VerifiedCaptcha::new(claims)))
+            }
+            Err(RedeemError::Missing) => {
+                if self.captcha.pass_required(self.attempt(account)).await {
+                    Err(reject(Reason::Required(scope.to_owned())))
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(_) => Err(reject(Reason::Redeem(RedeemError::Invalid))),
+        }
+    }
+
+    /// The attempt on `account` failed: counted for the client and the account.
+    pub async fn failed(&self, account: &str) {
+        self.captcha.record_failure(self.attempt(account)).await;
+    }
+
+    /// The attempt on `account` succeeded: the client's and the account's failures are
+    /// forgotten.
+    pub async fn succeeded(&self, account: &str) {
+        self.captcha.record_success(self.attempt(account)).await;
+    }
+
+    fn attempt<'a>(&self, account: &'a str) -> Attempt<'a> {
+        Attempt::client_key(self.client).account(account)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CaptchaGate {
+    type Rejection = CaptchaRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let captcha = parts
+            .extensions
+            .get::<Captcha>()
+            .cloned()
+            .ok_or(CaptchaRejection {
+                reason: Reason::MissingLayer,
+                lang,
+            })?;
+        Ok(Self {
+            captcha,
+            client: RequestClient::of(parts),
+            token: token_from(&parts.headers, &HeaderName::from_static(HEADER)),
+            verified: parts.extensions.get::<VerifiedCaptcha>().cloned(),
+            lang,
+        })
     }
 }

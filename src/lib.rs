@@ -77,10 +77,13 @@ pub mod testing;
 pub mod widget;
 
 pub use client::{ClientIdentity, ClientKey, ForwardingHeader};
-pub use engine::{Captcha, CaptchaBuilder, Challenge, Check, Issue, Redeem, Verify};
+pub use engine::{
+    AfterFailures, Attempt, Captcha, CaptchaBuilder, Challenge, Check, Issue, Managed, Redeem,
+    Verify,
+};
 pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
 #[cfg(feature = "axum")]
-pub use extract::CaptchaRejection;
+pub use extract::{CaptchaGate, CaptchaRejection};
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
 pub use kind::click_word::ClickWordOptions;

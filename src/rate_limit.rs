@@ -298,6 +298,24 @@ impl Limiter {
         }
     }
 
+    /// How many wrong answers `client` gave in the current lockout window (0 without a
+    /// lockout, or when the store cannot be asked).
+    pub(crate) async fn wrong_answers(
+        &self,
+        store: &dyn Store,
+        client: Option<ClientKey>,
+        now: u64,
+    ) -> u32 {
+        let (Some(lockout), Some(client)) = (self.limits.lockout, client) else {
+            return 0;
+        };
+        let count = store.failures(failure_key(client), false, millis(lockout.window), now);
+        match crate::metrics::store_op("failures", count).await {
+            Ok((count, _)) => count,
+            Err(_) => 0,
+        }
+    }
+
     /// Counts a wrong answer of `client` towards its lockout. A store failure is logged and
     /// otherwise ignored (the wrong answer is refused either way).
     pub(crate) async fn failed(&self, store: &dyn Store, client: Option<ClientKey>, now: u64) {

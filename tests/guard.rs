@@ -394,3 +394,256 @@ async fn two_guards_on_one_route_are_reported_not_silently_obeyed() {
         (StatusCode::UNAUTHORIZED, 4013)
     );
 }
+
+// ---- A pass only after failures ----
+
+/// A request from `ip` (the peer address the captcha layer names the client by).
+fn from_ip(ip: &str, mut req: http::Request<axum::body::Body>) -> http::Request<axum::body::Body> {
+    let addr = std::net::SocketAddr::new(ip.parse().unwrap(), 40_000);
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+/// A sign-in route behind a guard that asks for a pass only after failures: the password is
+/// "right"; the handler reports each outcome for the client.
+fn sign_in_app(captcha: &Captcha) -> Router {
+    use axum::extract::{ConnectInfo, State};
+    use tower_captcha::{Attempt, VerifiedCaptcha};
+    async fn sign_in(
+        State(captcha): State<Captcha>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        pass: Option<VerifiedCaptcha>,
+        password: String,
+    ) -> (StatusCode, String) {
+        let attempt = Attempt::client(peer.ip());
+        let with = if pass.is_some() {
+            "with a pass"
+        } else {
+            "no pass"
+        };
+        if password == "right" {
+            captcha.record_success(attempt).await;
+            (StatusCode::OK, format!("welcome ({with})"))
+        } else {
+            captcha.record_failure(attempt).await;
+            (StatusCode::UNAUTHORIZED, format!("wrong password ({with})"))
+        }
+    }
+    Router::new()
+        .route(
+            "/login",
+            post(sign_in).route_layer(captcha.require_scope("login").only_after_failures()),
+        )
+        .with_state(captcha.clone())
+        .layer(CaptchaLayer::new(captcha.clone()))
+}
+
+fn login(ip: &str, password: &str, pass: Option<&str>) -> http::Request<axum::body::Body> {
+    let mut req = http::Request::post("/login");
+    if let Some(pass) = pass {
+        req = req.header("x-captcha-token", pass);
+    }
+    from_ip(
+        ip,
+        req.body(axum::body::Body::from(password.to_owned()))
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_calm_client_signs_in_with_no_puzzle_until_its_failures_reach_the_threshold() {
+    let h = Harness::with(|b| {
+        b.pass_after_failures(tower_captcha::AfterFailures::new(
+            3,
+            Duration::from_secs(900),
+        ))
+    });
+    let app = sign_in_app(&h.captcha);
+    let mut transcript = Vec::new();
+    let mut step = async |what: &str, req| {
+        let (status, _, body) = send(&app, req).await;
+        transcript.push(format!("{what}: {} {body}", status.as_u16()));
+        (status, body)
+    };
+    // A calm client: no puzzle at all.
+    let (status, _) = step("192.0.2.1 signs in", login("192.0.2.1", "right", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Three wrong passwords are answered as such, without a puzzle.
+    for n in 1..=3 {
+        let (status, body) = step(
+            &format!("192.0.2.1 wrong password #{n}"),
+            login("192.0.2.1", "wrong", None),
+        )
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::UNAUTHORIZED, Some("wrong password (no pass)"))
+        );
+    }
+    // Now the next sign-in needs a pass, and the answer says so, with the scope.
+    let (status, body) = step("192.0.2.1 signs in", login("192.0.2.1", "right", None)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4010)
+    );
+    assert_eq!(body["error"], "captcha_required");
+    assert_eq!(body["scope"], "login");
+    // Another client is not affected.
+    let (status, _) = step("192.0.2.2 signs in", login("192.0.2.2", "right", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    // With a pass the sign-in goes through, and the success clears the count.
+    let pass = h.pass(Some("login")).await;
+    let (status, body) = step(
+        "192.0.2.1 signs in with a pass",
+        login("192.0.2.1", "right", Some(&pass)),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, Some("welcome (with a pass)"))
+    );
+    let (status, _) = step("192.0.2.1 signs in", login("192.0.2.1", "right", None)).await;
+    assert_eq!(status, StatusCode::OK, "the success cleared the failures");
+    // A spent pass is still refused as ever.
+    let (status, body) = step(
+        "192.0.2.1 with a spent pass",
+        login("192.0.2.1", "right", Some(&pass)),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4013)
+    );
+    // Failures expire with their window on their own.
+    for _ in 0..3 {
+        step(
+            "192.0.2.3 wrong password",
+            login("192.0.2.3", "wrong", None),
+        )
+        .await;
+    }
+    let (status, _) = step("192.0.2.3 signs in", login("192.0.2.3", "right", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    h.clock.advance(Duration::from_secs(900));
+    let (status, _) = step(
+        "192.0.2.3 signs in 15 min later",
+        login("192.0.2.3", "right", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    println!("{}", transcript.join("\n"));
+}
+
+/// A sign-in that names the account in its body, checked by the `CaptchaGate` extractor.
+fn gate_app(captcha: &Captcha) -> Router {
+    use axum::Json;
+    use axum::response::{IntoResponse, Response};
+    use tower_captcha::CaptchaGate;
+    async fn sign_in(gate: CaptchaGate, Json(form): Json<serde_json::Value>) -> Response {
+        let user = form["user"].as_str().unwrap_or_default();
+        let password = form["password"].as_str().unwrap_or_default();
+        if let Err(rejection) = gate.check(user, "login").await {
+            return rejection.into_response();
+        }
+        // Only "alice" / "right" exists; unknown accounts fail like wrong passwords.
+        if user == "alice" && password == "right" {
+            gate.succeeded(user).await;
+            "welcome".into_response()
+        } else {
+            gate.failed(user).await;
+            (StatusCode::UNAUTHORIZED, "wrong user name or password").into_response()
+        }
+    }
+    Router::new()
+        .route("/login", post(sign_in))
+        .layer(CaptchaLayer::new(captcha.clone()))
+}
+
+fn gate_login(ip: &str, user: &str, password: &str) -> http::Request<axum::body::Body> {
+    from_ip(
+        ip,
+        post_json("/login", &json!({"user": user, "password": password})),
+    )
+}
+
+#[tokio::test]
+async fn failures_count_per_account_and_per_client_and_never_cross_over() {
+    let h = Harness::with(|b| {
+        b.pass_after_failures(tower_captcha::AfterFailures::new(
+            3,
+            Duration::from_secs(900),
+        ))
+    });
+    let app = gate_app(&h.captcha);
+    // Alice's account is tried from three addresses, once each: her account needs a pass...
+    for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let (status, _, _) = send(&app, gate_login(ip, "alice", "guess")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, body) = send(&app, gate_login("198.51.100.9", "alice", "right")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4010),
+        "{body}"
+    );
+    assert_eq!(body["scope"], "login");
+    // ... while an unrelated client signing in to another account needs none.
+    let (status, _, body) = send(&app, gate_login("198.51.100.8", "bob", "wrong")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("wrong user name or password")
+        )
+    );
+    // One client failing on three accounts (one of them unknown) needs a pass on any account...
+    for user in ["carol", "dave", "nobody-at-all"] {
+        send(&app, gate_login("203.0.113.7", user, "guess")).await;
+    }
+    let (status, _, body) = send(&app, gate_login("203.0.113.7", "erin", "guess")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4010)
+    );
+    // ... while another client on one of those accounts needs none.
+    let (status, _, body) = send(&app, gate_login("203.0.113.8", "carol", "guess")).await;
+    assert_eq!(
+        body.as_str(),
+        Some("wrong user name or password"),
+        "{status} {body}"
+    );
+    // An unknown account is answered exactly as a known one.
+    let h2 = Harness::with(|b| b);
+    let app2 = gate_app(&h2.captcha);
+    let mut answers = Vec::new();
+    for user in ["alice", "nobody-at-all"] {
+        for n in 0..4 {
+            let ip = format!("192.0.2.{}", 10 + n);
+            let (status, _, body) = send(&app2, gate_login(&ip, user, "guess")).await;
+            answers.push((user, status, body));
+        }
+    }
+    for n in 0..4 {
+        assert_eq!(
+            (answers[n].1, &answers[n].2),
+            (answers[n + 4].1, &answers[n + 4].2)
+        );
+    }
+    assert_eq!(
+        error_code(&answers[3].2),
+        4010,
+        "the fourth try needs a pass"
+    );
+    // With a pass, Alice gets in, and that clears her account's count.
+    let pass = h.pass(Some("login")).await;
+    let req = gate_login("198.51.100.9", "alice", "right");
+    let (parts, body) = req.into_parts();
+    let mut req = http::Request::from_parts(parts, body);
+    req.headers_mut()
+        .insert("x-captcha-token", pass.parse().unwrap());
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = send(&app, gate_login("198.51.100.10", "alice", "right")).await;
+    assert_eq!(status, StatusCode::OK, "her account's count was cleared");
+}

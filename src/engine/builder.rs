@@ -53,6 +53,8 @@ pub struct CaptchaBuilder {
     issuer: Option<String>,
     audience: Option<String>,
     log_addresses: bool,
+    after_failures: super::AfterFailures,
+    managed: super::Managed,
     #[cfg(feature = "eddsa")]
     ed25519: Option<(String, [u8; 32])>,
 }
@@ -79,6 +81,8 @@ impl Default for CaptchaBuilder {
             issuer: None,
             audience: None,
             log_addresses: false,
+            after_failures: super::AfterFailures::default(),
+            managed: super::Managed::default(),
             #[cfg(feature = "eddsa")]
             ed25519: None,
         }
@@ -270,6 +274,23 @@ impl CaptchaBuilder {
         self
     }
 
+    /// How many failed attempts (reported with [`Captcha::record_failure`]) make a pass
+    /// necessary for a client or an account, and how long they count (default: 3 within 15
+    /// minutes). Used by [`Captcha::pass_required`], guards made
+    /// [`only_after_failures`](crate::RequireCaptchaLayer::only_after_failures) and the
+    /// managed challenge.
+    pub fn pass_after_failures(mut self, policy: super::AfterFailures) -> Self {
+        self.after_failures = policy;
+        self
+    }
+
+    /// How [`Captcha::issue_managed`] (the native route's `?kind=managed`) chooses a
+    /// challenge; see [`Managed`](super::Managed) for the defaults.
+    pub fn managed(mut self, policy: super::Managed) -> Self {
+        self.managed = policy;
+        self
+    }
+
     /// Show client addresses in log lines (off by default: a short keyed hash names the
     /// client instead, the same for the same client).
     pub fn log_client_addresses(mut self, on: bool) -> Self {
@@ -304,6 +325,8 @@ impl CaptchaBuilder {
                 self.limits.redeem.and_then(|l| l.problem()),
             ),
             ("lockout", self.limits.lockout.and_then(|l| l.problem())),
+            ("pass after failures", self.after_failures.problem()),
+            ("managed", self.managed.problem()),
         ];
         if let Some((setting, problem)) = limits.into_iter().find_map(|(s, p)| Some((s, p?))) {
             return Err(ConfigError::Limit { setting, problem });
@@ -346,6 +369,12 @@ impl CaptchaBuilder {
             .into_iter()
             .map(|r| r.prepare(&setup))
             .collect::<Result<Vec<Arc<dyn DynKind>>, ConfigError>>()?;
+        if !kinds.iter().any(|k| k.kind() == self.managed.picture()) {
+            return Err(ConfigError::Kind {
+                kind: self.managed.picture().to_string(),
+                problem: "the managed picture kind is not offered".into(),
+            });
+        }
         let sealer = Sealer::new(secrets());
         let signer = self.signer(kid, &secret);
         #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -369,6 +398,8 @@ impl CaptchaBuilder {
                 client_key: derive_key(&secret, "client hashes v1"),
                 challenge_key: derive_key(&secret, "challenge keys v1"),
                 log_addresses: self.log_addresses,
+                after_failures: self.after_failures,
+                managed: self.managed,
                 pass_ttl: self.pass_ttl,
                 ticket_ttl: self.ticket_ttl,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),

@@ -82,19 +82,20 @@ impl Captcha {
     /// the address.
     fn binding(&self, client: ClientKey) -> String {
         use base64::Engine as _;
-        let tag = self.keyed_hash(b"pass binding", client);
+        let tag = self.keyed_hash(b"pass binding", &client.bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
     }
 
-    /// A keyed hash of `client` for one `purpose` (so that hashes of one purpose tell
-    /// nothing of another's).
-    fn keyed_hash(&self, purpose: &[u8], client: ClientKey) -> [u8; 32] {
+    /// A keyed hash of `value` (a client's bytes, an account name) for one `purpose`, so
+    /// that hashes of one purpose tell nothing of another's.
+    pub(super) fn keyed_hash(&self, purpose: &[u8], value: &[u8]) -> [u8; 32] {
         use hmac::Mac as _;
         let mut mac =
             <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.inner.client_key)
                 .expect("HMAC takes keys of any length");
+        // No purpose is a prefix of another, so purposes never collide.
         mac.update(purpose);
-        mac.update(&client.bytes());
+        mac.update(value);
         mac.finalize().into_bytes().into()
     }
 
@@ -105,7 +106,7 @@ impl Captcha {
             None => "-".into(),
             Some(ClientKey::Ip(ip)) if self.inner.log_addresses => ip.to_string(),
             Some(c) => {
-                let tag = self.keyed_hash(b"log tag", c);
+                let tag = self.keyed_hash(b"log tag", &c.bytes());
                 crate::keys::hex(&tag[..6])
             }
         }

@@ -21,6 +21,8 @@ pub struct Issue<'a> {
     client: Option<ClientKey>,
     size: Option<Size>,
     work: Option<&'a str>,
+    /// The engine picks the kind ([`Captcha::issue_managed`]).
+    managed: bool,
 }
 
 impl<'a> Issue<'a> {
@@ -92,6 +94,21 @@ impl Captcha {
             client: None,
             size: None,
             work: None,
+            managed: false,
+        }
+    }
+
+    /// Starts issuing a challenge whose kind the engine picks from what it knows of the
+    /// client ([`Managed`](super::Managed)): the proof of work for a calm client (its
+    /// difficulty rising with the client's rate, with
+    /// [`PowOptions::with_adaptive`](crate::PowOptions::with_adaptive)); a picture that costs
+    /// a proof of work (answered [`IssueError::WorkRequired`] until one is paid, as with
+    /// [`work`](Issue::work)) for a client over its threshold, after wrong answers or after
+    /// failed attempts ([`Captcha::record_failure`]); refused while it is locked out.
+    pub fn issue_managed(&self) -> Issue<'_> {
+        Issue {
+            managed: true,
+            ..self.issue(Kind::POW)
         }
     }
 
@@ -102,34 +119,49 @@ impl Captcha {
             client,
             size,
             work,
+            managed,
             ..
         } = request;
         // Validate before counting: a bad request costs no one's budget.
         if scope.is_some_and(|s| !valid_scope(s)) {
             return Err(IssueError::InvalidScope);
         }
+        if let Some(s) = size.filter(|s| !s.is_drawable()) {
+            return Err(IssueError::InvalidSize(s.width, s.height));
+        }
+        let now = self.now();
+        let admit = || async {
+            let admitted = self
+                .inner
+                .limiter
+                .admit(&*self.inner.store, Action::Issue, client, now);
+            admitted
+                .await
+                .map_err(|Refused(retry_after)| IssueError::RateLimited { retry_after })
+        };
+        let (kind, pressure, work) = if managed {
+            // Counted first: the choice depends on how hard the client has been asking.
+            let pressure = admit().await?;
+            let (kind, priced) = self.managed_choice(client, pressure, now).await?;
+            let priced = priced || self.inner.work_for_pictures && kind != Kind::POW;
+            (kind, pressure, priced.then_some(work))
+        } else {
+            let kind_impl = self.kind(kind).ok_or(IssueError::UnsupportedKind)?;
+            let priced = self.inner.work_for_pictures && !kind_impl.policy().draws_inline;
+            // The price of a picture: read before counting, spent only once the issue is
+            // admitted, so that a refused issue does not cost the client its work.
+            if priced {
+                let payload = work.ok_or(IssueError::WorkRequired)?;
+                pow::read_payload(payload).ok_or(IssueError::WorkRefused)?;
+            }
+            (kind, admit().await?, priced.then_some(work))
+        };
         let kind_impl = self.kind(kind).ok_or(IssueError::UnsupportedKind)?.clone();
         let size = size.unwrap_or_else(|| kind_impl.default_size());
-        if !size.is_drawable() {
-            return Err(IssueError::InvalidSize(size.width, size.height));
-        }
         let inline = kind_impl.policy().draws_inline;
-        let now = self.now();
-        // The price of a picture: read before counting, spent only once the issue is
-        // admitted, so that a refused issue does not cost the client its work.
-        let work = if self.inner.work_for_pictures && !inline {
-            let payload = work.ok_or(IssueError::WorkRequired)?;
-            Some(pow::read_payload(payload).ok_or(IssueError::WorkRefused)?)
-        } else {
-            None
-        };
-        let pressure = self
-            .inner
-            .limiter
-            .admit(&*self.inner.store, Action::Issue, client, now)
-            .await
-            .map_err(|Refused(retry_after)| IssueError::RateLimited { retry_after })?;
-        if let Some((id, solution)) = work {
+        if let Some(payload) = work {
+            let payload = payload.ok_or(IssueError::WorkRequired)?;
+            let (id, solution) = pow::read_payload(payload).ok_or(IssueError::WorkRefused)?;
             // Not spent on an issue that would only be told "busy" (a hint: the line may
             // still fill up meanwhile).
             if self.inner.pool.is_full() {

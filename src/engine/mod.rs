@@ -8,11 +8,15 @@
 //! | `verify.rs` | [`Verify`] and [`Check`]: a solution settled once, for a pass or a ticket |
 //! | `redeem.rs` | [`Redeem`]: a pass or ticket spent once |
 //! | `claims.rs` | what passes and tickets claim, and whom they are bound to |
+//! | `failures.rs` | a pass only after failures: attempts counted per client and account |
+//! | `managed.rs` | the engine picks the challenge from what it knows of the client |
 //! | `builder.rs` | every setting and its default |
 
 pub(crate) mod builder;
 mod claims;
+mod failures;
 mod issue;
+mod managed;
 mod redeem;
 #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
 pub(crate) mod test_mode;
@@ -36,7 +40,9 @@ use crate::seal::Sealer;
 use crate::store::Store;
 
 pub use builder::CaptchaBuilder;
+pub use failures::{AfterFailures, Attempt};
 pub use issue::Issue;
+pub use managed::Managed;
 pub use redeem::Redeem;
 pub use verify::{Check, Verify};
 
@@ -75,6 +81,10 @@ struct Inner {
     client_key: [u8; 32],
     /// Key of per-challenge keys ([`Captcha::challenge_key`]), derived from the secret.
     challenge_key: [u8; 32],
+    /// How many failures make a pass necessary ([`Captcha::pass_required`]).
+    after_failures: AfterFailures,
+    /// How [`Captcha::issue_managed`] chooses.
+    managed: Managed,
     /// Whether log lines show client addresses instead of their keyed hashes.
     log_addresses: bool,
     pass_ttl: Duration,

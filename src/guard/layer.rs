@@ -21,6 +21,8 @@ pub struct RequireCaptchaLayer {
     pub(super) scope: Option<Arc<str>>,
     pub(super) header: HeaderName,
     pub(super) on_rejection: Option<Arc<RejectFn>>,
+    /// Whether requests without a credential pass while their client has few failures.
+    pub(super) after_failures: bool,
 }
 
 impl RequireCaptchaLayer {
@@ -30,7 +32,22 @@ impl RequireCaptchaLayer {
             scope,
             header: HeaderName::from_static(super::HEADER),
             on_rejection: None,
+            after_failures: false,
         }
+    }
+
+    /// Lets a request without a credential through (without
+    /// [`VerifiedCaptcha`](crate::VerifiedCaptcha): take it as `Option<VerifiedCaptcha>`)
+    /// while its client has fewer failures than
+    /// [`pass_after_failures`](crate::CaptchaBuilder::pass_after_failures) allows; from then
+    /// on it answers `captcha_required` 4010 with the `scope` to solve one for. Report
+    /// failures with [`Captcha::record_failure`] (and successes with
+    /// [`Captcha::record_success`]). A request that carries a credential is judged as ever.
+    /// Where the account name is known only in the handler, use
+    /// [`Captcha::pass_required`] there (or the `CaptchaGate` extractor, feature `axum`).
+    pub fn only_after_failures(mut self) -> Self {
+        self.after_failures = true;
+        self
     }
 
     /// Reads the credential from header `name` instead of `x-captcha-token` (the bare
@@ -58,6 +75,7 @@ impl fmt::Debug for RequireCaptchaLayer {
             .field("scope", &self.scope)
             .field("header", &self.header)
             .field("custom_rejection", &self.on_rejection.is_some())
+            .field("after_failures", &self.after_failures)
             .finish_non_exhaustive()
     }
 }

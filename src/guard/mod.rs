@@ -226,6 +226,41 @@ pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> 
             error_description: description,
             attempts_left: None,
             message: Some(for_people(e, lang)),
+            scope: None,
+        },
+    )
+}
+
+/// The answer of a guard that lets requests through without a pass until failures pile up,
+/// once they have: `captcha_required` 4010 (401) with the scope to issue the captcha for.
+pub(crate) fn required_now(lang: Lang, scope: Option<&str>) -> Response<Bytes> {
+    let description = match (lang, scope) {
+        (Lang::En, Some(s)) => format!(
+            "A captcha is required now, after failed attempts: solve one issued with ?scope={s} and send its pass in x-captcha-token"
+        ),
+        (Lang::En, None) => {
+            "A captcha is required now, after failed attempts: send its pass in x-captcha-token"
+                .to_owned()
+        }
+        (Lang::Zh, Some(s)) => format!(
+            "多次尝试失败，现在需要人机验证：请完成 ?scope={s} 的验证码，并在 x-captcha-token 中携带凭证"
+        ),
+        (Lang::Zh, None) => {
+            "多次尝试失败，现在需要人机验证：请在 x-captcha-token 中携带凭证".to_owned()
+        }
+    };
+    json(
+        StatusCode::UNAUTHORIZED,
+        &ErrorBody {
+            error: "captcha_required",
+            error_code: 4010,
+            error_description: description.into(),
+            attempts_left: None,
+            message: Some(lang.pick(
+                "Please complete the captcha, then try again.",
+                "请先完成人机验证，然后重试。",
+            )),
+            scope: scope.map(str::to_owned),
         },
     )
 }
@@ -254,6 +289,7 @@ pub(crate) fn stacked(outer: Option<&str>, inner: Option<&str>) -> Response<Byte
             error_description: description.into(),
             attempts_left: None,
             message: Some("The server is misconfigured; please try again later."),
+            scope: None,
         },
     )
 }

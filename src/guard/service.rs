@@ -7,9 +7,12 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::{
-    Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, stacked, token_from,
+    Rejected, RequireCaptchaLayer, ResponseFuture, describe, rejection, required_now, stacked,
+    token_from,
 };
 use crate::client::RequestClient;
+use crate::engine::Attempt;
+use crate::error::RedeemError;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
@@ -79,6 +82,19 @@ where
                     let scope = layer.scope.as_deref();
                     let redeem = layer.captcha.redeem(&token).scope(scope);
                     redeem.client_key(client).await
+                }
+                Err(RedeemError::Missing) if layer.after_failures => {
+                    // No pass, and none asked for while the client has few failures.
+                    let attempt = Attempt::client_key(client);
+                    if !layer.captcha.pass_required(attempt).await {
+                        return inner.call(req).await.map(|res| res.map(CaptchaBody::inner));
+                    }
+                    let lang = Lang::from_headers(req.headers());
+                    let mut res = required_now(lang, layer.scope.as_deref()).map(CaptchaBody::own);
+                    res.extensions_mut().insert(Rejected {
+                        error: "captcha_required",
+                    });
+                    return Ok(res);
                 }
                 Err(e) => Err(e),
             };

@@ -83,6 +83,7 @@ impl Adapter for Altcha {
                 kind: Kind::POW,
                 scope: input.query("scope"),
                 size: None,
+                managed: false,
             });
         }
         // The widget's form field, or the JSON its `verifyUrl` option posts.

@@ -76,6 +76,7 @@ impl Adapter for AnQiCms {
                 kind: Kind::TEXT,
                 scope: input.query("scope"),
                 size: Some(Size::ANQICMS),
+                managed: false,
             });
         }
         let id = input.string("captcha_id")?.to_owned();

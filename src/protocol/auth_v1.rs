@@ -77,14 +77,20 @@ impl Adapter for AuthV1 {
 
     fn parse(&self, endpoint: Endpoint, input: &Input) -> Result<Call, Fault> {
         match endpoint {
-            ISSUE => Ok(Call::Issue {
-                kind: match input.query("kind") {
-                    Some(name) => Kind::parse(&name).ok_or(Fault::Unsupported)?,
-                    None => Kind::TEXT,
-                },
-                scope: input.query("scope"),
-                size: None,
-            }),
+            ISSUE => {
+                let kind = input.query("kind");
+                let managed = kind.as_deref() == Some("managed");
+                Ok(Call::Issue {
+                    kind: match kind {
+                        Some(_) if managed => Kind::POW,
+                        Some(name) => Kind::parse(&name).ok_or(Fault::Unsupported)?,
+                        None => Kind::TEXT,
+                    },
+                    scope: input.query("scope"),
+                    size: None,
+                    managed,
+                })
+            }
             KINDS => {
                 let kinds: Vec<String> = input.captcha.kinds().map(|k| k.to_string()).collect();
                 Ok(Call::Cached(json(

@@ -34,6 +34,8 @@ pub(crate) enum Call {
         kind: Kind,
         scope: Option<String>,
         size: Option<Size>,
+        /// The engine picks the kind ([`Captcha::issue_managed`]); `kind` is not used.
+        managed: bool,
     },
     /// Verify a solution and mint a pass.
     Verify { id: String, solution: Solution },
@@ -210,8 +212,17 @@ async fn run(
     work: Option<&str>,
 ) -> Result<Done, Fault> {
     Ok(match call {
-        Call::Issue { kind, scope, size } => {
-            let issue = captcha.issue(kind).scope(scope.as_deref()).size(size);
+        Call::Issue {
+            kind,
+            scope,
+            size,
+            managed,
+        } => {
+            let issue = match managed {
+                true => captcha.issue_managed(),
+                false => captcha.issue(kind),
+            };
+            let issue = issue.scope(scope.as_deref()).size(size);
             Done::Issued(issue.client_key(client).work(work).await?)
         }
         Call::Verify { id, solution } => {

@@ -125,6 +125,7 @@ impl Adapter for Idaas {
                 kind: Kind::SLIDER,
                 scope: None,
                 size: Some(Size::AJ_FRAME),
+                managed: false,
             });
         }
         let id = input.string("token")?.to_owned();

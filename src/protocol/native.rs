@@ -28,6 +28,9 @@ pub(crate) struct ErrorBody {
     /// `error_description` is for developers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) message: Option<&'static str>,
+    /// The scope a pass must be issued for (a guard that asks for one only after failures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<String>,
 }
 
 /// A fault in the envelope, with the status and code the native protocol gives it.
@@ -64,6 +67,7 @@ pub(crate) fn failure(fault: &Fault, lang: Lang) -> Response<Bytes> {
             error_description: description,
             attempts_left,
             message: None,
+            scope: None,
         },
     )
 }

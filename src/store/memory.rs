@@ -325,6 +325,13 @@ impl Store for MemoryStore {
         ))
     }
 
+    fn clear_failures(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        let cleared = self
+            .failures
+            .update(&key, now, now, |count, _| *count = None);
+        Box::pin(std::future::ready(cleared))
+    }
+
     fn remember<'a>(
         &'a self,
         key: [u8; 16],

@@ -206,6 +206,14 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>>;
 
+    /// Forgets the failures counted under `key` (a sign-in that succeeded clears its
+    /// client's and its account's counts). The default keeps them (a store written before
+    /// this existed): they then last until their window ends.
+    fn clear_failures(&self, key: [u8; 16], now: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        let _ = (key, now);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
     /// Keeps `reply` under `key` until `expires_at`, unless a reply is kept there already
     /// (the first one stays). Siteverify's idempotent replies, shared by every instance. The
     /// default keeps nothing (a store written before this existed): a repeated siteverify

@@ -131,6 +131,7 @@ impl Adapter for AjCaptcha {
                     kind,
                     scope,
                     size: Some(Size::AJ_FRAME),
+                    managed: false,
                 })
             }
             CHECK => {

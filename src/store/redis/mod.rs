@@ -509,6 +509,12 @@ where
         Ok(())
     }
 
+    async fn clear_failures_now(&self, key: [u8; 16]) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = format!("{}:f:{{{}}}", self.prefix, hex(&key));
+        self.bounded(conn.del::<_, ()>(key)).await
+    }
+
     async fn recall_now(&self, key: [u8; 16]) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn.clone();
         let key = format!("{}:i:{{{}}}", self.prefix, hex(&key));
@@ -586,6 +592,10 @@ where
         now: u64,
     ) -> BoxFuture<'_, Result<(u32, u64), StoreError>> {
         Box::pin(self.failures_now(key, add, window_ms, now))
+    }
+
+    fn clear_failures(&self, key: [u8; 16], _now: u64) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.clear_failures_now(key))
     }
 
     fn remember<'a>(

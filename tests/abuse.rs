@@ -514,7 +514,10 @@ async fn a_trickling_body_is_cut_off() {
 /// A solved proof of work for the native route's work puzzle `c`: the payload the widget
 /// sends.
 fn paid(c: &serde_json::Value) -> String {
-    let (challenge, salt) = (c["challenge"].as_str().unwrap(), c["salt"].as_str().unwrap());
+    let (challenge, salt) = (
+        c["challenge"].as_str().unwrap(),
+        c["salt"].as_str().unwrap(),
+    );
     let max = c["maxnumber"].as_u64().unwrap();
     let number = tower_captcha::kind::pow::solve(challenge, salt, max).unwrap();
     let json = json!({"algorithm": c["algorithm"], "challenge": challenge, "number": number,
@@ -526,12 +529,22 @@ fn paid(c: &serde_json::Value) -> String {
 async fn the_managed_challenge_escalates_with_what_the_server_knows_of_the_client() {
     let h = Harness::with(|b| {
         b.issue_rate_limit(Some(RateLimit::new(8, Duration::from_secs(2))))
-            .lockout(Some(tower_captcha::Lockout::new(2, Duration::from_secs(600))))
-            .kind(tower_captcha::PowOptions::default().with_max_number(1_000).with_adaptive(8))
+            .lockout(Some(tower_captcha::Lockout::new(
+                2,
+                Duration::from_secs(600),
+            )))
+            .kind(
+                tower_captcha::PowOptions::default()
+                    .with_max_number(1_000)
+                    .with_adaptive(8),
+            )
     });
     let app = h.app();
     let managed = |ip: &str| from(ip, get_req("/auth/v1/captcha/data?kind=managed"));
-    let mut table = vec!["| client state | answer |".to_owned(), "|---|---|".to_owned()];
+    let mut table = vec![
+        "| client state | answer |".to_owned(),
+        "|---|---|".to_owned(),
+    ];
     let mut row = |state: &str, status: StatusCode, body: &serde_json::Value| {
         let answer = match (status.as_u16(), body["kind"].as_str()) {
             (200, Some("pow")) => format!("proof of work, maxnumber {}", body["maxnumber"]),
@@ -546,7 +559,11 @@ async fn the_managed_challenge_escalates_with_what_the_server_knows_of_the_clien
     let mut answers = Vec::new();
     for n in 1..=5 {
         let (status, _, body) = send(&app, managed(calm)).await;
-        answers.push(row(&format!("calm, request {n} within a few seconds"), status, &body));
+        answers.push(row(
+            &format!("calm, request {n} within a few seconds"),
+            status,
+            &body,
+        ));
     }
     assert_eq!(answers[0], "proof of work, maxnumber 1000");
     assert_eq!(answers[1], "proof of work, maxnumber 2000");
@@ -558,33 +575,56 @@ async fn the_managed_challenge_escalates_with_what_the_server_knows_of_the_clien
     assert_eq!(headers["x-captcha-work"], "required");
     let (_, _, work) = send(&app, from(calm, get_req("/auth/v1/captcha/data?kind=pow"))).await;
     let mut req = managed(calm);
-    req.headers_mut().insert("x-captcha-work", paid(&work).parse().unwrap());
+    req.headers_mut()
+        .insert("x-captcha-work", paid(&work).parse().unwrap());
     let (status, _, body) = send(&app, req).await;
-    assert_eq!(row("the same, with the proof of work paid", status, &body), "text picture");
-    assert!(body["image"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert_eq!(
+        row("the same, with the proof of work paid", status, &body),
+        "text picture"
+    );
+    assert!(
+        body["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
     // A calm client after one wrong answer: a priced picture.
     let wrong = "192.0.2.21";
     let c = h.captcha.issue(Kind::TEXT).await.unwrap();
     let (status, _, _) = send(&app, from(wrong, verify_req(&c.id, "nope"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, body) = send(&app, managed(wrong)).await;
-    assert_eq!(row("calm, after one wrong answer", status, &body), "428 work_required");
+    assert_eq!(
+        row("calm, after one wrong answer", status, &body),
+        "428 work_required"
+    );
     // A calm client after failed attempts reported by the app: a priced picture.
     let failed = "192.0.2.22";
     for _ in 0..3 {
         let ip: std::net::IpAddr = failed.parse().unwrap();
-        h.captcha.record_failure(tower_captcha::Attempt::client(ip)).await;
+        h.captcha
+            .record_failure(tower_captcha::Attempt::client(ip))
+            .await;
     }
     let (status, _, body) = send(&app, managed(failed)).await;
-    assert_eq!(row("calm, after 3 failed sign-ins", status, &body), "428 work_required");
+    assert_eq!(
+        row("calm, after 3 failed sign-ins", status, &body),
+        "428 work_required"
+    );
     // Locked out: refused until the lockout ends.
     let (status, _, _) = send(&app, from(wrong, verify_req(&c.id, "nope again"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, headers, body) = send(&app, managed(wrong)).await;
-    assert_eq!(row("locked out (2 wrong answers)", status, &body), "429 too_many_requests");
+    assert_eq!(
+        row("locked out (2 wrong answers)", status, &body),
+        "429 too_many_requests"
+    );
     assert!(headers.contains_key("retry-after"));
     // Another calm client is not affected by any of it.
     let (status, _, body) = send(&app, managed("192.0.2.30")).await;
-    assert_eq!(row("another calm client", status, &body), "proof of work, maxnumber 1000");
+    assert_eq!(
+        row("another calm client", status, &body),
+        "proof of work, maxnumber 1000"
+    );
     println!("{}", table.join("\n"));
 }

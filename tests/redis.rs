@@ -443,6 +443,30 @@ async fn shares_limits_and_lockouts(target: &Target) -> Instance {
         );
     }
     println!("three wrong answers across A and B: locked out on both (429, 4029)");
+
+    // Failed sign-ins reported on A and B add up for the client and for the account; a
+    // success on either clears them for both.
+    let ip: std::net::IpAddr = "192.0.2.8".parse().unwrap();
+    let attempt = || tower_captcha::Attempt::client(ip).account("alice");
+    for inst in [&a, &b, &a] {
+        assert!(!inst.captcha.pass_required(attempt()).await);
+        inst.captcha.record_failure(attempt()).await;
+    }
+    assert!(
+        b.captcha.pass_required(attempt()).await,
+        "3 failures across A and B"
+    );
+    let elsewhere = tower_captcha::Attempt::client(std::net::IpAddr::from([192, 0, 2, 9]));
+    assert!(
+        b.captcha.pass_required(elsewhere.account("Alice ")).await,
+        "her account, from elsewhere"
+    );
+    b.captcha.record_success(attempt()).await;
+    assert!(
+        !a.captcha.pass_required(attempt()).await,
+        "cleared by a success on B"
+    );
+    println!("failed sign-ins across A and B: a pass required on both; a success on B clears A");
     a
 }
 

@@ -49,6 +49,7 @@ macro_rules! with_conformance_cases {
             concurrent_requests_never_exceed_a_budget,
             failures_count_within_a_window,
             concurrent_failures_are_each_counted,
+            cleared_failures_start_afresh,
             replies_are_kept_once_and_expire,
             every_operation_works_on_keys_all_over_the_key_space,
         }
@@ -545,6 +546,42 @@ pub async fn concurrent_failures_are_each_counted<S: Store>(store: Arc<S>) {
     })
     .await;
     assert_eq!(store.failures(key, false, 60_000, NOW).await.unwrap().0, 50);
+}
+
+pub async fn cleared_failures_start_afresh<S: Store>(store: Arc<S>) {
+    let (key, other) = ([fresh_key(); 16], [fresh_key(); 16]);
+    for _ in 0..3 {
+        store.failures(key, true, 60_000, NOW).await.unwrap();
+    }
+    store.failures(other, true, 60_000, NOW).await.unwrap();
+    store.clear_failures(key, NOW + 1_000).await.unwrap();
+    assert_eq!(
+        store
+            .failures(key, false, 60_000, NOW + 1_000)
+            .await
+            .unwrap(),
+        (0, 0),
+        "cleared"
+    );
+    assert_eq!(
+        store
+            .failures(key, true, 60_000, NOW + 2_000)
+            .await
+            .unwrap(),
+        (1, NOW + 62_000),
+        "a new window from the next failure"
+    );
+    assert_eq!(
+        store
+            .failures(other, false, 60_000, NOW + 2_000)
+            .await
+            .unwrap()
+            .0,
+        1,
+        "another key is untouched"
+    );
+    // Clearing a key that counts nothing is fine.
+    store.clear_failures([fresh_key(); 16], NOW).await.unwrap();
 }
 
 pub async fn replies_are_kept_once_and_expire<S: Store>(store: Arc<S>) {

@@ -20,6 +20,7 @@ use crate::client::RequestClient;
 use crate::engine::Attempt;
 use crate::error::RedeemError;
 use crate::guard::{HEADER, describe, rejection, required_now, token_from};
+use crate::kind::Kind;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
 use crate::protocol::driver::json;
@@ -251,6 +252,13 @@ impl CaptchaGate {
                 let redeem = self.captcha.redeem(token).scope(scope);
                 let claims = redeem.client_key(self.client).await;
                 let claims = claims.map_err(|e| reject(Reason::Redeem(e)))?;
+                // After failures a proof of work (anyone may ask for one by name) is not
+                // enough: the attempt earned a picture.
+                if claims.kind == Kind::POW
+                    && self.captcha.pass_required(self.attempt(account)).await
+                {
+                    return Err(reject(Reason::Required(scope.to_owned())));
+                }
                 Ok(Some(VerifiedCaptcha::new(claims)))
             }
             Err(RedeemError::Missing) => {

@@ -439,6 +439,31 @@ fn sign_in_app(captcha: &Captcha) -> Router {
         .layer(CaptchaLayer::new(captcha.clone()))
 }
 
+/// A pass earned with a proof of work, for scope `login`.
+async fn pow_pass(h: &Harness) -> String {
+    use tower_captcha::{Kind, PowOptions, Puzzle, Solution};
+    let c = h.captcha.issue(Kind::POW).scope("login").await.unwrap();
+    let number = h.captcha.answer_of::<PowOptions>(&c.id).unwrap().number;
+    let Puzzle::Work {
+        algorithm,
+        challenge,
+        salt,
+        signature,
+        ..
+    } = c.puzzle
+    else {
+        panic!("a proof of work")
+    };
+    let solution = Solution::Work {
+        algorithm: algorithm.into(),
+        challenge,
+        number,
+        salt,
+        signature,
+    };
+    h.captcha.verify(&c.id, solution).await.unwrap().token
+}
+
 fn login(ip: &str, password: &str, pass: Option<&str>) -> http::Request<axum::body::Body> {
     let mut req = http::Request::post("/login");
     if let Some(pass) = pass {
@@ -489,6 +514,17 @@ async fn a_calm_client_signs_in_with_no_puzzle_until_its_failures_reach_the_thre
     );
     assert_eq!(body["error"], "captcha_required");
     assert_eq!(body["scope"], "login");
+    // A proof of work (which anyone may ask for by name) is not enough now: a picture is.
+    let pow_pass = pow_pass(&h).await;
+    let (status, body) = step(
+        "192.0.2.1 signs in with a proof-of-work pass",
+        login("192.0.2.1", "right", Some(&pow_pass)),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, 4010)
+    );
     // Another client is not affected.
     let (status, _) = step("192.0.2.2 signs in", login("192.0.2.2", "right", None)).await;
     assert_eq!(status, StatusCode::OK);

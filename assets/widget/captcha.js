@@ -19,6 +19,15 @@
  * reset); TowerCaptcha.reset forgets it too, so TowerCaptcha.pass() is null until the person
  * passes again.
  *
+ * kind "managed" lets the server choose from what it knows of the client: for a calm one a
+ * proof of work, solved unseen; a picture after failures. mode ("invisible"): a proof of work
+ * starts by itself, with start ("visible", the default: when the widget is on screen; "focus":
+ * when the person starts filling the form), and the pass is ready by the time they submit;
+ * a submit before that waits, with visible progress. No work runs while the page is hidden.
+ * when ("required"): the widget stays hidden until a call through TowerCaptcha.fetch is
+ * answered captcha_required (a pass only after failures); it then appears, for the scope the
+ * answer names.
+ *
  * A kind is shown by its puzzle's presentation, so a kind of the app's own needs nothing
  * here: "image" (a picture and a typed answer), "slider", "click" (a picture and what to
  * click, in order) and "work" (a checkbox: ticking it computes a proof of work, ALTCHA's
@@ -40,7 +49,8 @@
       wrongLeft: "Not quite, try again ({n} left).", wrongText: "Those characters did not match; try again ({n} left).", expired: "That one expired, here is a new one.",
       passed: "Verified, thank you.", busy: "The captcha service is busy; try again in a moment.",
       input: "Characters", pow: "I am not a robot", powHint: "Tick the box; your browser does a moment of work.",
-      working: "Verifying…", progress: "Verification progress"
+      working: "Verifying…", progress: "Verification progress", checking: "Checking that you are human…",
+      paused: "Paused while the page is hidden."
     },
     zh: {
       label: "人机验证", text: "请输入图中的字符", answer: "请输入图中所问的答案", slider: "拖动拼图块到与它吻合的缺口",
@@ -49,7 +59,8 @@
       image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
       wrongLeft: "验证失败，请重试（还剩 {n} 次）。", wrongText: "输入的字符不对，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
       passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符",
-      pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度"
+      pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度",
+      checking: "正在确认您是真人…", paused: "页面隐藏时已暂停。"
     }
   };
   var lastPass = null, lastWidget = null, widgets = [];
@@ -100,6 +111,7 @@
     var enc = new TextEncoder(), batch = 256;
     function same(a, b) { for (var i = 0; i < 32; i++) if (a[i] !== b[i]) return false; return true; }
     function from(n) {
+      if (d.stopped && d.stopped()) return;
       if (n > d.max) return post({ found: null });
       var jobs = [];
       for (var i = 0; i < batch && n + i * d.step <= d.max; i++) {
@@ -122,13 +134,20 @@
     return out;
   }
 
-  /* Solves an ALTCHA challenge; resolves with the payload to submit (null if none). */
-  function work(c, onProgress) {
+  /* Solves an ALTCHA challenge; resolves with the payload to submit (null if none, or when
+   * ctl.stop() was called: the work is dropped). */
+  function work(c, onProgress, ctl) {
     var started = performance.now(), count = Math.min(4, navigator.hardwareConcurrency || 2);
     var target = hexBytes(c.challenge), checked = 0, left = count, workers = [];
     if (performance.mark) performance.mark("tc:pow-start");
     return new Promise(function (resolve) {
       var finished = false;
+      if (ctl) ctl.stop = function () {
+        if (finished) return;
+        finished = true;
+        workers.forEach(function (w) { w.terminate(); });
+        resolve(null);
+      };
       function post(m) {
         if (finished) return;
         if (m.done) { checked += m.done; if (onProgress) onProgress(Math.min(0.99, checked / (c.maxnumber + 1))); return; }
@@ -151,7 +170,7 @@
       } catch (e) {
         workers.forEach(function (w) { w.terminate(); });
         workers = []; left = 1;
-        search({ salt: c.salt, target: target, start: 0, step: 1, max: c.maxnumber }, post);
+        search({ salt: c.salt, target: target, start: 0, step: 1, max: c.maxnumber, stopped: function () { return finished; } }, post);
       }
     });
   }
@@ -169,13 +188,29 @@
     this.authV1 = opts.authV1 || data.authV1 || "/auth/v1/captcha/data";
     this.trailOn = (opts.trail || data.trail) === "on";
     this.submitMode = (opts.submit || data.submit) === "form";
+    this.invisible = (opts.mode || data.mode) === "invisible" || this.kind === "managed";
+    this.startOn = (opts.start || data.start) === "focus" ? "focus" : "visible";
     this.t = TEXT[pickLang(el, opts)];
-    var self = this;
     widgets.push(this);
     if (this.submitMode) this.watchForm();
+    this.ready = null;
+    if ((opts.when || data.when) === "required") el.hidden = true;
+    else this.wake();
+  }
+
+  /* Shows the widget (one that waited until a captcha was required), for `scope` when it has
+   * none of its own; resolves once its first challenge is drawn. */
+  Captcha.prototype.wake = function (scope) {
+    var self = this;
+    if (this.ready) return this.ready;
+    this.el.hidden = false;
+    if (scope && !this.scope) this.scope = scope;
     // Only kinds the server serves are offered (and a kind it does not serve is not shown).
-    this.ready = json(this.authV1 + "/kinds").then(function (r) {
-      var served = r.ok && r.body.kinds ? r.body.kinds : [self.kind];
+    var kinds = json(this.authV1 + "/kinds");
+    this.ready = kinds.then(function (r) {
+      var served = r.ok && r.body.kinds ? r.body.kinds.slice() : [self.kind];
+      // "managed" is no kind of its own: the server picks one of those it serves.
+      if (self.kind === "managed" && r.ok) served.unshift("managed");
       var kinds = (self.kinds || served).filter(function (k) { return served.indexOf(k) >= 0; });
       if (kinds.indexOf(self.kind) < 0 && served.indexOf(self.kind) < 0) self.kind = kinds[0] || served[0];
       if (kinds.indexOf(self.kind) < 0) kinds.unshift(self.kind);
@@ -184,7 +219,8 @@
       self.build();
       return self.load();
     });
-  }
+    return this.ready;
+  };
 
   /* Submit mode: a classic form posted with typed characters but no pass yet is held, the
    * characters verified, and the form submitted again with the pass in the hidden input.
@@ -210,6 +246,8 @@
    * null when there is neither (the widget then shows why). */
   Captcha.prototype.solve = function () {
     if (this.pass) return Promise.resolve(this.pass);
+    // Invisible work not done yet: wait for it (started now if it had not), with progress.
+    if (this.unseen) return this.unseen.run();
     var input = this.challenge && this.challenge.presentation === "image" && this.body.querySelector(".tc-input");
     if (this.submitMode && input && input.value.trim()) {
       return this.submit({ token: this.challenge.token, key: input.value });
@@ -225,7 +263,7 @@
   /* The page's pass: the last one earned, or a submit-mode widget's typed characters verified. */
   function solve() {
     if (lastPass) return Promise.resolve(lastPass);
-    var pending = widgets.filter(function (w) { return w.submitMode && document.contains(w.el); })[0];
+    var pending = widgets.filter(function (w) { return (w.submitMode || w.unseen) && document.contains(w.el); })[0];
     return pending ? pending.solve() : Promise.resolve(null);
   }
 
@@ -297,6 +335,8 @@
   Captcha.prototype.load = function () {
     var self = this;
     clearTimeout(this.timer);
+    if (this.unseen) this.unseen.drop();
+    this.unseen = null;
     this.challenge = null;
     this.el.setAttribute("data-kind", this.kind);
     this.el.removeAttribute("data-token");
@@ -308,6 +348,7 @@
       if (!draw) return self.fail(r);
       self.challenge = c;
       self.el.setAttribute("data-token", c.token);
+      if (c.kind) self.el.setAttribute("data-shown", c.kind);
       self.say("", "ready");
       draw.call(self, c);
       if (window.performance && performance.mark) performance.mark("tc:drawn");
@@ -337,6 +378,7 @@
   };
 
   Captcha.prototype.draw_work = function (c) {
+    if (this.invisible) return this.draw_unseen(c);
     var self = this, t = this.t;
     this.prompt.textContent = t.powHint;
     var box = h("button", { type: "button", class: "tc-check", role: "checkbox", "aria-checked": "false" }, [
@@ -363,6 +405,68 @@
     });
     this.body.textContent = "";
     this.body.appendChild(h("div", { class: "tc-pow" }, [box, bar]));
+  };
+
+  /* A proof of work nobody has to click: it runs when the widget is on screen (or when the
+   * person starts filling the form), never while the page is hidden; run() starts it if it
+   * has not started and resolves to the pass. */
+  Captcha.prototype.draw_unseen = function (c) {
+    var self = this, t = this.t, ctl = {}, running = null, wanted = false, observer = null;
+    this.prompt.textContent = "";
+    this.el.setAttribute("data-mode", "invisible");
+    var bar = h("div", { class: "tc-progress", role: "progressbar", "aria-label": t.progress, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, [h("span")]);
+    this.body.textContent = "";
+    this.body.appendChild(h("div", { class: "tc-pow" }, [bar]));
+    this.say(t.checking, "ready");
+    function progress(share) {
+      var pct = Math.round(share * 100);
+      bar.firstChild.style.width = pct + "%";
+      bar.setAttribute("aria-valuenow", String(pct));
+    }
+    function begin() {
+      wanted = true;
+      if (running || self.pass || document.hidden) return running;
+      self.el.setAttribute("aria-busy", "true");
+      self.say(t.checking, "verifying");
+      if (window.performance && performance.mark) performance.mark("tc:unseen-start");
+      running = work(c, progress, ctl).then(function (payload) {
+        self.el.removeAttribute("aria-busy");
+        if (!payload) { running = null; return null; }
+        return self.submit({ payload: payload });
+      });
+      return running;
+    }
+    function visibility() {
+      if (document.hidden && running && !self.pass) {
+        if (ctl.stop) ctl.stop();
+        self.say(t.paused, "ready");
+      } else if (!document.hidden && wanted && !running && !self.pass) {
+        begin();
+      }
+    }
+    document.addEventListener("visibilitychange", visibility);
+    var form = this.el.closest && this.el.closest("form");
+    function focused() { begin(); }
+    if (this.startOn === "focus") (form || this.el).addEventListener("focusin", focused);
+    else if (window.IntersectionObserver) {
+      observer = new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) begin();
+      });
+      observer.observe(this.el);
+    } else begin();
+    this.unseen = {
+      run: function () {
+        var pending = begin();
+        return pending ? pending.then(function (pass) { return pass || self.pass; }) : Promise.resolve(self.pass);
+      },
+      drop: function () {
+        if (ctl.stop) ctl.stop();
+        document.removeEventListener("visibilitychange", visibility);
+        if (form) form.removeEventListener("focusin", focused);
+        self.el.removeEventListener("focusin", focused);
+        if (observer) observer.disconnect();
+      }
+    };
   };
 
   Captcha.prototype.draw_slider = function (c) {
@@ -478,6 +582,7 @@
 
   Captcha.prototype.passed = function (pass) {
     clearTimeout(this.timer);
+    if (window.performance && performance.mark) performance.mark("tc:pass");
     this.pass = pass;
     lastPass = pass;
     lastWidget = this;
@@ -545,7 +650,17 @@
         lastPass = null; lastWidget = null;
         init.headers = headers;
         var rearm = function () { if (widget && !widget.pass) widget.load(); };
-        return fetch(url, init).then(function (r) { rearm(); return r; }, function (e) { rearm(); throw e; });
+        return fetch(url, init).then(function (r) {
+          rearm();
+          if (r.status !== 401) return r;
+          // A pass only after failures: the answer says one is needed now, and for which scope.
+          return r.clone().json().then(function (b) {
+            if (b && b.error === "captcha_required") {
+              widgets.forEach(function (w) { if (!w.ready && document.contains(w.el)) w.wake(b.scope); });
+            }
+            return r;
+          }, function () { return r; });
+        }, function (e) { rearm(); throw e; });
       });
     }
   };

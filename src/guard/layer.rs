@@ -40,7 +40,9 @@ impl RequireCaptchaLayer {
     /// [`VerifiedCaptcha`](crate::VerifiedCaptcha): take it as `Option<VerifiedCaptcha>`)
     /// while its client has fewer failures than
     /// [`pass_after_failures`](crate::CaptchaBuilder::pass_after_failures) allows; from then
-    /// on it answers `captcha_required` 4010 with the `scope` to solve one for. Report
+    /// on it answers `captcha_required` 4010 with the `scope` to solve one for, and takes a
+    /// pass of a picture only (a proof of work, which anyone may ask for by name, is spent
+    /// and refused: the managed challenge gives such a client a picture). Report
     /// failures with [`Captcha::record_failure`] (and successes with
     /// [`Captcha::record_success`]). A request that carries a credential is judged as ever.
     /// Where the account name is known only in the handler, use

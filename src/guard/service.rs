@@ -13,6 +13,7 @@ use super::{
 use crate::client::RequestClient;
 use crate::engine::Attempt;
 use crate::error::RedeemError;
+use crate::kind::Kind;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
@@ -99,6 +100,23 @@ where
                 Err(e) => Err(e),
             };
             match result {
+                // After failures, a proof of work (which anyone may ask for by name) is not
+                // enough: the client earned a picture.
+                Ok(claims)
+                    if layer.after_failures
+                        && claims.kind == Kind::POW
+                        && layer
+                            .captcha
+                            .pass_required(Attempt::client_key(client))
+                            .await =>
+                {
+                    let lang = Lang::from_headers(req.headers());
+                    let mut res = required_now(lang, layer.scope.as_deref()).map(CaptchaBody::own);
+                    res.extensions_mut().insert(Rejected {
+                        error: "captcha_required",
+                    });
+                    Ok(res)
+                }
                 Ok(claims) => {
                     req.extensions_mut().insert(VerifiedCaptcha::new(claims));
                     inner.call(req).await.map(|res| res.map(CaptchaBody::inner))

@@ -17,10 +17,14 @@ mod common;
 #[path = "../examples/login.rs"]
 mod login;
 
-// Both examples bring their own copy of the serving helper.
+// The examples bring their own copy of the serving helper.
 #[allow(dead_code, unreachable_pub, missing_docs, clippy::duplicate_mod)]
 #[path = "../examples/custom_kind.rs"]
 mod custom_kind;
+
+#[allow(dead_code, unreachable_pub, missing_docs, clippy::duplicate_mod)]
+#[path = "../examples/sign_in.rs"]
+mod sign_in;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -217,6 +221,10 @@ async fn the_widget_works_in_a_real_browser() {
     });
     let own_server = Server::start(custom_kind::app(own.captcha.clone())).await;
     let own_addr = own_server.addr;
+    // Sign-in with a captcha only after failures, and the invisible proof of work.
+    let calm = common::Harness::new();
+    let calm_server = Server::start(sign_in::app(calm.captcha.clone())).await;
+    let calm_addr = calm_server.addr;
     let (captcha, clock) = (h.captcha.clone(), h.clock.clone());
     tokio::task::spawn_blocking(move || {
         let b = login_page(&driver, addr, false);
@@ -518,6 +526,106 @@ async fn the_widget_works_in_a_real_browser() {
             assert_eq!(message, "ordered (a sum captcha)");
         });
         assert_eq!(o.errors(), json!([]), "console errors on the custom kind's page");
+        drop(o);
+
+        let c = driver.open(&format!("http://{calm_addr}/"), false);
+        let message = |b: &Browser| {
+            b.wait_for(
+                "the message",
+                "const m = document.getElementById('message').textContent; return m.length > 0 && m;",
+            )
+        };
+        let submit = |b: &Browser, fields: &[(&str, &str)]| {
+            for (name, value) in fields {
+                b.script(&format!("document.querySelector('[name={name}]').value = '{value}';"));
+            }
+            b.script("document.getElementById('message').textContent = '';");
+            b.click("#submit");
+            message(b)
+        };
+        timed("a calm visitor signs in with one click and no puzzle", &|| {
+            let hidden = c.script("return document.getElementById('captcha').hidden && !document.querySelector('.tc');");
+            assert_eq!(hidden, json!(true), "the widget waits hidden");
+            let m = submit(&c, &[("username", "demo"), ("password", "demo")]);
+            assert_eq!(m, "Welcome back, demo.");
+            assert_eq!(c.script("return !!document.querySelector('.tc');"), json!(false), "no puzzle shown");
+        });
+        timed("three failures, then the captcha appears, is solved, and the sign-in goes through", &|| {
+            for _ in 0..3 {
+                let m = submit(&c, &[("username", "demo"), ("password", "guess")]);
+                assert_eq!(m, "Wrong user name or password.");
+            }
+            let m = submit(&c, &[("username", "demo"), ("password", "demo")]);
+            assert_eq!(m, "Please complete the captcha, then continue again.");
+            // The managed kind shows this client a picture: it failed.
+            let token = c.wait_for(
+                "the widget",
+                "const w = document.querySelector('.tc'); return w && !document.getElementById('captcha').hidden && w.dataset.shown === 'text' && w.dataset.state === 'ready' && w.dataset.token;",
+            );
+            c.screenshot("sign-in-after-failures.png");
+            let answer = common::text_answer(&calm.captcha, token.as_str().unwrap());
+            c.type_into(".tc-input", &answer);
+            c.press("\u{E007}", 1);
+            c.wait_state("passed");
+            let m = submit(&c, &[("username", "demo"), ("password", "demo")]);
+            assert_eq!(m, "Welcome back, demo.");
+        });
+        timed("an invisible proof of work is ready before the person submits", &|| {
+            c.go(&format!("http://{calm_addr}/invisible"));
+            c.wait_state("passed");
+            assert_eq!(c.script("return document.querySelector('.tc-check');"), Value::Null, "no checkbox");
+            let m = submit(&c, &[("message", "hello")]);
+            assert_eq!(m, "Sent.");
+            // The pass is spent: a new challenge is worked out for the next message.
+            c.wait_state("passed");
+            assert_eq!(submit(&c, &[("message", "again")]), "Sent.");
+        });
+        timed("started on focus: no work before, and a submit at once waits for it", &|| {
+            c.go(&format!("http://{calm_addr}/invisible?start=focus"));
+            c.wait_for("the challenge", "return document.querySelector('.tc') && document.querySelector('.tc').dataset.token;");
+            std::thread::sleep(Duration::from_millis(700));
+            let started = c.script("return performance.getEntriesByName('tc:unseen-start').length;");
+            assert_eq!(started, json!(0), "no work before the form is touched");
+            c.script("document.getElementById('message').textContent = '';");
+            c.click("#submit");
+            assert_eq!(message(&c), "Sent.", "the early submit waited for the work");
+        });
+        timed("a hidden page does no work until it is shown", &|| {
+            let hide = c.cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"}),
+            );
+            c.go(&format!("http://{calm_addr}/invisible"));
+            c.wait_for("the challenge", "return document.querySelector('.tc') && document.querySelector('.tc').dataset.token;");
+            std::thread::sleep(Duration::from_millis(1500));
+            let state = c.script("return [performance.getEntriesByName('tc:unseen-start').length, document.querySelector('.tc').dataset.state];");
+            assert_eq!(state, json!([0, "ready"]), "no work while hidden");
+            c.script("Object.defineProperty(document, 'hidden', {configurable: true, get: () => false}); document.dispatchEvent(new Event('visibilitychange'));");
+            c.wait_state("passed");
+            c.cdp("Page.removeScriptToEvaluateOnNewDocument", json!({"identifier": hide["identifier"]}));
+        });
+        timed("page load to a ready pass, invisible mode, CPU throttled", &|| {
+            let loads: usize = std::env::var("TC_MEASURE_LOADS").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+            for rate in [1, 4, 6] {
+                c.cdp("Emulation.setCPUThrottlingRate", json!({"rate": rate}));
+                let mut ms = Vec::new();
+                for _ in 0..loads {
+                    c.go(&format!("http://{calm_addr}/invisible"));
+                    let t = c.wait_for(
+                        "a pass",
+                        "const p = performance.getEntriesByName('tc:pass')[0]; return p ? p.startTime : false;",
+                    );
+                    ms.push(t.as_f64().unwrap());
+                }
+                ms.sort_by(f64::total_cmp);
+                println!(
+                    "invisible mode, CPU {rate}x slower: page load to a ready pass, median {:.0} ms over {loads} loads (min {:.0}, max {:.0})",
+                    ms[ms.len() / 2], ms[0], ms[ms.len() - 1]
+                );
+            }
+            c.cdp("Emulation.setCPUThrottlingRate", json!({"rate": 1}));
+        });
+        assert_eq!(c.errors(), json!([]), "console errors on the sign-in pages");
         println!(
             "screenshots in {}",
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).display()

@@ -342,7 +342,11 @@
     this.el.removeAttribute("data-token");
     this.el.removeAttribute("aria-busy");
     this.say(this.t.loading, "loading");
+    // Only the newest load draws: a slower answer to an earlier one (the person switched kind
+    // meanwhile) is dropped.
+    var seq = this.loads = (this.loads || 0) + 1;
     return this.fetchChallenge().then(function (r) {
+      if (seq !== self.loads) return;
       var c = r.ok ? r.body : null;
       var draw = c && self["draw_" + c.presentation];
       if (!draw) return self.fail(r);
@@ -354,7 +358,7 @@
       if (window.performance && performance.mark) performance.mark("tc:drawn");
       // Challenges last five minutes: fetch a fresh one a little before.
       self.timer = setTimeout(function () { self.load(); }, 280000);
-    }, function () { self.say(self.t.busy, "error"); });
+    }, function () { if (seq === self.loads) self.say(self.t.busy, "error"); });
   };
 
   Captcha.prototype.frame = function (children) {

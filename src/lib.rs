@@ -52,6 +52,13 @@
 //! and tickets lives in a [`Store`]: [`MemoryStore`] by default; with the `redis` feature,
 //! `store::RedisStore` (one server or a Redis Cluster) lets several instances spend each pass
 //! once across all of them.
+//!
+//! Kinds are open: the four built-ins (text, slider, click-word, proof of work) and any kind
+//! an app writes ([`ChallengeKind`], registered with [`CaptchaBuilder::kind`]) are issued
+//! and verified by the same native route (`?kind=<name>`). Most people need see no puzzle:
+//! [`CaptchaGate`] and [`RequireCaptchaLayer::only_after_failures`] ask for a pass only
+//! after failed attempts, and [`Captcha::issue_managed`] lets the server pick the challenge
+//! from what it knows of the client.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;

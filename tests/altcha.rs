@@ -17,13 +17,13 @@ use common::programs;
 use common::webdriver::Driver;
 use serde_json::Value;
 use tower_captcha::protocol::Altcha;
-use tower_captcha::{CaptchaLayer, PowOptions, VerifiedCaptcha};
+use tower_captcha::{CaptchaLayer, ChallengeKind, PowKdfOptions, PowOptions, VerifiedCaptcha};
 
 /// The app: ALTCHA's routes, a login route guarded for scope `login`, and (when given) a
 /// page with ALTCHA's own widget on a form that posts to our verify route.
-fn app(h: &common::Harness, widget_js: Option<String>) -> Router {
+fn app(h: &common::Harness, widget_js: Option<String>, altcha: Altcha) -> Router {
     let layer = CaptchaLayer::builder(h.captcha.clone())
-        .mount(Altcha::new())
+        .mount(altcha)
         .build()
         .unwrap();
     let mut app = Router::new()
@@ -120,51 +120,67 @@ fn altcha_python(test: &str) -> Option<PathBuf> {
     Some(venv_python)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass() {
-    let test = "altcha::altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass";
+/// ALTCHA's widget, on a page served with `altcha`'s routes, solves `runs` challenges in a
+/// row (the page reloaded each time); the last payload goes to our verify route through the
+/// form, and the guard must take the pass once. Returns the widget's own solve times (ms).
+async fn the_widget_solves(test: &str, h: common::Harness, altcha: Altcha, kind: &str) -> Vec<f64> {
     let Some(widget) = altcha_widget(test) else {
-        return;
+        return Vec::new();
     };
     let Some(driver) = Driver::start(test) else {
-        return;
+        return Vec::new();
     };
-    let h = common::Harness::new();
-    let server = Server::start(app(&h, Some(widget))).await;
+    let server = Server::start(app(&h, Some(widget), altcha)).await;
     let addr = server.addr;
-    let response = tokio::task::spawn_blocking(move || {
+    let runs: usize = std::env::var("TC_MEASURE_LOADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let (response, times) = tokio::task::spawn_blocking(move || {
         let b = driver.open(&format!("http://{addr}/"), false);
-        b.wait_for(
-            "ALTCHA's widget",
-            "return document.querySelector('altcha-widget .altcha-checkbox') && true;",
-        );
-        // Nothing but the checkbox to tick; the widget fetches our challenge and solves it.
-        b.click("altcha-widget .altcha-checkbox");
-        b.wait_for(
-            "the widget's verified state",
-            "return document.querySelector('altcha-widget .altcha').dataset.state === 'verified';",
-        );
-        let payload = b.script(
-            "return document.querySelector('altcha-widget input[type=hidden][name=altcha]').value;",
-        );
-        println!(
-            "the widget's payload: {}",
-            String::from_utf8_lossy(
+        let mut times = Vec::new();
+        let mut payload = Value::Null;
+        for run in 0..runs {
+            if run > 0 {
+                b.go(&format!("http://{addr}/"));
+            }
+            b.wait_for(
+                "ALTCHA's widget",
+                "return document.querySelector('altcha-widget .altcha-checkbox') && true;",
+            );
+            // Nothing but the checkbox to tick; the widget fetches our challenge and solves it.
+            b.click("altcha-widget .altcha-checkbox");
+            b.wait_for(
+                "the widget's verified state",
+                "return document.querySelector('altcha-widget .altcha').dataset.state === 'verified';",
+            );
+            payload = b.script(
+                "return document.querySelector('altcha-widget input[type=hidden][name=altcha]').value;",
+            );
+            let json: Value = serde_json::from_slice(
                 &base64::Engine::decode(
                     &base64::engine::general_purpose::STANDARD,
-                    payload.as_str().unwrap()
+                    payload.as_str().unwrap(),
                 )
-                .unwrap()
+                .unwrap(),
             )
-        );
-        // The form posts the payload (field `altcha`) to our verify route.
+            .unwrap();
+            // v1 reports `took`, v2 `solution.time`.
+            let took = json["took"].as_f64().or_else(|| json["solution"]["time"].as_f64());
+            times.push(took.unwrap_or(f64::NAN));
+            if run == 0 {
+                println!("the widget's payload: {json}");
+            }
+        }
+        // The form posts the last payload (field `altcha`) to our verify route.
         b.click("#send");
         let body = b.wait_for(
             "our verify route's answer",
             "return document.body && document.body.innerText.includes('captcha_token') && document.body.innerText;",
         );
         assert_eq!(b.errors(), serde_json::json!([]), "console errors");
-        body.as_str().unwrap().to_owned()
+        let _ = payload;
+        (body.as_str().unwrap().to_owned(), times)
     })
     .await
     .unwrap();
@@ -184,7 +200,10 @@ async fn altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass() 
     .await
     .unwrap();
     println!("the guard: {status} {body}");
-    assert_eq!((status, body.as_str()), (200, Some("welcome, pow")));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, Some(format!("welcome, {kind}").as_str()))
+    );
     let (status, _) = request(
         from,
         addr,
@@ -196,6 +215,37 @@ async fn altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass() 
     .await
     .unwrap();
     assert_eq!(status, 401, "spent once");
+    times
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass() {
+    let test = "altcha::altchas_own_widget_solves_our_challenge_and_the_guard_takes_the_pass";
+    let times = the_widget_solves(test, common::Harness::new(), Altcha::new(), "pow").await;
+    println!(
+        "ALTCHA's widget, SHA-256 (v1), maxnumber 100000: median solve {:.0} ms over {} runs",
+        median(times.clone()),
+        times.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altchas_own_widget_solves_our_pbkdf2_challenge_and_the_guard_takes_the_pass() {
+    let test =
+        "altcha::altchas_own_widget_solves_our_pbkdf2_challenge_and_the_guard_takes_the_pass";
+    let h = common::Harness::with(|b| b.kind(PowKdfOptions::default()));
+    let altcha = Altcha::new().kind(PowKdfOptions::KIND);
+    let times = the_widget_solves(test, h, altcha, "pow_pbkdf2").await;
+    println!(
+        "ALTCHA's widget, PBKDF2/SHA-256 (v2), cost 1000, max_counter 400: median solve {:.0} ms over {} runs",
+        median(times.clone()),
+        times.len()
+    );
 }
 
 #[tokio::test]
@@ -205,7 +255,7 @@ async fn the_pypi_altcha_package_solves_our_challenge() {
         return;
     };
     let h = common::Harness::with(|b| b.kind(PowOptions::default().with_max_number(20_000)));
-    let server = Server::start(app(&h, None)).await;
+    let server = Server::start(app(&h, None, Altcha::new())).await;
     let from = loopback(0, 0, 2);
     for round in 0..3 {
         let (status, challenge) = request(

@@ -12,6 +12,7 @@
 
 pub mod click_word;
 pub mod pow;
+pub mod pow_kdf;
 pub mod slider;
 pub mod text;
 
@@ -146,6 +147,18 @@ pub enum Solution {
         end: Box<Solution>,
         /// The trail, at most 64 samples.
         trail: Vec<TrailPoint>,
+    },
+    /// A solved key-derivation proof of work (ALTCHA's PoW v2 payload): the signed
+    /// parameters as handed out, the counter found and its derived key (hex).
+    KeyWork {
+        /// The parameters as handed out.
+        parameters: serde_json::Value,
+        /// Their signature as handed out (hex).
+        signature: String,
+        /// The counter found.
+        counter: u32,
+        /// Its derived key (hex).
+        derived_key: String,
     },
     /// A solved proof of work, as ALTCHA's widget submits it.
     Work {
@@ -285,6 +298,15 @@ pub enum Puzzle {
         /// HMAC-SHA256 of the challenge under the app's key (hex).
         signature: String,
     },
+    /// A key-derivation proof of work (ALTCHA's PoW v2 format): find the counter whose
+    /// derived key starts with `parameters.keyPrefix`.
+    KeyWork {
+        /// The parameters (`algorithm`, `cost`, `keyLength`, `keyPrefix`, `nonce`, `salt`,
+        /// `expiresAt`, `data`).
+        parameters: serde_json::Value,
+        /// HMAC-SHA256 of their canonical JSON under the app's key (hex).
+        signature: String,
+    },
 }
 
 impl Puzzle {
@@ -295,18 +317,19 @@ impl Puzzle {
             Puzzle::Image { png } => png,
             Puzzle::Slider { background, .. } => background,
             Puzzle::ClickWord { image, .. } => image,
-            Puzzle::Work { .. } => &[],
+            Puzzle::Work { .. } | Puzzle::KeyWork { .. } => &[],
         }
     }
 
     /// The presentation's name, as the native route and the widget call it: `image`,
-    /// `slider`, `click`, `work`.
+    /// `slider`, `click`, `work`, `key_work` (which this crate's widget does not solve).
     pub fn presentation(&self) -> &'static str {
         match self {
             Puzzle::Image { .. } => "image",
             Puzzle::Slider { .. } => "slider",
             Puzzle::ClickWord { .. } => "click",
             Puzzle::Work { .. } => "work",
+            Puzzle::KeyWork { .. } => "key_work",
         }
     }
 }
@@ -328,6 +351,10 @@ impl fmt::Debug for Puzzle {
             Puzzle::Work { max_number, .. } => f
                 .debug_struct("Work")
                 .field("max_number", max_number)
+                .finish_non_exhaustive(),
+            Puzzle::KeyWork { parameters, .. } => f
+                .debug_struct("KeyWork")
+                .field("cost", &parameters["cost"])
                 .finish_non_exhaustive(),
         }
     }

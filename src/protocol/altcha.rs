@@ -13,13 +13,13 @@
 //!
 //! # Which of ALTCHA's formats
 //!
-//! The widget (major version 3) solves two formats: this one (ALTCHA's "v1": a SHA-256
-//! search over `salt + number`), and its newer key-derivation format ("v2": PBKDF2, scrypt
-//! or Argon2 over a nonce and a counter), which its documentation recommends. It tells
-//! them apart by the top-level `challenge` field. This crate speaks v1: every ALTCHA server
-//! library implements it, the widget solves it out of the box with nothing to configure,
-//! and checking a solution costs the server one SHA-256 and one HMAC, where v2 would make
-//! the server run the key derivation too.
+//! The widget (major version 3) solves two formats: ALTCHA's "v1" (a SHA-256 search over
+//! `salt + number`, the default kind here: every ALTCHA server library implements it), and
+//! its newer key-derivation format "v2" (PBKDF2, scrypt or Argon2 over a nonce and a
+//! counter). `Altcha::new().kind(PowKdfOptions::KIND)` serves v2 with `PBKDF2/SHA-256`
+//! (register [`PowKdfOptions`](crate::PowKdfOptions) on the engine): its challenge route then
+//! answers `{"parameters", "signature"}` and the verify route takes the v2 payload. Either
+//! costs the server one HMAC to check; v2 costs one key derivation per issue.
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
@@ -27,7 +27,7 @@ use serde_json::json;
 
 use super::driver::{Call, Done, json};
 use super::{Adapter, Endpoint, Fault, Input, Lang, Route, native};
-use crate::kind::{Kind, pow};
+use crate::kind::{Kind, pow, pow_kdf};
 
 const CHALLENGE: Endpoint = Endpoint("challenge");
 const VERIFY: Endpoint = Endpoint("verify");
@@ -40,6 +40,7 @@ const VERIFY: Endpoint = Endpoint("verify");
 pub struct Altcha {
     challenge: String,
     verify: String,
+    kind: Kind,
 }
 
 impl Default for Altcha {
@@ -54,7 +55,15 @@ impl Altcha {
         Self {
             challenge: "/altcha/challenge".into(),
             verify: "/altcha/verify".into(),
+            kind: Kind::POW,
         }
+    }
+
+    /// The kind the challenge route issues: [`Kind::POW`] (ALTCHA's v1, the default) or
+    /// `PowKdfOptions::KIND` (its v2 with `PBKDF2/SHA-256`). The verify route takes both.
+    pub fn kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// ALTCHA at other paths.
@@ -80,7 +89,7 @@ impl Adapter for Altcha {
     fn parse(&self, endpoint: Endpoint, input: &Input) -> Result<Call, Fault> {
         if endpoint == CHALLENGE {
             return Ok(Call::Issue {
-                kind: Kind::POW,
+                kind: self.kind,
                 scope: input.query("scope"),
                 size: None,
                 managed: false,
@@ -94,7 +103,8 @@ impl Adapter for Altcha {
                 .map_err(|_| Fault::Field("altcha"))?,
         };
         // A payload that cannot be read names no challenge of ours.
-        let (id, solution) = pow::read_payload(payload).ok_or(Fault::Unknown)?;
+        let read = pow::read_payload(payload).or_else(|| pow_kdf::read_payload(payload));
+        let (id, solution) = read.ok_or(Fault::Unknown)?;
         Ok(Call::Verify { id, solution })
     }
 

@@ -74,7 +74,8 @@ pub(crate) fn failure(fault: &Fault, lang: Lang) -> Response<Bytes> {
 
 /// A puzzle's fields by its presentation: `image` (a data URL) for a picture to answer;
 /// `image` and `piece` for a slider; `image` and `words` for a picture to click; ALTCHA's
-/// `algorithm`, `challenge`, `maxnumber`, `salt`, `signature` for a proof of work.
+/// `algorithm`, `challenge`, `maxnumber`, `salt`, `signature` for a proof of work, and its
+/// PoW v2 `parameters` and `signature` for a key-derivation one.
 pub(crate) fn puzzle_fields(puzzle: Puzzle) -> Value {
     match puzzle {
         Puzzle::Image { png } => json!({ "image": png_data_url(&png) }),
@@ -97,6 +98,10 @@ pub(crate) fn puzzle_fields(puzzle: Puzzle) -> Value {
             "salt": salt,
             "signature": signature,
         }),
+        Puzzle::KeyWork {
+            parameters,
+            signature,
+        } => json!({ "parameters": parameters, "signature": signature }),
     }
 }
 

@@ -53,7 +53,7 @@ impl CaptchaVo {
             }
             Puzzle::Image { png } => vo.original_image_base64 = Some(b64(&png)),
             // AJ's routes never issue a proof of work.
-            Puzzle::Work { .. } => {}
+            Puzzle::Work { .. } | Puzzle::KeyWork { .. } => {}
         }
         vo
     }

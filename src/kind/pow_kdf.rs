@@ -1,0 +1,422 @@
+//! The key-derivation proof of work: ALTCHA's PoW v2 format with `PBKDF2/SHA-256`, which
+//! ALTCHA's current widget (major version 3) solves. Opt-in:
+//! `CaptchaBuilder::kind(PowKdfOptions::default())`, served to ALTCHA's widget by
+//! `Altcha::new().kind(PowKdfOptions::KIND)`. This crate's own widget speaks the SHA-256
+//! format only.
+//!
+//! The client is handed signed parameters (`algorithm`, `cost`, `keyLength`, `keyPrefix`,
+//! `nonce`, `salt`, `expiresAt`, and `data.id`, the sealed challenge) and finds the counter
+//! whose `PBKDF2-HMAC-SHA256(nonce ‖ counter as u32 big-endian, salt, cost, 32 bytes)` starts
+//! with `keyPrefix`. The server picks the counter (the sealed answer, uniform in
+//! `0..=max_counter`) and gives the first 16 bytes of its key as the prefix, so exactly that
+//! counter solves it: a client derives about `max_counter / 2` keys of `cost` iterations
+//! each, while the server derives one key when it issues and none when it verifies (the
+//! counter is compared with the sealed one, the prefix read from the signed parameters).
+//!
+//! PBKDF2 is not memory-hard: a GPU's advantage is smaller than for a single SHA-256 only
+//! in that each key costs `cost` chained HMACs. The memory-hard formats (scrypt, Argon2id)
+//! are not spoken here.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use rand::{Rng as _, RngCore};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::bytes::{end, take};
+use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution, sealed};
+use crate::keys::hex;
+
+/// The algorithm name of the format; the only one spoken here.
+pub const ALGORITHM: &str = "PBKDF2/SHA-256";
+/// Bytes of a derived key.
+const KEY_LENGTH: usize = 32;
+/// Bytes of the key a client must match: enough that only the sealed counter does.
+const PREFIX_LENGTH: usize = 16;
+
+/// Settings of the key-derivation proof of work.
+#[derive(Clone, PartialEq, Eq)]
+#[must_use]
+pub struct PowKdfOptions {
+    cost: u32,
+    max_counter: u32,
+    /// HMAC keys, set by `prepare`: the current one first.
+    keys: Vec<[u8; 32]>,
+}
+
+impl Default for PowKdfOptions {
+    /// 1 000 PBKDF2 iterations per key, a counter up to 400 (about 200 keys on average).
+    fn default() -> Self {
+        Self {
+            cost: 1_000,
+            max_counter: 400,
+            keys: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for PowKdfOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PowKdfOptions")
+            .field("cost", &self.cost)
+            .field("max_counter", &self.max_counter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PowKdfOptions {
+    /// PBKDF2 iterations per key, 100 to 100 000 (default 1 000): the server derives one key
+    /// of this cost per issue.
+    pub fn with_cost(mut self, iterations: u32) -> Self {
+        self.cost = iterations;
+        self
+    }
+
+    /// The largest counter (10 to 100 000; default 400): a client derives about half as many
+    /// keys on average.
+    pub fn with_max_counter(mut self, max_counter: u32) -> Self {
+        self.max_counter = max_counter;
+        self
+    }
+
+    fn signature(&self, key: &[u8; 32], parameters: &Value) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .expect("HMAC-SHA256 takes keys of any length");
+        mac.update(canonical(parameters).as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// The key-derivation proof of work.
+impl ChallengeKind for PowKdfOptions {
+    /// The counter that solves it.
+    type Answer = u32;
+    const KIND: Kind = Kind::new("pow_pbkdf2");
+
+    fn prepare(&mut self, setup: &KindSetup<'_>) -> Result<(), String> {
+        if !(100..=100_000).contains(&self.cost) {
+            return Err(format!("cost must be 100 to 100 000, got {}", self.cost));
+        }
+        if !(10..=100_000).contains(&self.max_counter) {
+            return Err(format!(
+                "max_counter must be 10 to 100 000, got {}",
+                self.max_counter
+            ));
+        }
+        self.keys = setup.derive_keys("proof of work kdf signature v1");
+        Ok(())
+    }
+
+    /// There is no picture; the size is never used.
+    fn default_size(&self) -> Size {
+        Size::AUTH_V1
+    }
+
+    fn max_attempts(&self) -> u32 {
+        1
+    }
+
+    /// As the SHA-256 proof of work: wrong payloads never reach the store, and the one key
+    /// derived per issue is drawn on the calling task.
+    fn policy(&self) -> sealed::Policy {
+        sealed::Policy {
+            counts_wrong: false,
+            draws_inline: true,
+        }
+    }
+
+    fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> u32 {
+        rng.random_range(0..=self.max_counter)
+    }
+
+    fn encode(answer: &u32) -> Vec<u8> {
+        answer.to_be_bytes().to_vec()
+    }
+
+    fn decode(mut b: &[u8]) -> Option<u32> {
+        let n = u32::from_be_bytes(take(&mut b, 4)?.try_into().ok()?);
+        end(b, n)
+    }
+
+    fn draw(
+        &self,
+        counter: &u32,
+        _size: Size,
+        issued: &Issued<'_>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Puzzle, DrawError> {
+        let key = self
+            .keys
+            .first()
+            .ok_or_else(|| DrawError("not prepared".into()))?;
+        let (mut nonce, mut salt) = ([0u8; 16], [0u8; 16]);
+        rng.fill_bytes(&mut nonce);
+        rng.fill_bytes(&mut salt);
+        let derived = pbkdf2_sha256(&password(&nonce, *counter), &salt, self.cost);
+        let parameters = json!({
+            "algorithm": ALGORITHM,
+            "cost": self.cost,
+            "data": {"id": issued.id},
+            "expiresAt": issued.expires_at / 1000,
+            "keyLength": KEY_LENGTH,
+            "keyPrefix": hex(&derived[..PREFIX_LENGTH]),
+            "nonce": hex(&nonce),
+            "salt": hex(&salt),
+        });
+        let signature = hex(&self.signature(key, &parameters));
+        Ok(Puzzle::KeyWork {
+            parameters,
+            signature,
+        })
+    }
+
+    /// The parameters are ours (their signature, under any accepted key), this challenge's
+    /// (`data.id`), and the counter is the sealed one; the derived key the client sends
+    /// starts with the prefix. All are checked whatever the outcome of the others.
+    fn check(&self, counter: &u32, solution: &Solution, issued: &Issued<'_>) -> bool {
+        let Solution::KeyWork {
+            parameters,
+            signature,
+            counter: sent,
+            derived_key,
+        } = solution
+        else {
+            return false;
+        };
+        let signature_ok = unhex32(signature).is_some_and(|sent| {
+            self.keys.iter().fold(false, |ok, key| {
+                ok | bool::from(self.signature(key, parameters).ct_eq(&sent))
+            })
+        });
+        let id_ok = parameters["data"]["id"].as_str() == Some(issued.id);
+        let algorithm_ok = parameters["algorithm"].as_str() == Some(ALGORITHM);
+        let prefix = parameters["keyPrefix"].as_str().unwrap_or("");
+        let prefix_ok = prefix.len() == 2 * PREFIX_LENGTH
+            && derived_key.len() == 2 * KEY_LENGTH
+            && bool::from(
+                derived_key.as_bytes()[..prefix.len()]
+                    .to_ascii_lowercase()
+                    .ct_eq(prefix.as_bytes()),
+            );
+        let counter_ok = bool::from(counter.ct_eq(sent));
+        signature_ok & id_ok & algorithm_ok & prefix_ok & counter_ok
+    }
+}
+
+/// `nonce ‖ counter` (big-endian `u32`): the password ALTCHA's solvers derive from.
+fn password(nonce: &[u8], counter: u32) -> Vec<u8> {
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&counter.to_be_bytes());
+    out
+}
+
+/// PBKDF2-HMAC-SHA256 with one 32-byte block (RFC 8018).
+pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+    let keyed = <Hmac<Sha256> as Mac>::new_from_slice(password)
+        .expect("HMAC-SHA256 takes keys of any length");
+    let mut mac = keyed.clone();
+    mac.update(salt);
+    mac.update(&1u32.to_be_bytes());
+    let mut u: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut out = u;
+    for _ in 1..iterations {
+        let mut mac = keyed.clone();
+        mac.update(&u);
+        u = mac.finalize().into_bytes().into();
+        for (o, b) in out.iter_mut().zip(u) {
+            *o ^= b;
+        }
+    }
+    out
+}
+
+/// The JSON ALTCHA signs: object keys sorted at every level, no white space.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+fn unhex32(text: &str) -> Option<[u8; 32]> {
+    let text = text.as_bytes();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(text.chunks(2)) {
+        let digit = |c: u8| char::from(c).to_digit(16);
+        *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).ok()?;
+    }
+    Some(out)
+}
+
+/// Longest payload read, in characters.
+const MAX_PAYLOAD_LEN: usize = 4096;
+
+/// Reads the payload ALTCHA's widget submits for this format, `base64(JSON{challenge:
+/// {parameters, signature}, solution: {counter, derivedKey, ...}})`, into the sealed
+/// challenge id its parameters name and the solution. `None` if it is not such a payload.
+pub(crate) fn read_payload(payload: &str) -> Option<(String, Solution)> {
+    use base64::Engine as _;
+    let payload = payload.trim();
+    if payload.len() > MAX_PAYLOAD_LEN {
+        return None;
+    }
+    let json = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    let value: Value = serde_json::from_slice(&json).ok()?;
+    let parameters = value["challenge"]["parameters"].clone();
+    let id = parameters["data"]["id"].as_str()?.to_owned();
+    let solution = Solution::KeyWork {
+        signature: value["challenge"]["signature"].as_str()?.to_owned(),
+        counter: u32::try_from(value["solution"]["counter"].as_u64()?).ok()?,
+        derived_key: value["solution"]["derivedKey"].as_str()?.to_owned(),
+        parameters,
+    };
+    Some((id, solution))
+}
+
+/// Finds the counter of a challenge's `parameters` by trying every one from 0, as ALTCHA's
+/// solvers do; the payload ALTCHA's widget would submit. For tests and the attacker-cost
+/// measurement. Feature `test-util`.
+#[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
+pub fn solve(parameters: &Value, signature: &str, max_counter: u32) -> Option<String> {
+    use base64::Engine as _;
+    let unhex = |s: &str| -> Option<Vec<u8>> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect()
+    };
+    let nonce = unhex(parameters["nonce"].as_str()?)?;
+    let salt = unhex(parameters["salt"].as_str()?)?;
+    let prefix = unhex(parameters["keyPrefix"].as_str()?)?;
+    let cost = u32::try_from(parameters["cost"].as_u64()?).ok()?;
+    let (counter, key) = (0..=max_counter).find_map(|n| {
+        let key = pbkdf2_sha256(&password(&nonce, n), &salt, cost);
+        key.starts_with(&prefix).then_some((n, key))
+    })?;
+    let payload = json!({
+        "challenge": {"parameters": parameters, "signature": signature},
+        "solution": {"counter": counter, "derivedKey": hex(&key), "time": 1},
+    });
+    Some(base64::engine::general_purpose::STANDARD.encode(payload.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::tests::prepared;
+    use rand::SeedableRng;
+
+    #[test]
+    fn pbkdf2_matches_the_published_vectors() {
+        // The widely published PBKDF2-HMAC-SHA256 vectors for "password" / "salt".
+        let hexed = |i| hex(&pbkdf2_sha256(b"password", b"salt", i));
+        assert_eq!(
+            hexed(1),
+            "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+        );
+        assert_eq!(
+            hexed(2),
+            "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43"
+        );
+        assert_eq!(
+            hexed(4096),
+            "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a"
+        );
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v = json!({"z": 1, "a": {"y": true, "b": [{"d": 1, "c": 2}]}});
+        assert_eq!(
+            canonical(&v),
+            r#"{"a":{"b":[{"c":2,"d":1}],"y":true},"z":1}"#
+        );
+    }
+
+    #[test]
+    fn a_solved_challenge_checks_and_everything_else_does_not() {
+        let kind = prepared(PowKdfOptions::default().with_cost(100).with_max_counter(20));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let counter = kind.answer(&mut rng, 0);
+        let issued = Issued::new("sealed-id", 1_800_000_300_000);
+        let Puzzle::KeyWork {
+            parameters,
+            signature,
+        } = kind
+            .draw(&counter, Size::AUTH_V1, &issued, &mut rng)
+            .unwrap()
+        else {
+            panic!("a key-derivation puzzle")
+        };
+        assert_eq!(parameters["data"]["id"], "sealed-id");
+        assert_eq!(parameters["expiresAt"], 1_800_000_300);
+        let payload = solve(&parameters, &signature, 20).expect("solvable");
+        let (id, solution) = read_payload(&payload).unwrap();
+        assert_eq!(id, "sealed-id");
+        assert!(kind.check(&counter, &solution, &issued));
+        assert!(!kind.check(&counter, &solution, &Issued::new("other-id", 0)));
+        assert!(
+            !kind.check(&(counter + 1), &solution, &issued),
+            "another counter"
+        );
+        let Solution::KeyWork {
+            parameters,
+            signature,
+            counter: sent,
+            derived_key,
+        } = solution
+        else {
+            unreachable!()
+        };
+        let with = |parameters: Value, signature: &str, derived_key: &str| Solution::KeyWork {
+            parameters,
+            signature: signature.into(),
+            counter: sent,
+            derived_key: derived_key.into(),
+        };
+        let mut cheaper = parameters.clone();
+        cheaper["cost"] = json!(1);
+        assert!(!kind.check(&counter, &with(cheaper, &signature, &derived_key), &issued));
+        let zeros = "0".repeat(64);
+        assert!(!kind.check(
+            &counter,
+            &with(parameters.clone(), &signature, &zeros),
+            &issued
+        ));
+        assert!(!kind.check(
+            &counter,
+            &with(parameters.clone(), &zeros, &derived_key),
+            &issued
+        ));
+        let other = {
+            let mut k = PowKdfOptions::default().with_cost(100);
+            k.prepare(&KindSetup::new(vec![&[8u8; 32][..]])).unwrap();
+            k
+        };
+        let good = with(parameters, &signature, &derived_key);
+        assert!(!other.check(&counter, &good, &issued), "another app's key");
+        for bad in ["", "not base64!", "e30="] {
+            assert!(read_payload(bad).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -36,7 +36,9 @@ use http_body_util::Full;
 use support::{block_on, engine};
 use tower::{Layer, Service, service_fn};
 use tower_captcha::kind::pow;
-use tower_captcha::{Captcha, Kind, MemoryStore, PowOptions, Puzzle, Solution};
+use tower_captcha::{
+    Captcha, ChallengeKind, Kind, MemoryStore, PowKdfOptions, PowOptions, Puzzle, Solution,
+};
 use tower_captcha::{ClickWordOptions, Hole, SliderOptions, TextOptions};
 
 /// A challenge with a known answer, sealed without drawing.
@@ -217,6 +219,51 @@ fn pow_benches(c: &mut Criterion) {
     g.bench_function("verify", |b| {
         b.iter_batched(
             || solved(&captcha),
+            |(id, solution)| {
+                black_box(block_on(captcha.verify(&id, solution).into_future()).unwrap())
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.finish();
+    // ALTCHA's PoW v2 (PBKDF2/SHA-256, default cost): one key derived per issue.
+    let captcha = tower_captcha::Captcha::builder()
+        .secret([7u8; 32].to_vec())
+        .issue_rate_limit(None)
+        .verify_rate_limit(None)
+        .kind(PowKdfOptions::default())
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("pow_kdf");
+    g.bench_function("issue", |b| {
+        b.iter(|| black_box(block_on(captcha.issue(PowKdfOptions::KIND).into_future()).unwrap()))
+    });
+    g.bench_function("verify", |b| {
+        b.iter_batched(
+            || {
+                let c = block_on(captcha.issue(PowKdfOptions::KIND).into_future()).unwrap();
+                let counter = captcha.answer_of::<PowKdfOptions>(&c.id).unwrap();
+                let Puzzle::KeyWork {
+                    parameters,
+                    signature,
+                } = c.puzzle
+                else {
+                    unreachable!()
+                };
+                // The derived key is not re-derived by the server: its prefix is what counts.
+                let derived_key = format!(
+                    "{}{}",
+                    parameters["keyPrefix"].as_str().unwrap(),
+                    "0".repeat(32)
+                );
+                let solution = Solution::KeyWork {
+                    parameters,
+                    signature,
+                    counter,
+                    derived_key,
+                };
+                (c.id, solution)
+            },
             |(id, solution)| {
                 black_box(block_on(captcha.verify(&id, solution).into_future()).unwrap())
             },

@@ -9,8 +9,8 @@
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use tower_captcha::kind::pow;
-use tower_captcha::{Captcha, Kind, PowOptions, Puzzle};
+use tower_captcha::kind::{pow, pow_kdf};
+use tower_captcha::{Captcha, ChallengeKind, Kind, PowKdfOptions, PowOptions, Puzzle};
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -58,4 +58,52 @@ fn main() {
         "(last measured rate: {:.2} M SHA-256/s on one core)",
         rate / 1e6
     );
+    // ALTCHA's PoW v2 with PBKDF2/SHA-256: keys derived, not hashes.
+    println!();
+    println!(
+        "PBKDF2/SHA-256 (cost, max_counter) | mean keys per pass | median solve | passes per core-hour"
+    );
+    println!("---|---|---|---");
+    for (cost, max_counter) in [(1_000u32, 400u32), (2_000, 1_000), (5_000, 1_000)] {
+        let captcha = Captcha::builder()
+            .secret([7u8; 32].to_vec())
+            .issue_rate_limit(None)
+            .kind(
+                PowKdfOptions::default()
+                    .with_cost(cost)
+                    .with_max_counter(max_counter),
+            )
+            .build()
+            .unwrap();
+        let runs = 11;
+        let (mut keys, mut busy, mut times) = (0u64, Duration::ZERO, Vec::new());
+        for _ in 0..runs {
+            let c = rt
+                .block_on(captcha.issue(PowKdfOptions::KIND).into_future())
+                .unwrap();
+            let Puzzle::KeyWork {
+                parameters,
+                signature,
+            } = c.puzzle
+            else {
+                unreachable!()
+            };
+            let start = Instant::now();
+            let payload = pow_kdf::solve(&parameters, &signature, max_counter).unwrap();
+            let took = start.elapsed();
+            let counter = u64::from(captcha.answer_of::<PowKdfOptions>(&c.id).unwrap());
+            assert!(!payload.is_empty());
+            keys += counter + 1;
+            busy += took;
+            times.push(took);
+        }
+        times.sort();
+        let per_key = busy.as_secs_f64() / keys as f64;
+        let mean_keys = f64::from(max_counter) / 2.0;
+        println!(
+            "({cost}, {max_counter}) | {mean_keys:.0} | {:.1} ms | {:.0}",
+            times[runs / 2].as_secs_f64() * 1000.0,
+            3600.0 / (per_key * mean_keys)
+        );
+    }
 }

@@ -242,7 +242,7 @@ async fn altchas_own_widget_solves_our_pbkdf2_challenge_and_the_guard_takes_the_
     let altcha = Altcha::new().kind(PowKdfOptions::KIND);
     let times = the_widget_solves(test, h, altcha, "pow_pbkdf2").await;
     println!(
-        "ALTCHA's widget, PBKDF2/SHA-256 (v2), cost 1000, max_counter 400: median solve {:.0} ms over {} runs",
+        "ALTCHA's widget, PBKDF2/SHA-256 (v2), cost 2000, max_counter 1000: median solve {:.0} ms over {} runs",
         median(times.clone()),
         times.len()
     );

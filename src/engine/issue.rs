@@ -147,7 +147,7 @@ impl Captcha {
             (kind, pressure, priced.then_some(work))
         } else {
             let kind_impl = self.kind(kind).ok_or(IssueError::UnsupportedKind)?;
-            let priced = self.inner.work_for_pictures && !kind_impl.policy().draws_inline;
+            let priced = self.inner.work_for_pictures && kind_impl.policy().picture;
             // The price of a picture: read before counting, spent only once the issue is
             // admitted, so that a refused issue does not cost the client its work.
             if priced {

@@ -468,12 +468,16 @@ pub(crate) mod sealed {
         /// Whether drawing is cheap enough to do on the calling task instead of the
         /// drawing pool.
         pub(crate) draws_inline: bool,
+        /// Whether it is a picture, which costs a proof of work when the engine puts a price
+        /// on pictures (a proof of work is not one).
+        pub(crate) picture: bool,
     }
 
     impl Policy {
         pub(crate) const DEFAULT: Policy = Policy {
             counts_wrong: true,
             draws_inline: false,
+            picture: true,
         };
     }
 }

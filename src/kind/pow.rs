@@ -216,6 +216,7 @@ impl ChallengeKind for PowOptions {
         sealed::Policy {
             counts_wrong: false,
             draws_inline: true,
+            picture: false,
         }
     }
 

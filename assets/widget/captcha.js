@@ -159,18 +159,28 @@
         resolve(btoa(JSON.stringify({ algorithm: c.algorithm, challenge: c.challenge, number: m.found,
           salt: c.salt, signature: c.signature, took: Math.round(performance.now() - started) })));
       }
+      /* Workers refused (a CSP without blob: workers: the constructor throws, or the worker
+       * fails to load): the work runs on the page instead. */
+      var onPage = false;
+      function fallback(e) {
+        if (e && e.preventDefault) e.preventDefault();
+        if (onPage || finished) return;
+        onPage = true;
+        workers.forEach(function (w) { w.terminate(); });
+        workers = []; left = 1;
+        search({ salt: c.salt, target: target, start: 0, step: 1, max: c.maxnumber, stopped: function () { return finished; } }, post);
+      }
       try {
         var url = URL.createObjectURL(new Blob(["var search = " + search + ";\nonmessage = function (e) { search(e.data, function (m) { postMessage(m); }); };"], { type: "text/javascript" }));
         for (var i = 0; i < count; i++) {
           var w = new Worker(url);
           w.onmessage = function (e) { post(e.data); };
+          w.onerror = fallback;
           w.postMessage({ salt: c.salt, target: target, start: i, step: count, max: c.maxnumber });
           workers.push(w);
         }
       } catch (e) {
-        workers.forEach(function (w) { w.terminate(); });
-        workers = []; left = 1;
-        search({ salt: c.salt, target: target, start: 0, step: 1, max: c.maxnumber, stopped: function () { return finished; } }, post);
+        fallback();
       }
     });
   }

@@ -174,7 +174,7 @@ pub(crate) fn work(salt: &str, number: u64) -> String {
     hex(&hasher.finalize())
 }
 
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let text = text.as_bytes();
     if text.len() != 2 * N {
         return None;

@@ -26,6 +26,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::bytes::{end, take};
+use super::pow::unhex;
 use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution, sealed};
 use crate::keys::hex;
 
@@ -188,7 +189,7 @@ impl ChallengeKind for PowKdfOptions {
         else {
             return false;
         };
-        let signature_ok = unhex32(signature).is_some_and(|sent| {
+        let signature_ok = unhex::<32>(signature).is_some_and(|sent| {
             self.keys.iter().fold(false, |ok, key| {
                 ok | bool::from(self.signature(key, parameters).ct_eq(&sent))
             })
@@ -256,19 +257,6 @@ fn canonical(value: &Value) -> String {
     sorted(value).to_string()
 }
 
-fn unhex32(text: &str) -> Option<[u8; 32]> {
-    let text = text.as_bytes();
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(text.chunks(2)) {
-        let digit = |c: u8| char::from(c).to_digit(16);
-        *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).ok()?;
-    }
-    Some(out)
-}
-
 /// Longest payload read, in characters.
 const MAX_PAYLOAD_LEN: usize = 4096;
 
@@ -302,15 +290,9 @@ pub(crate) fn read_payload(payload: &str) -> Option<(String, Solution)> {
 #[cfg(any(test, feature = "test-util", all(doc, not(docsrs))))]
 pub fn solve(parameters: &Value, signature: &str, max_counter: u32) -> Option<String> {
     use base64::Engine as _;
-    let unhex = |s: &str| -> Option<Vec<u8>> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect()
-    };
-    let nonce = unhex(parameters["nonce"].as_str()?)?;
-    let salt = unhex(parameters["salt"].as_str()?)?;
-    let prefix = unhex(parameters["keyPrefix"].as_str()?)?;
+    let nonce = unhex::<16>(parameters["nonce"].as_str()?)?;
+    let salt = unhex::<16>(parameters["salt"].as_str()?)?;
+    let prefix = unhex::<PREFIX_LENGTH>(parameters["keyPrefix"].as_str()?)?;
     let cost = u32::try_from(parameters["cost"].as_u64()?).ok()?;
     let (counter, key) = (0..=max_counter).find_map(|n| {
         let key = pbkdf2_sha256(&password(&nonce, n), &salt, cost);

@@ -66,11 +66,16 @@ fn temp_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-/// ALTCHA's widget script from npm (`altcha@3`), installed once into the temp dir.
+/// ALTCHA's widget script from npm (`altcha@3`), installed once into the temp dir (one
+/// install at a time: the tests that need it run side by side).
 fn altcha_widget(test: &str) -> Option<String> {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let npm = programs::find("npm", test)?;
     let dir = temp_dir("altcha-npm");
     let script = dir.join("node_modules/altcha/dist/main/altcha.js");
+    let _one_at_a_time = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !script.is_file() {
         std::fs::create_dir_all(&dir).unwrap();
         run(

@@ -95,7 +95,7 @@ pub use guard::{RequireCaptcha, RequireCaptchaLayer};
 pub use id::Id;
 pub use kind::click_word::ClickWordOptions;
 pub use kind::pow::PowOptions;
-pub use kind::pow_kdf::PowKdfOptions;
+pub use kind::pow_kdf::{KdfAlgorithm, PowKdfOptions};
 pub use kind::slider::{Hole, SliderOptions, TrailCheck};
 pub use kind::text::TextOptions;
 pub use kind::{

@@ -21,7 +21,7 @@ use tower_captcha::{CaptchaLayer, ChallengeKind, PowKdfOptions, PowOptions, Veri
 
 /// The app: ALTCHA's routes, a login route guarded for scope `login`, and (when given) a
 /// page with ALTCHA's own widget on a form that posts to our verify route.
-fn app(h: &common::Harness, widget_js: Option<String>, altcha: Altcha) -> Router {
+fn app(h: &common::Harness, widget_js: Option<(String, String)>, altcha: Altcha) -> Router {
     let layer = CaptchaLayer::builder(h.captcha.clone())
         .mount(altcha)
         .build()
@@ -32,18 +32,28 @@ fn app(h: &common::Harness, widget_js: Option<String>, altcha: Altcha) -> Router
             post(|pass: VerifiedCaptcha| async move { format!("welcome, {}", pass.claims().kind) }),
         )
         .route_layer(h.captcha.require_scope("login"));
-    if let Some(js) = widget_js {
-        app = app.route("/", get(|| async { Html(PAGE) })).route(
-            "/altcha.js",
-            get(move || async move { ([("content-type", "text/javascript")], js) }),
-        );
+    if let Some((js, argon2id)) = widget_js {
+        app = app
+            .route("/", get(|| async { Html(PAGE) }))
+            .route(
+                "/altcha.js",
+                get(move || async move { ([("content-type", "text/javascript")], js) }),
+            )
+            .route(
+                "/argon2id.js",
+                get(move || async move { ([("content-type", "text/javascript")], argon2id) }),
+            );
     }
     app.layer(layer)
 }
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ALTCHA's widget</title>
-<script type="module" src="/altcha.js"></script></head>
+<script type="module" src="/altcha.js"></script>
+<script type="module">
+  // The widget ships Argon2id as a worker of its own, which the page registers.
+  globalThis.$altcha.algorithms.set("ARGON2ID", () => new Worker("/argon2id.js"));
+</script></head>
 <body>
 <form method="post" action="/altcha/verify">
   <altcha-widget challenge="/altcha/challenge?scope=login"></altcha-widget>
@@ -66,9 +76,9 @@ fn temp_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-/// ALTCHA's widget script from npm (`altcha@3`), installed once into the temp dir (one
-/// install at a time: the tests that need it run side by side).
-fn altcha_widget(test: &str) -> Option<String> {
+/// ALTCHA's widget script from npm (`altcha@3`) and its Argon2id worker, installed once into
+/// the temp dir (one install at a time: the tests that need it run side by side).
+fn altcha_widget(test: &str) -> Option<(String, String)> {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let npm = programs::find("npm", test)?;
     let dir = temp_dir("altcha-npm");
@@ -97,7 +107,11 @@ fn altcha_widget(test: &str) -> Option<String> {
     )
     .unwrap();
     println!("altcha widget from npm: version {}", manifest["version"]);
-    Some(std::fs::read_to_string(script).unwrap())
+    let argon2id = dir.join("node_modules/altcha/dist/workers/argon2id.js");
+    Some((
+        std::fs::read_to_string(script).unwrap(),
+        std::fs::read_to_string(argon2id).unwrap(),
+    ))
 }
 
 /// A Python with the `altcha` package from PyPI, in a virtual environment in the temp dir.
@@ -245,9 +259,23 @@ async fn altchas_own_widget_solves_our_pbkdf2_challenge_and_the_guard_takes_the_
         "altcha::altchas_own_widget_solves_our_pbkdf2_challenge_and_the_guard_takes_the_pass";
     let h = common::Harness::with(|b| b.kind(PowKdfOptions::default()));
     let altcha = Altcha::new().kind(PowKdfOptions::KIND);
-    let times = the_widget_solves(test, h, altcha, "pow_pbkdf2").await;
+    let times = the_widget_solves(test, h, altcha, "pow_kdf").await;
     println!(
         "ALTCHA's widget, PBKDF2/SHA-256 (v2), cost 2000, max_counter 1000: median solve {:.0} ms over {} runs",
+        median(times.clone()),
+        times.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altchas_own_widget_solves_our_argon2id_challenge_and_the_guard_takes_the_pass() {
+    let test =
+        "altcha::altchas_own_widget_solves_our_argon2id_challenge_and_the_guard_takes_the_pass";
+    let h = common::Harness::with(|b| b.kind(PowKdfOptions::argon2id()));
+    let altcha = Altcha::new().kind(PowKdfOptions::KIND);
+    let times = the_widget_solves(test, h, altcha, "pow_kdf").await;
+    println!(
+        "ALTCHA's widget, ARGON2ID (v2), 1 pass over 4 MiB, max_counter 100: median solve {:.0} ms over {} runs",
         median(times.clone()),
         times.len()
     );

@@ -238,6 +238,15 @@ fn pow_benches(c: &mut Criterion) {
     g.bench_function("issue", |b| {
         b.iter(|| black_box(block_on(captcha.issue(PowKdfOptions::KIND).into_future()).unwrap()))
     });
+    let argon2id = tower_captcha::Captcha::builder()
+        .secret([7u8; 32].to_vec())
+        .issue_rate_limit(None)
+        .kind(PowKdfOptions::argon2id())
+        .build()
+        .unwrap();
+    g.bench_function("issue_argon2id", |b| {
+        b.iter(|| black_box(block_on(argon2id.issue(PowKdfOptions::KIND).into_future()).unwrap()))
+    });
     g.bench_function("verify", |b| {
         b.iter_batched(
             || {

@@ -58,21 +58,35 @@ fn main() {
         "(last measured rate: {:.2} M SHA-256/s on one core)",
         rate / 1e6
     );
-    // ALTCHA's PoW v2 with PBKDF2/SHA-256: keys derived, not hashes.
+    // ALTCHA's PoW v2: keys derived, not hashes.
     println!();
     println!(
-        "PBKDF2/SHA-256 (cost, max_counter) | mean keys per pass | median solve | passes per core-hour"
+        "PoW v2 function, cost, max_counter | mean keys per pass | median solve | passes per core-hour"
     );
     println!("---|---|---|---");
-    for (cost, max_counter) in [(1_000u32, 400u32), (2_000, 1_000), (5_000, 1_000)] {
+    let pbkdf2 = |cost, max| {
+        PowKdfOptions::default()
+            .with_cost(cost)
+            .with_max_counter(max)
+    };
+    for (name, options, max_counter) in [
+        ("PBKDF2/SHA-256, 1000", pbkdf2(1_000, 400), 400u32),
+        (
+            "PBKDF2/SHA-256, 2000 (default)",
+            pbkdf2(2_000, 1_000),
+            1_000,
+        ),
+        ("PBKDF2/SHA-256, 5000", pbkdf2(5_000, 1_000), 1_000),
+        (
+            "ARGON2ID, 1 pass over 4 MiB (argon2id())",
+            PowKdfOptions::argon2id(),
+            100,
+        ),
+    ] {
         let captcha = Captcha::builder()
             .secret([7u8; 32].to_vec())
             .issue_rate_limit(None)
-            .kind(
-                PowKdfOptions::default()
-                    .with_cost(cost)
-                    .with_max_counter(max_counter),
-            )
+            .kind(options)
             .build()
             .unwrap();
         let runs = 11;
@@ -101,7 +115,7 @@ fn main() {
         let per_key = busy.as_secs_f64() / keys as f64;
         let mean_keys = f64::from(max_counter) / 2.0;
         println!(
-            "({cost}, {max_counter}) | {mean_keys:.0} | {:.1} ms | {:.0}",
+            "{name}, {max_counter} | {mean_keys:.0} | {:.1} ms | {:.0}",
             times[runs / 2].as_secs_f64() * 1000.0,
             3600.0 / (per_key * mean_keys)
         );

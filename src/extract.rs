@@ -20,7 +20,6 @@ use crate::client::RequestClient;
 use crate::engine::Attempt;
 use crate::error::RedeemError;
 use crate::guard::{HEADER, describe, rejection, required_now, token_from};
-use crate::kind::Kind;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
 use crate::protocol::driver::json;
@@ -244,32 +243,35 @@ impl CaptchaGate {
             reason,
             lang: self.lang,
         };
-        if let Some(verified) = &self.verified {
-            return Ok(Some(verified.clone()));
-        }
-        match &self.token {
-            Ok(token) => {
+        let claims = match (&self.verified, &self.token) {
+            // Redeemed already (a guard in front): its scope must fit this check too.
+            (Some(verified), _) => {
+                if verified.scope() != Some(scope) {
+                    return Err(reject(Reason::Redeem(RedeemError::ScopeMismatch)));
+                }
+                verified.claims().clone()
+            }
+            (None, Ok(token)) => {
                 let redeem = self.captcha.redeem(token).scope(scope);
                 let claims = redeem.client_key(self.client).await;
-                let claims = claims.map_err(|e| reject(Reason::Redeem(e)))?;
-                // After failures a proof of work (anyone may ask for one by name) is not
-                // enough: the attempt earned a picture.
-                if claims.kind == Kind::POW
-                    && self.captcha.pass_required(self.attempt(account)).await
-                {
+                claims.map_err(|e| reject(Reason::Redeem(e)))?
+            }
+            (None, Err(RedeemError::Missing)) => {
+                if self.captcha.pass_required(self.attempt(account)).await {
                     return Err(reject(Reason::Required(scope.to_owned())));
                 }
-                Ok(Some(VerifiedCaptcha::new(claims)))
+                return Ok(None);
             }
-            Err(RedeemError::Missing) => {
-                if self.captcha.pass_required(self.attempt(account)).await {
-                    Err(reject(Reason::Required(scope.to_owned())))
-                } else {
-                    Ok(None)
-                }
-            }
-            Err(_) => Err(reject(Reason::Redeem(RedeemError::Invalid))),
+            (None, Err(_)) => return Err(reject(Reason::Redeem(RedeemError::Invalid))),
+        };
+        // After failures a proof of work (anyone may ask for one by name) is not enough: the
+        // attempt earned a picture.
+        if !self.captcha.is_picture(claims.kind)
+            && self.captcha.pass_required(self.attempt(account)).await
+        {
+            return Err(reject(Reason::Required(scope.to_owned())));
         }
+        Ok(Some(VerifiedCaptcha::new(claims)))
     }
 
     /// The attempt on `account` failed: counted for the client and the account.

@@ -683,3 +683,42 @@ async fn failures_count_per_account_and_per_client_and_never_cross_over() {
     let (status, _, _) = send(&app, gate_login("198.51.100.10", "alice", "right")).await;
     assert_eq!(status, StatusCode::OK, "her account's count was cleared");
 }
+
+#[tokio::test]
+async fn failures_count_an_ipv6_client_by_its_64_and_unknown_clients_together() {
+    use tower_captcha::Attempt;
+    let h = Harness::with(|b| {
+        b.pass_after_failures(tower_captcha::AfterFailures::new(
+            3,
+            Duration::from_secs(900),
+        ))
+    });
+    // Three addresses of one /64: one client.
+    for n in 1..=3u16 {
+        let ip = std::net::IpAddr::from([0x2001, 0xdb8, 0, 7, 0, 0, 0, n]);
+        h.captcha.record_failure(Attempt::client(ip)).await;
+    }
+    let same_64 = std::net::IpAddr::from([0x2001, 0xdb8, 0, 7, 9, 9, 9, 9]);
+    let other_64 = std::net::IpAddr::from([0x2001, 0xdb8, 0, 8, 0, 0, 0, 1]);
+    assert!(h.captcha.pass_required(Attempt::client(same_64)).await);
+    assert!(!h.captcha.pass_required(Attempt::client(other_64)).await);
+    // Requests whose client is unknown share one count: they are never exempt for good.
+    for _ in 0..3 {
+        h.captcha.record_failure(Attempt::client_key(None)).await;
+    }
+    assert!(h.captcha.pass_required(Attempt::client_key(None)).await);
+    // A success on an account clears that account, not the client's failures on others.
+    let ip = std::net::IpAddr::from([192, 0, 2, 50]);
+    for user in ["a", "b", "c"] {
+        h.captcha
+            .record_failure(Attempt::client(ip).account(user))
+            .await;
+    }
+    h.captcha
+        .record_success(Attempt::client(ip).account("mine"))
+        .await;
+    assert!(
+        h.captcha.pass_required(Attempt::client(ip)).await,
+        "the client's count stays"
+    );
+}

@@ -426,6 +426,13 @@
    * has not started and resolves to the pass. */
   Captcha.prototype.draw_unseen = function (c) {
     var self = this, t = this.t, ctl = {}, running = null, wanted = false, observer = null;
+    var paused = false, waiters = [];
+    // Everyone waiting for this challenge's pass gets it (or null when there will be none).
+    function settle(pass) {
+      var w = waiters;
+      waiters = [];
+      w.forEach(function (resolve) { resolve(pass); });
+    }
     this.prompt.textContent = "";
     this.el.setAttribute("data-mode", "invisible");
     var bar = h("div", { class: "tc-progress", role: "progressbar", "aria-label": t.progress, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, [h("span")]);
@@ -445,16 +452,20 @@
       if (window.performance && performance.mark) performance.mark("tc:unseen-start");
       running = work(c, progress, ctl).then(function (payload) {
         self.el.removeAttribute("aria-busy");
-        if (!payload) { running = null; return null; }
-        return self.submit({ payload: payload });
+        running = null;
+        // Paused (the page was hidden): whoever waits goes on waiting for the resume.
+        if (!payload) { if (!paused) settle(null); return null; }
+        return self.submit({ payload: payload }).then(function (pass) { settle(pass); return pass; });
       });
       return running;
     }
     function visibility() {
       if (document.hidden && running && !self.pass) {
+        paused = true;
         if (ctl.stop) ctl.stop();
         self.say(t.paused, "ready");
       } else if (!document.hidden && wanted && !running && !self.pass) {
+        paused = false;
         begin();
       }
     }
@@ -470,10 +481,15 @@
     } else begin();
     this.unseen = {
       run: function () {
-        var pending = begin();
-        return pending ? pending.then(function (pass) { return pass || self.pass; }) : Promise.resolve(self.pass);
+        if (self.pass) return Promise.resolve(self.pass);
+        return new Promise(function (resolve) {
+          waiters.push(resolve);
+          // Started now if it had not (or once the page is shown again).
+          begin();
+        });
       },
       drop: function () {
+        settle(null);
         if (ctl.stop) ctl.stop();
         document.removeEventListener("visibilitychange", visibility);
         if (form) form.removeEventListener("focusin", focused);

@@ -8,6 +8,7 @@
 //! nothing of which accounts exist.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::Captcha;
@@ -99,9 +100,16 @@ impl Captcha {
         }
     }
 
-    /// Forgets the failures of an attempt's client and account: it succeeded.
+    /// Forgets failures: the attempt succeeded. With an account, only the account's count
+    /// is cleared (a client that signs in to its own account must not wipe the failures it
+    /// piled up on others'); without one, the client's.
     pub async fn record_success(&self, attempt: Attempt<'_>) {
-        for key in self.failure_keys(attempt) {
+        let keys = self.failure_keys(attempt);
+        let cleared = match attempt.account {
+            Some(_) => keys.last().copied(),
+            None => keys.first().copied(),
+        };
+        if let Some(key) = cleared {
             let cleared = self.inner.store.clear_failures(key, self.now());
             if let Err(e) = crate::metrics::store_op("sign_in_failures", cleared).await {
                 tracing::warn!(error = %e, "captcha store failed (clearing failures)");
@@ -132,10 +140,16 @@ impl Captcha {
 
     /// The store keys an attempt is counted under: keyed hashes of its client and of its
     /// account name (trimmed, lower case), never the name.
+    /// An IPv6 client is counted by its /64, as the rate limits count it (one host has a
+    /// whole /64 to pick addresses from); a request whose client is unknown, under one key
+    /// shared by all such requests (never under none: it would never need a pass).
     fn failure_keys(&self, attempt: Attempt<'_>) -> Vec<[u8; 16]> {
-        let client = attempt
-            .client
-            .map(|c| self.keyed_hash(b"failures of a client", &c.bytes()));
+        let client_bytes = match attempt.client {
+            Some(ClientKey::Ip(IpAddr::V6(ip))) => ip.octets()[..8].to_vec(),
+            Some(c) => c.bytes(),
+            None => b"an unknown client".to_vec(),
+        };
+        let client = Some(self.keyed_hash(b"failures of a client", &client_bytes));
         let account = attempt.account.map(|name| {
             let name = name.trim().to_lowercase();
             self.keyed_hash(b"failures of an account", name.as_bytes())

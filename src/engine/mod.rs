@@ -185,6 +185,12 @@ impl Captcha {
         self.inner.signer.jwks()
     }
 
+    /// Whether passes of `kind` were earned with a picture (not a proof of work): what a
+    /// client over its failures must show. A kind this engine does not offer is not.
+    pub(crate) fn is_picture(&self, kind: Kind) -> bool {
+        self.kind(kind).is_some_and(|k| k.policy().picture)
+    }
+
     /// The kinds this engine offers, in the order they were registered.
     pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
         self.inner.kinds.iter().map(|k| k.kind())

@@ -13,7 +13,6 @@ use super::{
 use crate::client::RequestClient;
 use crate::engine::Attempt;
 use crate::error::RedeemError;
-use crate::kind::Kind;
 use crate::layer::CaptchaBody;
 use crate::pass::VerifiedCaptcha;
 use crate::protocol::Lang;
@@ -67,6 +66,21 @@ where
             // guard if it fits (never spent twice); one of another scope is a stacking mistake.
             if let Some(outer) = parts.extensions.get::<VerifiedCaptcha>() {
                 let required = layer.scope.as_deref();
+                // After failures, a proof-of-work pass is not enough here either.
+                if layer.after_failures
+                    && !layer.captcha.is_picture(outer.claims().kind)
+                    && layer
+                        .captcha
+                        .pass_required(Attempt::client_key(client))
+                        .await
+                {
+                    let lang = Lang::from_headers(&parts.headers);
+                    let mut res = required_now(lang, required).map(CaptchaBody::own);
+                    res.extensions_mut().insert(Rejected {
+                        error: "captcha_required",
+                    });
+                    return Ok(res);
+                }
                 if required.is_none_or(|r| outer.scope() == Some(r)) {
                     let req = Request::from_parts(parts, body);
                     return inner.call(req).await.map(|res| res.map(CaptchaBody::inner));
@@ -104,7 +118,7 @@ where
                 // enough: the client earned a picture.
                 Ok(claims)
                     if layer.after_failures
-                        && claims.kind == Kind::POW
+                        && !layer.captcha.is_picture(claims.kind)
                         && layer
                             .captcha
                             .pass_required(Attempt::client_key(client))

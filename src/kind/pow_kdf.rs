@@ -242,6 +242,9 @@ impl ChallengeKind for PowKdfOptions {
         let derived = derive(&parameters, &password(&nonce, *counter), &salt)
             .ok_or_else(|| DrawError("the key could not be derived".into()))?;
         parameters["keyPrefix"] = json!(hex(&derived[..PREFIX_LENGTH]));
+        // The whole key, signed: what the client must send back, which it cannot know without
+        // deriving it (the prefix is public).
+        parameters["keySignature"] = json!(hex(&key_signature(key, &derived)));
         let signature = hex(&self.signature(key, &parameters));
         Ok(Puzzle::KeyWork {
             parameters,
@@ -269,17 +272,29 @@ impl ChallengeKind for PowKdfOptions {
         });
         let id_ok = parameters["data"]["id"].as_str() == Some(issued.id);
         let algorithm_ok = parameters["algorithm"].as_str() == Some(self.algorithm.name());
-        let prefix = parameters["keyPrefix"].as_str().unwrap_or("");
-        let prefix_ok = prefix.len() == 2 * PREFIX_LENGTH
-            && derived_key.len() == 2 * KEY_LENGTH
-            && bool::from(
-                derived_key.as_bytes()[..prefix.len()]
-                    .to_ascii_lowercase()
-                    .ct_eq(prefix.as_bytes()),
-            );
+        // The whole derived key, against its signature in the (signed) parameters: the prefix
+        // alone is public, the rest is known only to who derived it.
+        let sent_key = unhex::<KEY_LENGTH>(derived_key);
+        let signed_key = parameters["keySignature"].as_str().and_then(unhex::<32>);
+        let key_ok = match (sent_key, signed_key) {
+            (Some(sent_key), Some(expected)) => self.keys.iter().fold(false, |ok, key| {
+                ok | bool::from(key_signature(key, &sent_key).ct_eq(&expected))
+            }),
+            _ => false,
+        };
         let counter_ok = bool::from(counter.ct_eq(sent));
-        signature_ok & id_ok & algorithm_ok & prefix_ok & counter_ok
+        signature_ok & id_ok & algorithm_ok & key_ok & counter_ok
     }
+}
+
+/// HMAC-SHA256 of a derived key under the kind's key (for key purposes apart from the
+/// parameters' signature).
+fn key_signature(key: &[u8; 32], derived: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC-SHA256 takes keys of any length");
+    mac.update(b"derived key\0");
+    mac.update(derived);
+    mac.finalize().into_bytes().into()
 }
 
 /// `nonce ‖ counter` (big-endian `u32`): the password ALTCHA's solvers derive from.
@@ -511,6 +526,17 @@ mod tests {
         assert!(!kind.check(
             &counter,
             &with(parameters.clone(), &signature, &zeros),
+            &issued
+        ));
+        // The public prefix and anything after it: refused (no work was done).
+        let guessed = format!(
+            "{}{}",
+            parameters["keyPrefix"].as_str().unwrap(),
+            "0".repeat(32)
+        );
+        assert!(!kind.check(
+            &counter,
+            &with(parameters.clone(), &signature, &guessed),
             &issued
         ));
         assert!(!kind.check(

@@ -11,6 +11,17 @@ pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
     key
 }
 
+/// HMAC-SHA256 under `key` of `parts`, one after another.
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC takes keys of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// Lower-case hex of `bytes` (hashes in logs, keys and file names, ALTCHA's challenge).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

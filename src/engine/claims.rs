@@ -89,14 +89,8 @@ impl Captcha {
     /// A keyed hash of `value` (a client's bytes, an account name) for one `purpose`, so
     /// that hashes of one purpose tell nothing of another's.
     pub(super) fn keyed_hash(&self, purpose: &[u8], value: &[u8]) -> [u8; 32] {
-        use hmac::Mac as _;
-        let mut mac =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.inner.client_key)
-                .expect("HMAC takes keys of any length");
         // No purpose is a prefix of another, so purposes never collide.
-        mac.update(purpose);
-        mac.update(value);
-        mac.finalize().into_bytes().into()
+        crate::keys::hmac_sha256(&self.inner.client_key, &[purpose, value])
     }
 
     /// How log lines name a client: a short keyed hash (the same client, the same tag, for

@@ -201,14 +201,9 @@ impl Captcha {
     /// purposes and challenges. For protocols that hand a client a per-challenge key
     /// (AJ-Captcha's `secretKey`) without sealing it anywhere.
     pub fn challenge_key(&self, id: &str, purpose: &str) -> [u8; 32] {
-        use hmac::Mac as _;
-        let mut mac =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.inner.challenge_key)
-                .expect("HMAC takes keys of any length");
-        mac.update(&(purpose.len() as u64).to_be_bytes());
-        mac.update(purpose.as_bytes());
-        mac.update(id.as_bytes());
-        mac.finalize().into_bytes().into()
+        let purpose_len = (purpose.len() as u64).to_be_bytes();
+        let parts: [&[u8]; 3] = [&purpose_len, purpose.as_bytes(), id.as_bytes()];
+        crate::keys::hmac_sha256(&self.inner.challenge_key, &parts)
     }
 
     /// Whether this engine's rate limits count per client (so its routes need to know who the

@@ -30,7 +30,7 @@ use subtle::ConstantTimeEq;
 use super::bytes::{end, take};
 use super::pow::unhex;
 use super::{ChallengeKind, DrawError, Issued, Kind, KindSetup, Puzzle, Size, Solution, sealed};
-use crate::keys::hex;
+use crate::keys::{hex, hmac_sha256};
 
 /// A key-derivation function of ALTCHA's PoW v2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,10 +132,7 @@ impl PowKdfOptions {
     }
 
     fn signature(&self, key: &[u8; 32], parameters: &Value) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-            .expect("HMAC-SHA256 takes keys of any length");
-        mac.update(canonical(parameters).as_bytes());
-        mac.finalize().into_bytes().into()
+        hmac_sha256(key, &[canonical(parameters).as_bytes()])
     }
 }
 
@@ -290,11 +287,7 @@ impl ChallengeKind for PowKdfOptions {
 /// HMAC-SHA256 of a derived key under the kind's key (for key purposes apart from the
 /// parameters' signature).
 fn key_signature(key: &[u8; 32], derived: &[u8]) -> [u8; 32] {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC-SHA256 takes keys of any length");
-    mac.update(b"derived key\0");
-    mac.update(derived);
-    mac.finalize().into_bytes().into()
+    hmac_sha256(key, &[b"derived key\0", derived])
 }
 
 /// `nonce ‖ counter` (big-endian `u32`): the password ALTCHA's solvers derive from.

@@ -3,7 +3,9 @@
 //! [--size WIDTHxHEIGHT] DIR [COUNT]` (the size is the text kind's: 160x60 by default,
 //! 240x76 as AnQiCMS asks).
 //!
-//! - text: `sample-N.png`; `answers.txt` lines are `file answer`.
+//! - text: `sample-N.png`; `answers.txt` lines are `file answer`. With `--audio`, also
+//!   `sample-N.wav` (the challenge spoken, as the audio route serves it) and
+//!   `sample-N-voice.wav` (the same voice without its noise, for measuring intelligibility).
 //! - slider: `sample-N-bg.png`, `sample-N-piece.png` and `sample-N-clean.png` (a fresh
 //!   landscape like the backgrounds, for reference cuts); lines are `N hole_x y decoy_x...`.
 //! - click_word: `sample-N.png`; lines are `N word x y word x y ...` — the words to click in
@@ -41,6 +43,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
+    let audio = match args.iter().position(|a| a == "--audio") {
+        Some(i) => {
+            args.remove(i);
+            true
+        }
+        None => false,
+    };
     let dir = args
         .first()
         .cloned()
@@ -62,6 +71,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Puzzle::Image { png }, Some(text), _, _) => {
                 std::fs::write(format!("{dir}/sample-{i}.png"), png)?;
                 writeln!(answers, "sample-{i}.png {text}")?;
+                if audio {
+                    let seed = rand::random();
+                    let spoken = |noise| tower_captcha::testing::spoken_wav(&text, seed, noise);
+                    std::fs::write(
+                        format!("{dir}/sample-{i}.wav"),
+                        spoken(true).ok_or("no voice")?,
+                    )?;
+                    std::fs::write(
+                        format!("{dir}/sample-{i}-voice.wav"),
+                        spoken(false).ok_or("no voice")?,
+                    )?;
+                }
                 if count <= 100 {
                     println!("{dir}/sample-{i}.png ({} bytes)", png.len());
                 }

@@ -123,6 +123,33 @@ pub enum IssueError {
     Overloaded,
 }
 
+/// Why a challenge could not be spoken ([`Captcha::listen`](crate::Captcha::listen)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AudioError {
+    /// Not a challenge this engine (or one sharing its secret) issued.
+    #[error("unknown challenge")]
+    Unknown,
+    /// The challenge's time ran out.
+    #[error("challenge expired")]
+    Expired,
+    /// The challenge's kind has no spoken form (or is not offered here).
+    #[error("this kind of challenge has no spoken form")]
+    NotSpoken,
+    /// The client is over its issue rate limit (a clip counts as an issue).
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited {
+        /// When a new request may succeed.
+        retry_after: Duration,
+    },
+    /// The drawing queue is full: try again in a moment.
+    #[error("too many pictures and clips are being made; try again in a moment")]
+    Overloaded,
+    /// The clip could not be made (a bug or an exhausted machine; logged).
+    #[error("the clip could not be made")]
+    Sound,
+}
+
 /// Why verifying failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

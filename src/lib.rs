@@ -85,10 +85,12 @@ pub mod widget;
 
 pub use client::{ClientIdentity, ClientKey, ForwardingHeader};
 pub use engine::{
-    AfterFailures, Attempt, Captcha, CaptchaBuilder, Challenge, Check, Issue, Managed, Redeem,
-    Verify,
+    AfterFailures, Attempt, Captcha, CaptchaBuilder, Challenge, Check, Issue, Listen, Managed,
+    Redeem, Verify,
 };
-pub use error::{ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError};
+pub use error::{
+    AudioError, ConfigError, IssueError, MIN_SECRET_LEN, RedeemError, StoreError, VerifyError,
+};
 #[cfg(feature = "axum")]
 pub use extract::{CaptchaGate, CaptchaRejection};
 pub use guard::{RequireCaptcha, RequireCaptchaLayer};

@@ -76,6 +76,16 @@ pub fn landscape_png(width: u32, height: u32, seed: u64) -> Vec<u8> {
 }
 
 /// Drives a future to completion on this thread, yielding between polls (unit tests).
+/// `text` (ASCII letters and digits) spoken as the text kind's audio challenge speaks it, as a
+/// WAV file, with its noise or (`noise: false`) the very same voice alone: for measuring how
+/// well people and recognisers hear it. `None` for a character without a voice.
+#[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
+pub fn spoken_wav(text: &str, seed: u64, noise: bool) -> Option<Vec<u8>> {
+    use rand::SeedableRng as _;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    crate::render::audio::speak_over(text, &mut rng, noise).ok()
+}
+
 #[cfg(test)]
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);

@@ -388,3 +388,106 @@ async fn the_route_table_refuses_clashes_and_serves_one_path_by_method() {
     assert_eq!(headers["allow"], "GET, POST");
     assert_eq!(error_code(&body), 4000);
 }
+
+/// The raw answer of `uri`: status, content type, body bytes.
+async fn get_bytes(h: &Harness, uri: &str) -> (StatusCode, String, Vec<u8>) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let res = h.app().oneshot(get_req(uri)).await.unwrap();
+    let status = res.status();
+    let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, kind, bytes)
+}
+
+#[tokio::test]
+async fn a_text_challenge_can_be_listened_to_and_the_same_verify_passes_it() {
+    let h = Harness::new();
+    let (_, _, kinds) = send(&h.app(), get_req("/auth/v1/captcha/data/kinds")).await;
+    assert_eq!(kinds["audio"], json!(["text"]), "{kinds}");
+    let (token, answer) = issue(&h, "/auth/v1/captcha/data").await;
+    let uri = format!("/auth/v1/captcha/data/audio?token={token}");
+    let (status, kind, wav) = get_bytes(&h, &uri).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind, "audio/wav");
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(&wav[8..12], b"WAVE");
+    // 8 kHz, one byte a sample: five characters take several seconds.
+    let seconds = (wav.len() - 44) as f64 / 8000.0;
+    assert!((4.0..16.0).contains(&seconds), "{seconds} s");
+    // The same challenge always sounds the same: asking again gives nothing new.
+    let (_, _, again) = get_bytes(&h, &uri).await;
+    assert_eq!(wav, again);
+    let (other, _) = issue(&h, "/auth/v1/captcha/data").await;
+    let (_, _, other_wav) =
+        get_bytes(&h, &format!("/auth/v1/captcha/data/audio?token={other}")).await;
+    assert_ne!(wav, other_wav);
+    // Listening spends nothing: the picture's answer still passes, once.
+    let (status, _, body) = send(&h.app(), verify_req(&token, &answer)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn audio_of_what_cannot_be_spoken_is_refused_in_the_native_envelope() {
+    let h = Harness::new();
+    for (uri, status, code) in [
+        ("/auth/v1/captcha/data/audio", StatusCode::BAD_REQUEST, 4000),
+        ("/auth/v1/captcha/data/audio?token=", StatusCode::GONE, 4002),
+        (
+            "/auth/v1/captcha/data/audio?token=nope%00%ff",
+            StatusCode::GONE,
+            4002,
+        ),
+    ] {
+        let (got, _, body) = send(&h.app(), get_req(uri)).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert_eq!(error_code(&body), code, "{uri}: {body}");
+    }
+    // A slider has no spoken form.
+    let (_, _, slider) = send(&h.app(), get_req("/auth/v1/captcha/data?kind=slider")).await;
+    let uri = format!(
+        "/auth/v1/captcha/data/audio?token={}",
+        slider["token"].as_str().unwrap()
+    );
+    let (status, _, body) = send(&h.app(), get_req(&uri)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+    // Expired: told so, like verify.
+    let (token, _) = issue(&h, "/auth/v1/captcha/data").await;
+    h.clock.advance(Duration::from_secs(300));
+    let (status, _, body) = send(
+        &h.app(),
+        get_req(&format!("/auth/v1/captcha/data/audio?token={token}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_clip_costs_an_issue() {
+    let h = Harness::with(|b| b.issue_rate_limit(Some(RateLimit::new(2, Duration::from_secs(60)))));
+    let from = |uri: &str| {
+        let mut req = get_req(uri);
+        req.extensions_mut()
+            .insert(std::net::SocketAddr::new([192, 0, 2, 7].into(), 4000));
+        req
+    };
+    let (_, _, body) = send(&h.app(), from("/auth/v1/captcha/data")).await;
+    let uri = format!(
+        "/auth/v1/captcha/data/audio?token={}",
+        body["token"].as_str().unwrap()
+    );
+    let (status, headers, _) = send(&h.app(), from(&uri)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "audio/wav");
+    let (status, _, body) = send(&h.app(), from(&uri)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(error_code(&body), 4029);
+}

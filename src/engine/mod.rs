@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `issue.rs` | [`Issue`]: a challenge of any kind, sealed into its id |
 //! | `verify.rs` | [`Verify`] and [`Check`]: a solution settled once, for a pass or a ticket |
+//! | `listen.rs` | [`Listen`]: a challenge spoken, for people who cannot see its picture |
 //! | `redeem.rs` | [`Redeem`]: a pass or ticket spent once |
 //! | `claims.rs` | what passes and tickets claim, and whom they are bound to |
 //! | `failures.rs` | a pass only after failures: attempts counted per client and account |
@@ -16,6 +17,7 @@ pub(crate) mod builder;
 mod claims;
 mod failures;
 mod issue;
+mod listen;
 mod managed;
 mod redeem;
 #[cfg(any(feature = "test-util", all(doc, not(docsrs))))]
@@ -42,6 +44,7 @@ use crate::store::Store;
 pub use builder::CaptchaBuilder;
 pub use failures::{AfterFailures, Attempt};
 pub use issue::Issue;
+pub use listen::Listen;
 pub use managed::Managed;
 pub use redeem::Redeem;
 pub use verify::{Check, Verify};
@@ -194,6 +197,15 @@ impl Captcha {
     /// The kinds this engine offers, in the order they were registered.
     pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
         self.inner.kinds.iter().map(|k| k.kind())
+    }
+
+    /// The kinds this engine offers that can also be listened to ([`Captcha::listen`]).
+    pub fn spoken_kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.inner
+            .kinds
+            .iter()
+            .filter(|k| k.speaks())
+            .map(|k| k.kind())
     }
 
     /// A key of challenge `id` for one `purpose`, derived from the app's secret: the same on

@@ -450,6 +450,17 @@ pub trait ChallengeKind: Send + Sync + 'static {
     /// time independent of where the two differ.
     fn check(&self, answer: &Self::Answer, solution: &Solution, issued: &Issued<'_>) -> bool;
 
+    /// Whether the kind has a spoken form ([`speak`](Self::speak)): the audio route serves
+    /// only such kinds, and the widget offers a listen button only for them.
+    const SPEAKS: bool = false;
+    /// The challenge spoken, as a WAV file, for people who cannot see the picture: the same
+    /// answer, so that one verify serves both. Only called when [`SPEAKS`](Self::SPEAKS);
+    /// `rng` is seeded from the challenge, so the same challenge always sounds the same.
+    fn speak(&self, answer: &Self::Answer, rng: &mut dyn RngCore) -> Result<Vec<u8>, DrawError> {
+        let _ = (answer, rng);
+        Err(DrawError("this kind has no spoken form".into()))
+    }
+
     /// How the engine treats this kind; only the crate's own kinds change it.
     #[doc(hidden)]
     fn policy(&self) -> sealed::Policy {
@@ -497,6 +508,8 @@ pub(crate) trait DynKind: Send + Sync {
         rng: &mut dyn RngCore,
     ) -> Result<Puzzle, DrawError>;
     fn check(&self, answer: &[u8], solution: &Solution, issued: &Issued<'_>) -> bool;
+    fn speaks(&self) -> bool;
+    fn speak(&self, answer: &[u8], rng: &mut dyn RngCore) -> Result<Vec<u8>, DrawError>;
 }
 
 impl<K: ChallengeKind> DynKind for K {
@@ -528,6 +541,13 @@ impl<K: ChallengeKind> DynKind for K {
     fn check(&self, answer: &[u8], solution: &Solution, issued: &Issued<'_>) -> bool {
         K::decode(answer)
             .is_some_and(|answer| ChallengeKind::check(self, &answer, solution, issued))
+    }
+    fn speaks(&self) -> bool {
+        K::SPEAKS
+    }
+    fn speak(&self, answer: &[u8], rng: &mut dyn RngCore) -> Result<Vec<u8>, DrawError> {
+        let answer = K::decode(answer).ok_or_else(|| DrawError("answer unreadable".into()))?;
+        ChallengeKind::speak(self, &answer, rng)
     }
 }
 

@@ -251,6 +251,13 @@ impl ChallengeKind for TextOptions {
             _ => false,
         }
     }
+
+    /// Every character of every alphabet (ASCII letters and digits) has a voice.
+    const SPEAKS: bool = true;
+
+    fn speak(&self, answer: &String, rng: &mut dyn RngCore) -> Result<Vec<u8>, DrawError> {
+        crate::render::audio::speak(answer, rng)
+    }
 }
 
 fn not_prepared() -> DrawError {

@@ -2,7 +2,9 @@
 //! `POST /auth/v1/captcha/data/verify` exactly as the seed document fixes them for text, and
 //! beside them what every other kind needs: `?kind=<name>` on the issue route (any kind the
 //! engine offers, answered with its puzzle's JSON), the solution shapes of every puzzle on
-//! the verify route, and `GET /auth/v1/captcha/data/kinds` (which kinds this server serves).
+//! the verify route, `GET /auth/v1/captcha/data/kinds` (which kinds this server serves, and
+//! which of them can be listened to) and `GET /auth/v1/captcha/data/audio?token=<token>` (a
+//! challenge spoken, as a WAV file: the same answer as its picture).
 //! This crate's widget speaks only this protocol. Its shapes are the crate's own
 //! (`native.rs`).
 
@@ -24,11 +26,13 @@ pub const KINDS_PATH: &str = "/auth/v1/captcha/data/kinds";
 const ISSUE: Endpoint = Endpoint("issue");
 const VERIFY: Endpoint = Endpoint("verify");
 const KINDS: Endpoint = Endpoint("kinds");
+const AUDIO: Endpoint = Endpoint("audio");
 
 /// Auth v1: `GET` issue → `{"token", "image", "expires_in"}` (optional query
 /// `scope=<name>`; `kind=<name>` for any kind, answered with its puzzle), `POST` verify
 /// `{"token", "key"}` (or `"point"`, `"points"`, `"payload"` for other puzzles) →
-/// `{"captcha_token", "expires_in"}`; `GET <issue path>/kinds` → `{"kinds": [...]}`; errors
+/// `{"captcha_token", "expires_in"}`; `GET <issue path>/kinds` → `{"kinds": [...], "audio":
+/// [...]}`; `GET <issue path>/audio?token=<token>` → `audio/wav`; errors
 /// `{"error", "error_code", "error_description"}` with 4xx/5xx statuses.
 ///
 /// Mounted by [`CaptchaLayer::new`](crate::CaptchaLayer::new) at its default paths.
@@ -72,6 +76,7 @@ impl Adapter for AuthV1 {
             Route::new(Method::GET, &self.issue_path, ISSUE),
             Route::new(Method::POST, &self.verify_path, VERIFY),
             Route::new(Method::GET, &format!("{}/kinds", self.issue_path), KINDS),
+            Route::new(Method::GET, &format!("{}/audio", self.issue_path), AUDIO),
         ]
     }
 
@@ -92,12 +97,17 @@ impl Adapter for AuthV1 {
                 })
             }
             KINDS => {
-                let kinds: Vec<String> = input.captcha.kinds().map(|k| k.to_string()).collect();
+                let captcha = &input.captcha;
+                let kinds: Vec<String> = captcha.kinds().map(|k| k.to_string()).collect();
+                let audio: Vec<String> = captcha.spoken_kinds().map(|k| k.to_string()).collect();
                 Ok(Call::Cached(json(
                     StatusCode::OK,
-                    &json!({ "kinds": kinds }),
+                    &json!({ "kinds": kinds, "audio": audio }),
                 )))
             }
+            AUDIO => Ok(Call::Listen {
+                id: input.query("token").ok_or(Fault::Field("token"))?,
+            }),
             _ => {
                 let (id, solution) = native::solution(input)?;
                 Ok(Call::Verify { id, solution })

@@ -37,6 +37,8 @@ pub(crate) enum Call {
         /// The engine picks the kind ([`Captcha::issue_managed`]); `kind` is not used.
         managed: bool,
     },
+    /// Speak a challenge (a WAV file, answered as it is).
+    Listen { id: String },
     /// Verify a solution and mint a pass.
     Verify { id: String, solution: Solution },
     /// Verify a solution and mint a second-stage ticket, of the protocol's making or random.
@@ -224,6 +226,14 @@ async fn run(
             };
             let issue = issue.scope(scope.as_deref()).size(size);
             Done::Issued(issue.client_key(client).work(work).await?)
+        }
+        Call::Listen { id } => {
+            let wav = captcha.listen(&id).client_key(client).await?;
+            let mut res = Response::new(Bytes::from(wav));
+            let headers = res.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Done::Cached(res)
         }
         Call::Verify { id, solution } => {
             Done::Passed(captcha.verify(&id, solution).client_key(client).await?)

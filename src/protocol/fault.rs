@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::input::BadBody;
-use crate::error::{IssueError, RedeemError, VerifyError};
+use crate::error::{AudioError, IssueError, RedeemError, VerifyError};
 
 /// Every way a captcha request can fail, in protocol-neutral terms. Protocols map these to
 /// their own codes and messages.
@@ -58,6 +58,18 @@ impl From<IssueError> for Fault {
             IssueError::Draw | IssueError::Busy(_) | IssueError::Overloaded => Fault::Busy,
             IssueError::WorkRequired => Fault::Work { required: true },
             IssueError::WorkRefused => Fault::Work { required: false },
+        }
+    }
+}
+
+impl From<AudioError> for Fault {
+    fn from(e: AudioError) -> Self {
+        match e {
+            AudioError::Unknown => Fault::Unknown,
+            AudioError::Expired => Fault::Expired,
+            AudioError::NotSpoken => Fault::Unsupported,
+            AudioError::RateLimited { retry_after } => Fault::RateLimited { retry_after },
+            AudioError::Overloaded | AudioError::Sound => Fault::Busy,
         }
     }
 }

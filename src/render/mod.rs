@@ -5,6 +5,7 @@
 //! ([`canvas::Canvas`]), which encodes straight to a small PNG. Nothing here knows of kinds:
 //! kinds call in.
 
+pub(crate) mod audio;
 pub(crate) mod canvas;
 pub(crate) mod click_word;
 pub(crate) mod glyph;

@@ -186,3 +186,49 @@ impl Adapter for Widget {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::messages::CATALOGUE;
+    use serde_json::{Map, Value};
+
+    /// The script's strings as the catalogue has them: every `widget.*` text, by language.
+    fn strings_from_catalogue() -> String {
+        let catalogue: Map<String, Value> = serde_json::from_str(CATALOGUE).unwrap();
+        let languages: Vec<String> = Lang::ALL
+            .iter()
+            .map(|lang| {
+                let strings: Map<String, Value> = catalogue
+                    .iter()
+                    .filter_map(|(key, texts)| {
+                        let name = key.strip_prefix("widget.")?;
+                        Some((name.to_owned(), texts[lang.code()].clone()))
+                    })
+                    .collect();
+                format!("    {}: {}", lang.code(), Value::Object(strings))
+            })
+            .collect();
+        format!("  var TEXT = {{\n{}\n  }};\n", languages.join(",\n"))
+    }
+
+    /// The widget's strings are the catalogue's. After editing the catalogue, copy them with
+    /// `UPDATE_WIDGET_STRINGS=1 cargo test --lib widget_strings`.
+    #[test]
+    fn widget_strings_are_the_catalogues() {
+        let (begin, end) = ("/* strings: begin */\n", "  /* strings: end */");
+        let start = SCRIPT.find(begin).unwrap() + begin.len();
+        let stop = SCRIPT.find(end).unwrap();
+        let expected = strings_from_catalogue();
+        if std::env::var_os("UPDATE_WIDGET_STRINGS").is_some() {
+            let script = format!("{}{}{}", &SCRIPT[..start], expected, &SCRIPT[stop..]);
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/widget/captcha.js");
+            std::fs::write(path, script).unwrap();
+            return;
+        }
+        assert!(
+            SCRIPT[start..stop] == expected,
+            "the widget's strings differ from assets/i18n/messages.json: run `UPDATE_WIDGET_STRINGS=1 cargo test --lib widget_strings`"
+        );
+    }
+}

@@ -61,56 +61,20 @@ const PAGE: &str = r#"<!doctype html>
 </form>
 </body></html>"#;
 
-/// Runs `cmd`, failing the test with its output when it fails.
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn temp_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 /// ALTCHA's widget script from npm (`altcha@3`) and its Argon2id worker, installed once into
-/// the temp dir (one install at a time: the tests that need it run side by side).
+/// the temp dir.
 fn altcha_widget(test: &str) -> Option<(String, String)> {
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let npm = programs::find("npm", test)?;
-    let dir = temp_dir("altcha-npm");
-    let script = dir.join("node_modules/altcha/dist/main/altcha.js");
-    let _one_at_a_time = INSTALL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !script.is_file() {
-        std::fs::create_dir_all(&dir).unwrap();
-        run(
-            Command::new(npm)
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg("altcha@3"),
-            "npm install altcha@3",
-        );
-    }
-    let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("node_modules/altcha/package.json")).unwrap(),
-    )
-    .unwrap();
+    let dir = programs::npm_package("altcha@3", "altcha-npm", test)?;
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
     println!("altcha widget from npm: version {}", manifest["version"]);
-    let argon2id = dir.join("node_modules/altcha/dist/workers/argon2id.js");
     Some((
-        std::fs::read_to_string(script).unwrap(),
-        std::fs::read_to_string(argon2id).unwrap(),
+        std::fs::read_to_string(dir.join("dist/main/altcha.js")).unwrap(),
+        std::fs::read_to_string(dir.join("dist/workers/argon2id.js")).unwrap(),
     ))
 }
 
@@ -120,11 +84,11 @@ fn altcha_python(test: &str) -> Option<PathBuf> {
     let dir = temp_dir("altcha-venv");
     let venv_python = dir.join("bin/python");
     if !venv_python.is_file() {
-        run(
+        programs::run(
             Command::new(python).args(["-m", "venv"]).arg(&dir),
             "python3 -m venv",
         );
-        run(
+        programs::run(
             Command::new(&venv_python).args([
                 "-m",
                 "pip",

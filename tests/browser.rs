@@ -649,3 +649,210 @@ async fn the_widget_works_in_a_real_browser() {
     .await
     .unwrap();
 }
+
+/// Runs axe-core (from npm) over the widget on the page as it is now and fails on any
+/// violation of WCAG 2.0–2.2 A and AA or of axe's best practices; the number of rules run
+/// and passed, for the report.
+fn audit(b: &Browser, axe: &str, state: &str) -> (u64, u64) {
+    if b.script("return !!window.axe;") != json!(true) {
+        b.script(axe);
+    }
+    b.script(
+        "window.__axe = null; \
+         axe.run(document.querySelector('.tc'), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } }) \
+           .then(r => { window.__axe = { rules: r.passes.length + r.violations.length + r.incomplete.length + r.inapplicable.length, \
+                                          passes: r.passes.length, \
+                                          violations: r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.html).join(' | ')) }; }, \
+                 e => { window.__axe = { error: String(e) }; });",
+    );
+    let report = b.wait_for("axe's report", "return window.__axe;");
+    assert_eq!(
+        report["error"],
+        Value::Null,
+        "{state}: axe failed: {report}"
+    );
+    assert_eq!(
+        report["violations"],
+        json!([]),
+        "{state}: accessibility violations"
+    );
+    let (rules, passes) = (
+        report["rules"].as_u64().unwrap(),
+        report["passes"].as_u64().unwrap(),
+    );
+    println!("axe: {state}: {rules} rules run, {passes} passed, 0 violations");
+    (rules, passes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_is_accessible_in_every_state_and_speaks_every_language() {
+    let test = "browser::the_widget_is_accessible_in_every_state_and_speaks_every_language";
+    let Some(driver) = Driver::start(test) else {
+        return;
+    };
+    let Some(axe_dir) = programs::npm_package("axe-core@4", "axe-npm", test) else {
+        return;
+    };
+    let axe = std::fs::read_to_string(axe_dir.join("axe.min.js")).unwrap();
+    let catalogue: Value =
+        serde_json::from_str(include_str!("../assets/i18n/messages.json")).unwrap();
+    let h = common::Harness::new();
+    let server = Server::start(login::app(h.captcha.clone())).await;
+    let addr = server.addr;
+    // A proof of work that takes a while: the working state stays long enough to audit.
+    let slow = common::Harness::with(|b| {
+        b.kind(tower_captcha::PowOptions::default().with_max_number(5_000_000))
+    });
+    let slow_server = Server::start(login::app(slow.captcha.clone())).await;
+    let slow_addr = slow_server.addr;
+    let (captcha, clock) = (h.captcha.clone(), h.clock.clone());
+    tokio::task::spawn_blocking(move || {
+        let audited = std::cell::RefCell::new(Vec::new());
+        let check = |b: &Browser, state: &str| audited.borrow_mut().push((state.to_owned(), audit(b, &axe, state)));
+        let b = login_page(&driver, addr, false);
+        for scheme in ["light", "dark"] {
+            b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}));
+            for kind in ["pow", "text", "slider", "click_word"] {
+                b.choose(kind);
+                check(&b, &format!("{kind}, idle, {scheme}"));
+            }
+            // Wrong answers, with attempts left (text) and with a new challenge (slider, click).
+            let token = b.choose("text");
+            b.type_into(".tc-input", "wwwww");
+            b.press("\u{E007}", 1);
+            b.wait_state("wrong");
+            check(&b, &format!("text, wrong answer, {scheme}"));
+            let right = common::text_answer(&captcha, &token);
+            b.type_into(".tc-input", &right);
+            b.press("\u{E007}", 1);
+            b.wait_state("passed");
+            check(&b, &format!("text, passed, {scheme}"));
+            let token = b.choose("slider");
+            let x = hole(&captcha, &token);
+            b.drag((if x > 150.0 { x - 60.0 } else { x + 60.0 }) * b.frame_width() / 310.0, true, false);
+            b.wait_state("wrong");
+            check(&b, &format!("slider, wrong answer, {scheme}"));
+            let token = b.ready("slider");
+            clock.advance(Duration::from_secs(301));
+            b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, true, false);
+            b.wait_state("expired");
+            check(&b, &format!("slider, expired, {scheme}"));
+            let token = b.ready("slider");
+            b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, true, false);
+            b.wait_state("passed");
+            check(&b, &format!("slider, passed, {scheme}"));
+            // Expired, for the other kinds: answered after the challenge's five minutes.
+            for kind in ["text", "click_word", "pow"] {
+                let token = b.choose(kind);
+                clock.advance(Duration::from_secs(301));
+                match kind {
+                    "text" => {
+                        b.type_into(".tc-input", &common::text_answer(&captcha, &token));
+                        b.press("\u{E007}", 1);
+                    }
+                    "click_word" => b.click_frame(&words(&captcha, &token), false),
+                    _ => b.click(".tc-check"),
+                }
+                b.wait_state("expired");
+                check(&b, &format!("{kind}, expired, {scheme}"));
+            }
+            let token = b.choose("click_word");
+            let mut points = words(&captcha, &token);
+            points.reverse();
+            b.click_frame(&points, false);
+            b.wait_state("wrong");
+            check(&b, &format!("click_word, wrong answer, {scheme}"));
+            let token = b.ready("click_word");
+            b.click_frame(&words(&captcha, &token), false);
+            b.wait_state("passed");
+            check(&b, &format!("click_word, passed, {scheme}"));
+            b.choose("pow");
+            b.click(".tc-check");
+            b.wait_state("passed");
+            check(&b, &format!("pow, passed, {scheme}"));
+        }
+        b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}));
+
+        // The text challenge spoken: the button plays it, says what to type, and the same
+        // answer passes.
+        let token = b.choose("text");
+        b.click(".tc-listen");
+        b.wait_for("the clip playing", "return document.querySelector('.tc').dataset.audio === 'played';");
+        let hint = b.script("return document.querySelector('.tc-prompt').textContent;");
+        assert_eq!(hint, catalogue["widget.audioHint"]["en"]);
+        let replay = b.script("return document.querySelector('.tc-listen').getAttribute('aria-label');");
+        assert_eq!(replay, catalogue["widget.replay"]["en"]);
+        check(&b, "text, audio played, light");
+        let clip = b.script(&format!(
+            "return fetch('/auth/v1/captcha/data/audio?token={token}').then(r => [r.status, r.headers.get('content-type')]);"
+        ));
+        assert_eq!(clip, json!([200, "audio/wav"]));
+        b.type_into(".tc-input", &common::text_answer(&captcha, &token));
+        b.press("\u{E007}", 1);
+        b.wait_state("passed");
+
+        // Every language: the widget's prompt comes from the catalogue; Arabic is mirrored.
+        let languages = ["en", "zh", "es", "fr", "de", "pt", "it", "ru", "ja", "ko", "ar"];
+        for lang in languages {
+            b.script(&format!("document.documentElement.lang = '{lang}';"));
+            b.choose("text");
+            let shown = b.script("const w = document.querySelector('.tc'); return [w.lang, w.dir, w.querySelector('.tc-prompt').textContent, w.getAttribute('aria-label')];");
+            let rtl = if lang == "ar" { "rtl" } else { "ltr" };
+            assert_eq!(
+                shown,
+                json!([lang, rtl, catalogue["widget.text"][lang], catalogue["widget.label"][lang]]),
+                "{lang}"
+            );
+        }
+        // Arabic, right to left: the tools sit left of the status, the prompt starts at the
+        // right; the slider still runs left to right.
+        b.script("document.documentElement.lang = 'ar';");
+        b.choose("text");
+        let sides = b.script(
+            "const r = s => document.querySelector(s).getBoundingClientRect(); \
+             return [r('.tc-tools').right <= r('.tc-status').left + 1, r('.tc-text-img').left > r('.tc-input').left];",
+        );
+        assert_eq!(sides, json!([true, true]), "mirrored");
+        let rtl_text = b.screenshot("widget-text-rtl.png");
+        check(&b, "text, idle, Arabic (right to left)");
+        let token = b.choose("slider");
+        let knob = b.script("const k = document.querySelector('.tc-knob').getBoundingClientRect(), t = document.querySelector('.tc-track').getBoundingClientRect(); return Math.abs(k.left - t.left) < 1;");
+        assert_eq!(knob, json!(true), "the slider starts at the left in Arabic too");
+        b.screenshot("widget-slider-rtl.png");
+        check(&b, "slider, idle, Arabic (right to left)");
+        b.drag(hole(&captcha, &token) * b.frame_width() / 310.0, true, false);
+        b.wait_state("passed");
+        let passed = b.script("return document.querySelector('.tc-status').textContent;");
+        assert_eq!(passed, catalogue["widget.passed"]["ar"]);
+        println!("right-to-left screenshot: {}", rtl_text.display());
+        assert_eq!(b.errors(), json!([]), "console errors on the page");
+        drop(b);
+
+        // Working: a proof of work under way.
+        let s = login_page(&driver, slow_addr, false);
+        s.ready("pow");
+        s.click(".tc-check");
+        s.wait_state("verifying");
+        check(&s, "pow, working, light");
+        s.wait_state("passed");
+        drop(s);
+
+        // A 390 px phone.
+        let phone = login_page(&driver, addr, true);
+        for kind in ["pow", "text", "slider", "click_word"] {
+            phone.choose(kind);
+            check(&phone, &format!("{kind}, idle, 390 px phone"));
+        }
+        assert_eq!(phone.errors(), json!([]), "console errors on the phone");
+        drop(phone);
+        let audited = audited.into_inner();
+        let rules: u64 = audited.iter().map(|(_, (r, _))| r).max().copied().unwrap_or(0);
+        println!(
+            "axe-core: {} states audited, up to {rules} rules each, 0 violations",
+            audited.len()
+        );
+        assert!(audited.len() >= 30, "{} states", audited.len());
+    })
+    .await
+    .unwrap();
+}

@@ -7,7 +7,9 @@
  * Every [data-captcha] element is rendered when the page loads. Options (data-* attributes
  * or the second argument of TowerCaptcha.render): kind ("pow" | "text" | "slider" |
  * "click_word", or a kind of the app's own), scope, kinds (the kinds a person may switch to,
- * comma-separated; only those the server serves are offered), lang ("en" | "zh"), field (the
+ * comma-separated; only those the server serves are offered), lang (en, zh, es, fr, de, pt,
+ * it, ru, ja, ko, ar; by default the page's lang or the browser's; Arabic is mirrored, right
+ * to left), field (the
  * hidden input's name, default "captcha_token"), authV1 (the native route, default
  * "/auth/v1/captcha/data": the only one the widget talks to), trail ("on" sends the drag
  * trail), submit ("form": the text kind has no Verify button; the typed
@@ -40,29 +42,25 @@
   var W = 310, H = 155, PIECE = 47, MAX_X = W - PIECE, TRAIL_MAX = 64, TRAIL_KEEP = 4096;
   /* A kind's name as the server spells it ("click-word" was this widget's own spelling). */
   function kindName(k) { return String(k || "").trim().replace(/-/g, "_"); }
+  /* The widget's strings in every language, copied from the crate's one catalogue
+   * (assets/i18n/messages.json) by a test: edit the catalogue, not these lines. */
+  /* strings: begin */
   var TEXT = {
-    en: {
-      label: "Human check", text: "Type the characters in the picture", answer: "Type the answer the picture asks for", slider: "Drag the piece into the hole that matches it",
-      clickWord: "Click in order:", refresh: "New challenge", switchKind: "Try another kind",
-      verify: "Verify", undo: "Undo last click", knob: "Slide the piece; arrow keys move it, Enter drops it",
-      image: "Captcha picture", loading: "Loading…", wrong: "Not quite, here is a new one. Try again.",
-      wrongLeft: "Not quite, try again ({n} left).", wrongText: "Those characters did not match; try again ({n} left).", expired: "That one expired, here is a new one.",
-      passed: "Verified, thank you.", busy: "The captcha service is busy; try again in a moment.",
-      input: "Characters", pow: "I am not a robot", powHint: "Tick the box; your browser does a moment of work.",
-      working: "Verifying…", progress: "Verification progress", checking: "Checking that you are human…",
-      paused: "Paused while the page is hidden."
-    },
-    zh: {
-      label: "人机验证", text: "请输入图中的字符", answer: "请输入图中所问的答案", slider: "拖动拼图块到与它吻合的缺口",
-      clickWord: "请依次点击：", refresh: "换一张", switchKind: "换一种验证方式",
-      verify: "验证", undo: "撤销上一次点击", knob: "拖动拼图块；方向键移动，回车确定",
-      image: "验证码图片", loading: "加载中…", wrong: "验证失败，已换一张，请重试。",
-      wrongLeft: "验证失败，请重试（还剩 {n} 次）。", wrongText: "输入的字符不对，请重试（还剩 {n} 次）。", expired: "验证码已过期，已换一张。",
-      passed: "验证通过，谢谢。", busy: "验证服务繁忙，请稍后再试。", input: "字符",
-      pow: "我不是机器人", powHint: "勾选此框，浏览器将完成一小段计算。", working: "验证中…", progress: "验证进度",
-      checking: "正在确认您是真人…", paused: "页面隐藏时已暂停。"
-    }
+    en: {"answer":"Type the answer the picture asks for","audioFailed":"The sound could not be played; try a new challenge.","audioHint":"Type the characters you hear. Each letter is said with a word that starts with it (\"C, Charlie\"); type only the letter.","busy":"The captcha service is busy; try again in a moment.","checking":"Checking that you are human…","clickWord":"Click in order:","expired":"That one expired, here is a new one.","image":"Captcha picture","input":"Characters","knob":"Slide the piece; arrow keys move it, Enter drops it","label":"Human check","listen":"Listen to the characters","loading":"Loading…","passed":"Verified, thank you.","paused":"Paused while the page is hidden.","pow":"I am not a robot","powHint":"Tick the box; your browser does a moment of work.","progress":"Verification progress","refresh":"New challenge","replay":"Play again","slider":"Drag the piece into the hole that matches it","switchKind":"Try another kind","text":"Type the characters in the picture","undo":"Undo last click","verify":"Verify","working":"Verifying…","wrong":"Not quite, here is a new one. Try again.","wrongLeft":"Not quite, try again ({n} left).","wrongText":"Those characters did not match; try again ({n} left)."},
+    zh: {"answer":"请输入图中所问的答案","audioFailed":"无法播放声音，请换一张再试。","audioHint":"请输入听到的字符。每个字母后会读一个以它开头的英文单词（如 \"C, Charlie\"），只需输入字母。","busy":"验证服务繁忙，请稍后再试。","checking":"正在确认您是真人…","clickWord":"请依次点击：","expired":"验证码已过期，已换一张。","image":"验证码图片","input":"字符","knob":"拖动拼图块；方向键移动，回车确定","label":"人机验证","listen":"收听字符","loading":"加载中…","passed":"验证通过，谢谢。","paused":"页面隐藏时已暂停。","pow":"我不是机器人","powHint":"勾选此框，浏览器将完成一小段计算。","progress":"验证进度","refresh":"换一张","replay":"再听一遍","slider":"拖动拼图块到与它吻合的缺口","switchKind":"换一种验证方式","text":"请输入图中的字符","undo":"撤销上一次点击","verify":"验证","working":"验证中…","wrong":"验证失败，已换一张，请重试。","wrongLeft":"验证失败，请重试（还剩 {n} 次）。","wrongText":"输入的字符不对，请重试（还剩 {n} 次）。"},
+    es: {"answer":"Escriba la respuesta que pide la imagen","audioFailed":"No se pudo reproducir el sonido; pruebe con un nuevo desafío.","audioHint":"Escriba los caracteres que oiga. Cada letra se dice junto con una palabra que empieza por ella (\"C, Charlie\"); escriba solo la letra.","busy":"El servicio de captcha está ocupado; inténtelo de nuevo en un momento.","checking":"Comprobando que es una persona…","clickWord":"Haga clic por orden en:","expired":"Este desafío ha caducado; aquí tiene uno nuevo.","image":"Imagen del captcha","input":"Caracteres","knob":"Deslice la pieza; las flechas la mueven y Intro la suelta","label":"Verificación humana","listen":"Escuchar los caracteres","loading":"Cargando…","passed":"Verificado, gracias.","paused":"En pausa mientras la página está oculta.","pow":"No soy un robot","powHint":"Marque la casilla; su navegador hará un breve cálculo.","progress":"Progreso de la verificación","refresh":"Nuevo desafío","replay":"Volver a reproducir","slider":"Arrastre la pieza al hueco que le corresponde","switchKind":"Probar otro tipo","text":"Escriba los caracteres de la imagen","undo":"Deshacer el último clic","verify":"Verificar","working":"Verificando…","wrong":"No es correcto; aquí tiene otro. Inténtelo de nuevo.","wrongLeft":"No es correcto; inténtelo de nuevo (intentos restantes: {n}).","wrongText":"Los caracteres no coinciden; inténtelo de nuevo (intentos restantes: {n})."},
+    fr: {"answer":"Saisissez la réponse demandée par l'image","audioFailed":"Impossible de lire le son ; essayez un nouveau défi.","audioHint":"Saisissez les caractères entendus. Chaque lettre est dite avec un mot qui commence par elle (\"C, Charlie\") ; saisissez uniquement la lettre.","busy":"Le service captcha est surchargé ; réessayez dans un instant.","checking":"Nous vérifions que vous êtes humain…","clickWord":"Cliquez dans l'ordre sur :","expired":"Celui-ci a expiré, en voici un nouveau.","image":"Image du captcha","input":"Caractères","knob":"Faites glisser la pièce ; les flèches la déplacent, Entrée la dépose","label":"Vérification anti-robot","listen":"Écouter les caractères","loading":"Chargement…","passed":"Vérifié, merci.","paused":"En pause tant que la page est masquée.","pow":"Je ne suis pas un robot","powHint":"Cochez la case ; votre navigateur effectuera un bref calcul.","progress":"Progression de la vérification","refresh":"Nouveau défi","replay":"Réécouter","slider":"Faites glisser la pièce dans l'encoche correspondante","switchKind":"Essayer un autre type","text":"Saisissez les caractères de l'image","undo":"Annuler le dernier clic","verify":"Vérifier","working":"Vérification…","wrong":"Pas tout à fait, en voici un nouveau. Réessayez.","wrongLeft":"Pas tout à fait, réessayez (essais restants : {n}).","wrongText":"Les caractères ne correspondent pas ; réessayez (essais restants : {n})."},
+    de: {"answer":"Geben Sie die Antwort ein, nach der das Bild fragt","audioFailed":"Der Ton konnte nicht abgespielt werden; versuchen Sie eine neue Aufgabe.","audioHint":"Geben Sie die Zeichen ein, die Sie hören. Jeder Buchstabe wird mit einem Wort genannt, das mit ihm beginnt (\"C, Charlie\"); geben Sie nur den Buchstaben ein.","busy":"Der Captcha-Dienst ist ausgelastet; versuchen Sie es gleich noch einmal.","checking":"Es wird geprüft, ob Sie ein Mensch sind…","clickWord":"Klicken Sie der Reihe nach auf:","expired":"Diese Aufgabe ist abgelaufen, hier ist eine neue.","image":"Captcha-Bild","input":"Zeichen","knob":"Teil verschieben; Pfeiltasten bewegen es, Eingabetaste setzt es ab","label":"Prüfung, ob Sie ein Mensch sind","listen":"Zeichen anhören","loading":"Wird geladen…","passed":"Verifiziert, vielen Dank.","paused":"Pausiert, solange die Seite ausgeblendet ist.","pow":"Ich bin kein Roboter","powHint":"Setzen Sie das Häkchen; Ihr Browser rechnet dann kurz.","progress":"Fortschritt der Überprüfung","refresh":"Neue Aufgabe","replay":"Erneut abspielen","slider":"Ziehen Sie das Teil in die passende Lücke","switchKind":"Andere Art versuchen","text":"Geben Sie die Zeichen im Bild ein","undo":"Letzten Klick rückgängig machen","verify":"Überprüfen","working":"Wird überprüft…","wrong":"Nicht ganz, hier ist eine neue Aufgabe. Versuchen Sie es erneut.","wrongLeft":"Nicht ganz, versuchen Sie es erneut (verbleibende Versuche: {n}).","wrongText":"Die Zeichen stimmen nicht überein; versuchen Sie es erneut (verbleibende Versuche: {n})."},
+    pt: {"answer":"Digite a resposta que a imagem pede","audioFailed":"Não foi possível reproduzir o som; tente um novo desafio.","audioHint":"Digite os caracteres que você ouvir. Cada letra é dita com uma palavra que começa com ela (\"C, Charlie\"); digite apenas a letra.","busy":"O serviço de captcha está ocupado; tente novamente em instantes.","checking":"Verificando se você é humano…","clickWord":"Clique nesta ordem em:","expired":"Este desafio expirou; aqui está um novo.","image":"Imagem do captcha","input":"Caracteres","knob":"Deslize a peça; as setas a movem e Enter a solta","label":"Verificação humana","listen":"Ouvir os caracteres","loading":"Carregando…","passed":"Verificado, obrigado.","paused":"Pausado enquanto a página está oculta.","pow":"Não sou um robô","powHint":"Marque a caixa; seu navegador fará um breve cálculo.","progress":"Progresso da verificação","refresh":"Novo desafio","replay":"Ouvir novamente","slider":"Arraste a peça até o encaixe correspondente","switchKind":"Tentar outro tipo","text":"Digite os caracteres da imagem","undo":"Desfazer o último clique","verify":"Verificar","working":"Verificando…","wrong":"Não foi dessa vez, aqui está um novo. Tente novamente.","wrongLeft":"Não foi dessa vez, tente novamente (tentativas restantes: {n}).","wrongText":"Os caracteres não conferem; tente novamente (tentativas restantes: {n})."},
+    it: {"answer":"Digiti la risposta richiesta dall'immagine","audioFailed":"Impossibile riprodurre l'audio; provi una nuova sfida.","audioHint":"Digiti i caratteri che sente. Ogni lettera è pronunciata insieme a una parola che inizia con essa (\"C, Charlie\"); digiti solo la lettera.","busy":"Il servizio captcha è occupato; riprovi tra un momento.","checking":"Verifichiamo che sia una persona…","clickWord":"Clicchi in ordine su:","expired":"Questa sfida è scaduta, eccone una nuova.","image":"Immagine captcha","input":"Caratteri","knob":"Trascini il tassello; le frecce lo spostano, Invio lo rilascia","label":"Verifica umana","listen":"Ascolta i caratteri","loading":"Caricamento…","passed":"Verificato, grazie.","paused":"In pausa mentre la pagina è nascosta.","pow":"Non sono un robot","powHint":"Selezioni la casella; il browser eseguirà un breve calcolo.","progress":"Avanzamento della verifica","refresh":"Nuova sfida","replay":"Riascolta","slider":"Trascini il tassello nello spazio corrispondente","switchKind":"Altro tipo di verifica","text":"Digiti i caratteri dell'immagine","undo":"Annulla l'ultimo clic","verify":"Verifica","working":"Verifica in corso…","wrong":"Non proprio, ecco una nuova sfida. Riprovi.","wrongLeft":"Non proprio, riprovi (tentativi rimasti: {n}).","wrongText":"I caratteri non corrispondono; riprovi (tentativi rimasti: {n})."},
+    ru: {"answer":"Введите ответ на вопрос с картинки","audioFailed":"Не удалось воспроизвести звук; попробуйте новое задание.","audioHint":"Введите услышанные символы. Каждая буква произносится вместе со словом на эту букву (\"C, Charlie\"); вводите только букву.","busy":"Сервис капчи перегружен; повторите попытку чуть позже.","checking":"Проверяем, что вы человек…","clickWord":"Нажмите по порядку:","expired":"Срок действия задания истёк, вот новое.","image":"Изображение капчи","input":"Символы","knob":"Перемещайте фрагмент: стрелки двигают его, Enter отпускает","label":"Проверка на человека","listen":"Прослушать символы","loading":"Загрузка…","passed":"Проверка пройдена, спасибо.","paused":"Приостановлено, пока страница скрыта.","pow":"Я не робот","powHint":"Отметьте флажок; браузер выполнит короткое вычисление.","progress":"Ход проверки","refresh":"Новое задание","replay":"Прослушать ещё раз","slider":"Перетащите фрагмент в подходящий вырез","switchKind":"Другой тип проверки","text":"Введите символы с картинки","undo":"Отменить последний щелчок","verify":"Проверить","working":"Проверка…","wrong":"Не совсем так, вот новое задание. Попробуйте ещё раз.","wrongLeft":"Не совсем так, попробуйте ещё раз (осталось попыток: {n}).","wrongText":"Символы не совпадают; попробуйте ещё раз (осталось попыток: {n})."},
+    ja: {"answer":"画像の問いへの答えを入力してください","audioFailed":"音声を再生できませんでした。新しい問題をお試しください。","audioHint":"聞こえた文字を入力してください。各文字は、その文字で始まる単語と一緒に読み上げられます（\"C, Charlie\"）。文字だけを入力してください。","busy":"キャプチャサービスが混み合っています。しばらくしてから再度お試しください。","checking":"人間であることを確認しています…","clickWord":"順番にクリックしてください：","expired":"有効期限が切れたため、新しい問題に切り替えました。","image":"キャプチャ画像","input":"文字","knob":"ピースをスライドします。矢印キーで移動、Enter キーで置きます","label":"人間であることの確認","listen":"文字を聞く","loading":"読み込み中…","passed":"確認できました。ありがとうございます。","paused":"ページが非表示の間は一時停止しています。","pow":"私はロボットではありません","powHint":"チェックを入れると、ブラウザが少しの間計算を行います。","progress":"確認の進行状況","refresh":"新しい問題","replay":"もう一度再生","slider":"ピースを形の合う穴までドラッグしてください","switchKind":"別の種類を試す","text":"画像の文字を入力してください","undo":"最後のクリックを取り消す","verify":"確認","working":"確認中…","wrong":"正しくありません。新しい問題に切り替えました。もう一度お試しください。","wrongLeft":"正しくありません。もう一度お試しください（残り {n} 回）。","wrongText":"文字が一致しません。もう一度お試しください（残り {n} 回）。"},
+    ko: {"answer":"그림이 묻는 답을 입력해 주세요","audioFailed":"소리를 재생할 수 없습니다. 새 문제로 시도해 주세요.","audioHint":"들리는 문자를 입력해 주세요. 각 글자는 그 글자로 시작하는 단어와 함께 읽힙니다(\"C, Charlie\"). 글자만 입력해 주세요.","busy":"캡차 서비스가 혼잡합니다. 잠시 후 다시 시도해 주세요.","checking":"사람인지 확인하는 중…","clickWord":"순서대로 클릭해 주세요:","expired":"만료되어 새 문제로 바꿨습니다.","image":"캡차 이미지","input":"문자","knob":"조각을 밀어서 옮기세요. 화살표 키로 이동하고 Enter 키로 놓습니다","label":"사람 확인","listen":"문자 듣기","loading":"불러오는 중…","passed":"확인되었습니다. 감사합니다.","paused":"페이지가 숨겨져 있는 동안 일시 중지됩니다.","pow":"로봇이 아닙니다","powHint":"상자를 선택하면 브라우저가 잠시 계산을 수행합니다.","progress":"확인 진행률","refresh":"새 문제","replay":"다시 재생","slider":"조각을 모양이 맞는 빈칸으로 드래그해 주세요","switchKind":"다른 방식 시도","text":"그림 속 문자를 입력해 주세요","undo":"마지막 클릭 취소","verify":"확인","working":"확인 중…","wrong":"정답이 아닙니다. 새 문제로 바꿨습니다. 다시 시도해 주세요.","wrongLeft":"정답이 아닙니다. 다시 시도해 주세요(남은 횟수 {n}회).","wrongText":"문자가 일치하지 않습니다. 다시 시도해 주세요(남은 횟수 {n}회)."},
+    ar: {"answer":"اكتب الإجابة التي تطلبها الصورة","audioFailed":"تعذّر تشغيل الصوت؛ جرّب تحديًا جديدًا.","audioHint":"اكتب الأحرف التي تسمعها. يُنطق كل حرف مع كلمة تبدأ به (\"C, Charlie\")؛ اكتب الحرف فقط.","busy":"خدمة الكابتشا مشغولة؛ حاول مرة أخرى بعد قليل.","checking":"جارٍ التحقق من أنك إنسان…","clickWord":"انقر بالترتيب على:","expired":"انتهت صلاحية هذا التحدي، إليك تحديًا جديدًا.","image":"صورة الكابتشا","input":"الأحرف","knob":"حرّك القطعة؛ تحرّكها مفاتيح الأسهم، ويُفلتها مفتاح Enter","label":"التحقق من أنك إنسان","listen":"الاستماع إلى الأحرف","loading":"جارٍ التحميل…","passed":"تم التحقق، شكرًا لك.","paused":"متوقف مؤقتًا أثناء إخفاء الصفحة.","pow":"أنا لست روبوتًا","powHint":"ضع علامة في المربع؛ سيُجري متصفحك عملية حسابية قصيرة.","progress":"تقدّم التحقق","refresh":"تحدٍّ جديد","replay":"إعادة التشغيل","slider":"اسحب القطعة إلى الفراغ المطابق لها","switchKind":"جرّب نوعًا آخر","text":"اكتب الأحرف الظاهرة في الصورة","undo":"التراجع عن آخر نقرة","verify":"تحقّق","working":"جارٍ التحقق…","wrong":"لم تنجح المحاولة، إليك تحديًا جديدًا. حاول مرة أخرى.","wrongLeft":"لم تنجح المحاولة، حاول مرة أخرى (المحاولات المتبقية: {n}).","wrongText":"الأحرف غير مطابقة؛ حاول مرة أخرى (المحاولات المتبقية: {n})."}
   };
+  /* strings: end */
+  /* Languages written right to left: the widget is mirrored (its pictures and slider are not). */
+  var RTL = { ar: true };
   var lastPass = null, lastWidget = null, widgets = [];
 
   /* The trail as sent: at most TRAIL_MAX samples spread evenly over the whole drag, first
@@ -74,9 +72,15 @@
     return out;
   }
 
+  /* The first language we speak of: the option, data-lang, the page's lang, the browser's. */
   function pickLang(el, opts) {
-    var l = opts.lang || el.getAttribute("data-lang") || document.documentElement.lang || navigator.language || "en";
-    return /^zh/i.test(l) ? "zh" : "en";
+    var wanted = [opts.lang, el.getAttribute("data-lang"), document.documentElement.lang]
+      .concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").split(/[-_]/)[0].toLowerCase();
+      if (TEXT[code]) return code;
+    }
+    return "en";
   }
 
   function h(tag, attrs, children) {
@@ -200,7 +204,8 @@
     this.submitMode = (opts.submit || data.submit) === "form";
     this.invisible = (opts.mode || data.mode) === "invisible" || this.kind === "managed";
     this.startOn = (opts.start || data.start) === "focus" ? "focus" : "visible";
-    this.t = TEXT[pickLang(el, opts)];
+    this.lang = pickLang(el, opts);
+    this.t = TEXT[this.lang];
     widgets.push(this);
     if (this.submitMode) this.watchForm();
     this.ready = null;
@@ -219,13 +224,14 @@
     var kinds = json(this.authV1 + "/kinds");
     this.ready = kinds.then(function (r) {
       var served = r.ok && r.body.kinds ? r.body.kinds.slice() : [self.kind];
+      self.audio = r.ok && r.body.audio ? r.body.audio : [];
       // "managed" is no kind of its own: the server picks one of those it serves.
       if (self.kind === "managed" && r.ok) served.unshift("managed");
       var kinds = (self.kinds || served).filter(function (k) { return served.indexOf(k) >= 0; });
       if (kinds.indexOf(self.kind) < 0 && served.indexOf(self.kind) < 0) self.kind = kinds[0] || served[0];
       if (kinds.indexOf(self.kind) < 0) kinds.unshift(self.kind);
       self.kinds = kinds;
-    }, function () { self.kinds = [self.kind]; }).then(function () {
+    }, function () { self.kinds = [self.kind]; self.audio = []; }).then(function () {
       self.build();
       return self.load();
     });
@@ -280,6 +286,8 @@
   Captcha.prototype.build = function () {
     var self = this, t = this.t;
     this.el.classList.add("tc");
+    this.el.setAttribute("lang", this.lang);
+    this.el.setAttribute("dir", RTL[this.lang] ? "rtl" : "ltr");
     this.el.setAttribute("role", "group");
     this.el.setAttribute("aria-label", t.label);
     this.el.textContent = "";
@@ -379,7 +387,7 @@
   Captcha.prototype.draw_image = function (c) {
     var self = this, t = this.t;
     this.prompt.textContent = c.kind === "text" ? t.text : t.answer;
-    var input = h("input", { class: "tc-input", "aria-label": t.input, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "6", enterkeyhint: "done" });
+    var input = h("input", { class: "tc-input", dir: "ltr", "aria-label": t.input, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "6", enterkeyhint: "done" });
     var go = function () { self.submit({ token: c.token, key: input.value }); };
     // Submit mode: Enter submits the form, which verifies; no button of its own.
     if (!this.submitMode) input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); go(); } });
@@ -387,8 +395,46 @@
     this.body.appendChild(h("div", { class: "tc-text" }, [
       h("img", { class: "tc-text-img", src: c.image, alt: t.image + ": " + this.prompt.textContent }),
       input,
+      this.audio && this.audio.indexOf(c.kind) >= 0 ? this.listenButton(c) : null,
       this.submitMode ? null : h("button", { type: "button", class: "tc-go", text: t.verify, onclick: go })
     ]));
+  };
+
+  /* A loudspeaker, drawn (no emoji font needed). */
+  function speaker() {
+    var ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg"), path = document.createElementNS(ns, "path");
+    [["viewBox", "0 0 24 24"], ["width", "18"], ["height", "18"], ["aria-hidden", "true"], ["focusable", "false"]]
+      .forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+    path.setAttribute("d", "M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /* The challenge spoken (the same answer as its picture): a button that plays it, then
+   * plays it again; what to type is said in the prompt once it has played. */
+  Captcha.prototype.listenButton = function (c) {
+    var self = this, t = this.t, sound = null;
+    var button = h("button", { type: "button", class: "tc-listen", "aria-label": t.listen, title: t.listen }, [
+      speaker(), h("span", { class: "tc-listen-label", text: t.listen })
+    ]);
+    button.addEventListener("click", function () {
+      if (!sound) {
+        sound = new Audio(self.authV1 + "/audio?token=" + encodeURIComponent(c.token));
+        sound.addEventListener("error", function () { self.say(t.audioFailed, "error"); });
+        sound.addEventListener("play", function () {
+          self.prompt.textContent = t.audioHint;
+          button.setAttribute("aria-label", t.replay);
+          button.title = t.replay;
+          button.lastChild.textContent = t.replay;
+          self.el.setAttribute("data-audio", "played");
+        });
+      }
+      sound.currentTime = 0;
+      var played = sound.play();
+      if (played && played.catch) played.catch(function () { self.say(t.audioFailed, "error"); });
+    });
+    return button;
   };
 
   Captcha.prototype.draw_work = function (c) {

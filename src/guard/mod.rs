@@ -36,6 +36,7 @@ use crate::Captcha;
 use crate::error::RedeemError;
 use crate::protocol::Lang;
 use crate::protocol::driver::json;
+use crate::protocol::messages::{text, text_with};
 use crate::protocol::native::ErrorBody;
 
 /// The header a credential travels in.
@@ -89,113 +90,97 @@ pub(crate) struct Described {
     pub(crate) status: StatusCode,
     pub(crate) error: &'static str,
     pub(crate) code: u16,
-    en: &'static str,
-    zh: &'static str,
+    /// The message's key in the catalogue.
+    key: &'static str,
 }
 
 /// What a person is told about a rejection (the `message` field), in `lang`: what to do,
 /// not why in a developer's terms.
 fn for_people(e: &RedeemError, lang: Lang) -> &'static str {
-    match e {
-        RedeemError::Missing => lang.pick("Please complete the captcha.", "请先完成人机验证。"),
-        RedeemError::RateLimited { .. } => lang.pick(
-            "Too many attempts. Please wait a moment and try again.",
-            "尝试次数过多，请稍候再试。",
-        ),
-        RedeemError::Busy(_) => lang.pick(
-            "The captcha service is busy. Please try again in a moment.",
-            "验证服务繁忙，请稍后再试。",
-        ),
-        _ => lang.pick("Please complete the captcha again.", "请重新完成人机验证。"),
-    }
+    let key = match e {
+        RedeemError::Missing => "guard.people.missing",
+        RedeemError::RateLimited { .. } => "guard.people.rate_limited",
+        RedeemError::Busy(_) => "guard.people.busy",
+        _ => "guard.people.again",
+    };
+    text(key, lang)
 }
 
 /// Status, error, code and messages for each rejection.
 pub(crate) fn describe(e: &RedeemError) -> Described {
-    let (status, error, code, en, zh) = match e {
+    let (status, error, code, key) = match e {
         RedeemError::Missing => (
             StatusCode::UNAUTHORIZED,
             "captcha_required",
             4010,
-            "Captcha verification required: send the pass token in x-captcha-token",
-            "需要人机验证：请在 x-captcha-token 请求头中携带验证通过凭证",
+            "guard.missing",
         ),
         RedeemError::Invalid => (
             StatusCode::UNAUTHORIZED,
             "invalid_captcha_token",
             4011,
-            "Invalid captcha token",
-            "人机验证凭证无效",
+            "guard.invalid",
         ),
         RedeemError::Expired => (
             StatusCode::UNAUTHORIZED,
             "captcha_token_expired",
             4012,
-            "Captcha token expired, please verify again",
-            "人机验证凭证已过期，请重新验证",
+            "guard.expired",
         ),
         RedeemError::Used => (
             StatusCode::UNAUTHORIZED,
             "captcha_token_used",
             4013,
-            "Captcha token already used, please verify again",
-            "人机验证凭证已使用，请重新验证",
+            "guard.used",
         ),
         RedeemError::ScopeMismatch => (
             StatusCode::FORBIDDEN,
             "captcha_scope_mismatch",
             4014,
-            "Captcha token was issued for another purpose",
-            "人机验证凭证不适用于此操作",
+            "guard.scope_mismatch",
         ),
         RedeemError::NoScope => (
             StatusCode::FORBIDDEN,
             "captcha_scope_mismatch",
             4014,
-            "Captcha token was issued for no purpose",
-            "人机验证凭证未绑定用途",
+            "guard.no_scope",
         ),
         RedeemError::UnknownKind(_) => (
             StatusCode::UNAUTHORIZED,
             "captcha_kind_unknown",
             4016,
-            "Captcha token is for a kind of captcha this server version does not know: try again",
-            "此服务器版本不支持该类人机验证凭证，请重试",
+            "guard.unknown_kind",
         ),
         RedeemError::ClientMismatch => (
             StatusCode::FORBIDDEN,
             "captcha_client_mismatch",
             4015,
-            "Captcha token was earned by another client",
-            "人机验证凭证不属于此客户端",
+            "guard.client_mismatch",
         ),
         RedeemError::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
             4029,
-            "Too many requests, please try again later",
-            "请求过于频繁，请稍后再试",
+            "guard.rate_limited",
         ),
         RedeemError::Busy(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "server_busy",
             5030,
-            "Server busy, please try again later",
-            "系统繁忙，请稍后再试",
+            "guard.busy",
         ),
     };
     Described {
         status,
         error,
         code,
-        en,
-        zh,
+        key,
     }
 }
 
 impl Described {
     pub(crate) fn message(&self, lang: Lang) -> &'static str {
-        lang.pick(self.en, self.zh)
+        text(self.key, lang)
     }
 }
 
@@ -205,16 +190,11 @@ impl Described {
 pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> Response<Bytes> {
     let d = describe(e);
     let description = match (e, required) {
-        (RedeemError::ScopeMismatch | RedeemError::NoScope, Some(scope)) => match lang {
-            Lang::En => format!(
-                "{}: this route accepts only a captcha token issued for `{scope}` (request the captcha with ?scope={scope})",
-                d.message(lang)
-            ),
-            Lang::Zh => format!(
-                "{}：此处只接受用途为 {scope} 的凭证（获取验证码时请带上 ?scope={scope}）",
-                d.message(lang)
-            ),
-        }
+        (RedeemError::ScopeMismatch | RedeemError::NoScope, Some(scope)) => text_with(
+            "guard.scope_hint",
+            lang,
+            &[("message", d.message(lang)), ("scope", scope)],
+        )
         .into(),
         _ => d.message(lang).into(),
     };
@@ -234,20 +214,9 @@ pub(crate) fn rejection(e: &RedeemError, lang: Lang, required: Option<&str>) -> 
 /// The answer of a guard that lets requests through without a pass until failures pile up,
 /// once they have: `captcha_required` 4010 (401) with the scope to issue the captcha for.
 pub(crate) fn required_now(lang: Lang, scope: Option<&str>) -> Response<Bytes> {
-    let description = match (lang, scope) {
-        (Lang::En, Some(s)) => format!(
-            "A captcha is required now, after failed attempts: solve one issued with ?scope={s} and send its pass in x-captcha-token"
-        ),
-        (Lang::En, None) => {
-            "A captcha is required now, after failed attempts: send its pass in x-captcha-token"
-                .to_owned()
-        }
-        (Lang::Zh, Some(s)) => format!(
-            "多次尝试失败，现在需要人机验证：请完成 ?scope={s} 的验证码，并在 x-captcha-token 中携带凭证"
-        ),
-        (Lang::Zh, None) => {
-            "多次尝试失败，现在需要人机验证：请在 x-captcha-token 中携带凭证".to_owned()
-        }
+    let description = match scope {
+        Some(s) => text_with("guard.required_now_scope", lang, &[("scope", s)]),
+        None => text("guard.required_now", lang).to_owned(),
     };
     json(
         StatusCode::UNAUTHORIZED,
@@ -256,10 +225,7 @@ pub(crate) fn required_now(lang: Lang, scope: Option<&str>) -> Response<Bytes> {
             error_code: 4010,
             error_description: description.into(),
             attempts_left: None,
-            message: Some(lang.pick(
-                "Please complete the captcha, then try again.",
-                "请先完成人机验证，然后重试。",
-            )),
+            message: Some(text("guard.people.required_now", lang)),
             scope: scope.map(str::to_owned),
         },
     )

@@ -64,7 +64,7 @@ pub(crate) fn speak_over(
     silence(&mut voice, 0.3);
     let mut mix = voice;
     if noise {
-        for _ in 0..3 {
+        for _ in 0..4 {
             babble(&mut mix, rng);
         }
         hiss(&mut mix, rng);
@@ -97,7 +97,7 @@ fn babble(mix: &mut [f32], rng: &mut dyn RngCore) {
     while at < mix.len() {
         let clip = &CLIPS[rng.random_range(0..CLIPS.len())];
         let speed = rng.random_range(0.8..1.25);
-        let gain = rng.random_range(0.1..0.17);
+        let gain = rng.random_range(0.14..0.24);
         let reversed: Vec<f32> = clip.iter().rev().copied().collect();
         let mut written = 0;
         for (slot, s) in mix[at..].iter_mut().zip(resampled(&reversed, speed)) {
@@ -114,7 +114,7 @@ fn hiss(mix: &mut [f32], rng: &mut dyn RngCore) {
     for s in mix {
         let white: f32 = rng.random_range(-1.0..1.0);
         low += 0.35 * (white - low);
-        *s += low * 0.06;
+        *s += low * 0.08;
     }
 }
 

@@ -68,3 +68,45 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Runs `cmd`, failing the test with its output when it fails.
+pub fn run(cmd: &mut std::process::Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `package` (e.g. `axe-core@4`) from npm, installed once into `dir` of the tests' temp dir
+/// (one install at a time: tests that need one run side by side); its folder under
+/// `node_modules`, or `None` after a skip line without `npm` (outside CI).
+pub fn npm_package(package: &str, dir: &str, test: &str) -> Option<PathBuf> {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let npm = find("npm", test)?;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let name = package.rsplit_once('@').map_or(package, |(name, _)| name);
+    let installed = dir.join("node_modules").join(name);
+    let _one_at_a_time = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !installed.join("package.json").is_file() {
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            std::process::Command::new(npm)
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(&dir)
+                .arg(package),
+            &format!("npm install {package}"),
+        );
+    }
+    Some(installed)
+}

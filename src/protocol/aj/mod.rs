@@ -26,7 +26,7 @@ pub(crate) use vo::CaptchaVo;
 
 use super::driver::{Call, Done, json};
 use super::input::BadBody;
-use super::messages::Message;
+use super::messages::{Message, text_with};
 use super::{Adapter, Endpoint, Fault, Input, Lang, Route};
 use crate::kind::{Kind, Size, Solution, trail_from_json};
 
@@ -204,11 +204,10 @@ impl Adapter for AjCaptcha {
             Fault::Work { .. } | Fault::NoClient => ("9999", Message::of(fault)),
             Fault::Busy => ("9999", Message::AjBusy),
             Fault::Field(name) => {
-                let text = match lang {
-                    Lang::En => format!("{name} must not be empty"),
-                    Lang::Zh => format!("{name}不能为空"),
-                };
-                return envelope("0011", text);
+                return envelope(
+                    "0011",
+                    text_with("msg.aj_field_empty", lang, &[("name", name)]),
+                );
             }
         };
         envelope(code, message.text(lang).to_owned())

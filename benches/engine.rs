@@ -3,6 +3,9 @@
 //! - `render/text_png`: draw and PNG-encode one default text picture (160x60, 5 chars);
 //!   `render/reference_png`: the same size, the background alone, encoded the same way — a floor
 //!   measured in the same run, to quote ratios against on a noisy machine.
+//! - `render/audio_wav`: the same five characters spoken, as the audio route serves them (clips
+//!   resampled and mixed over babble and hiss, 8 kHz WAV); its size is printed beside the
+//!   picture's.
 //! - `render/slider`: one slider (landscape, jigsaw outline, real and decoy holes, both PNGs);
 //!   `render/slider_reference`: the same frame flat, a plain rectangular hole and piece, the
 //!   same encoder — the floor of the same output.
@@ -97,6 +100,25 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("reference_png", |b| {
         b.iter(|| black_box(captcha.draw::<TextOptions>(black_box(&blank), None)));
+    });
+    let png = captcha.draw::<TextOptions>(&text, None).unwrap();
+    let wav = tower_captcha::testing::spoken_wav(&text, 1, true).unwrap();
+    println!(
+        "sizes: text picture {} bytes, the same characters spoken {} bytes ({:.1} s)",
+        png.image().len(),
+        wav.len(),
+        (wav.len() - 44) as f64 / 8000.0
+    );
+    let mut seed = 0u64;
+    g.bench_function("audio_wav", |b| {
+        b.iter(|| {
+            seed += 1;
+            black_box(tower_captcha::testing::spoken_wav(
+                black_box(&text),
+                seed,
+                true,
+            ))
+        })
     });
     let hole = Hole {
         at: tower_captcha::Point::new(150, 5),

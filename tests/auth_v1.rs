@@ -331,6 +331,53 @@ async fn chinese_messages_follow_accept_language() {
 }
 
 #[tokio::test]
+async fn every_language_of_the_catalogue_is_answered_in() {
+    let catalogue: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/i18n/messages.json")).unwrap();
+    let h = Harness::new();
+    for lang in [
+        "en", "zh", "es", "fr", "de", "pt", "it", "ru", "ja", "ko", "ar",
+    ] {
+        let (token, _) = issue(&h, "/auth/v1/captcha/data").await;
+        // A regional tag of the language, weighted above another one we speak.
+        let accept = format!("xx-YY, {lang}-ZZ;q=0.9, de;q=0.1");
+        let req = Request::post("/auth/v1/captcha/data/verify")
+            .header(
+                "accept-language",
+                if lang == "de" {
+                    "de".to_owned()
+                } else {
+                    accept
+                },
+            )
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"token": token, "key": "nope"}).to_string(),
+            ))
+            .unwrap();
+        let (status, _, body) = send(&h.app(), req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["error_description"], catalogue["msg.wrong_code"][lang],
+            "{lang}"
+        );
+        assert_eq!(body["error"], "invalid_captcha", "codes stay the same");
+        // A missing field: the message names it, in the language asked for by `X-L`.
+        let req = Request::post("/auth/v1/captcha/data/verify")
+            .header("x-l", lang)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (_, _, body) = send(&h.app(), req).await;
+        let expected = catalogue["msg.field_required"][lang]
+            .as_str()
+            .unwrap()
+            .replace("{name}", "token");
+        assert_eq!(body["error_description"], expected, "{lang}");
+    }
+}
+
+#[tokio::test]
 async fn the_route_table_refuses_clashes_and_serves_one_path_by_method() {
     use tower_captcha::protocol::auth_v1::ISSUE_PATH;
     use tower_captcha::{CaptchaLayer, ConfigError};

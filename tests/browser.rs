@@ -699,7 +699,8 @@ async fn the_widget_is_accessible_in_every_state_and_speaks_every_language() {
     let h = common::Harness::new();
     let server = Server::start(login::app(h.captcha.clone())).await;
     let addr = server.addr;
-    // A proof of work that takes a while: the working state stays long enough to audit.
+    // A proof of work that takes a while (about 2.5 million hashes on average): the working
+    // state stays long enough to audit.
     let slow = common::Harness::with(|b| {
         b.kind(tower_captcha::PowOptions::default().with_max_number(5_000_000))
     });
@@ -834,7 +835,7 @@ async fn the_widget_is_accessible_in_every_state_and_speaks_every_language() {
         s.click(".tc-check");
         s.wait_state("verifying");
         check(&s, "pow, working, light");
-        s.wait_state("passed");
+        // (About 20 s of work on average: the session is closed before it ends.)
         drop(s);
 
         // A 390 px phone.

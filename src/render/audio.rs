@@ -32,6 +32,14 @@ const FILES: [(&str, &[u8]); 36] = clips!(
 static CLIPS: LazyLock<Vec<Vec<f32>>> =
     LazyLock::new(|| FILES.iter().map(|(_, wav)| mu_law_pcm(wav)).collect());
 
+/// The clips played backwards, for the babble.
+static BACKWARDS: LazyLock<Vec<Vec<f32>>> = LazyLock::new(|| {
+    CLIPS
+        .iter()
+        .map(|clip| clip.iter().rev().copied().collect())
+        .collect()
+});
+
 fn clip_of(c: char) -> Option<&'static [f32]> {
     let upper = c.to_ascii_uppercase();
     let i = FILES
@@ -95,12 +103,11 @@ fn resampled(clip: &[f32], speed: f64) -> impl Iterator<Item = f32> + '_ {
 fn babble(mix: &mut [f32], rng: &mut dyn RngCore) {
     let mut at = rng.random_range(0..RATE / 2);
     while at < mix.len() {
-        let clip = &CLIPS[rng.random_range(0..CLIPS.len())];
+        let reversed = &BACKWARDS[rng.random_range(0..BACKWARDS.len())];
         let speed = rng.random_range(0.8..1.25);
         let gain = rng.random_range(0.14..0.24);
-        let reversed: Vec<f32> = clip.iter().rev().copied().collect();
         let mut written = 0;
-        for (slot, s) in mix[at..].iter_mut().zip(resampled(&reversed, speed)) {
+        for (slot, s) in mix[at..].iter_mut().zip(resampled(reversed, speed)) {
             *slot += s * gain;
             written += 1;
         }
@@ -108,11 +115,17 @@ fn babble(mix: &mut [f32], rng: &mut dyn RngCore) {
     }
 }
 
-/// Adds a soft, low-passed noise under everything.
+/// Adds a soft, low-passed noise under everything (white noise from a xorshift generator
+/// seeded by `rng`: a hiss needs no cryptographic quality, and a CSPRNG call per sample
+/// would cost more than the rest of the clip).
 fn hiss(mix: &mut [f32], rng: &mut dyn RngCore) {
+    let mut state = rng.next_u64() | 1;
     let mut low = 0.0f32;
     for s in mix {
-        let white: f32 = rng.random_range(-1.0..1.0);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let white = (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0;
         low += 0.35 * (white - low);
         *s += low * 0.08;
     }

@@ -2,7 +2,7 @@
 //! with device headers → a bare AJ `CaptchaVO` (the slider kind, 15 fields in order, unused
 //! ones `null`), and `POST /api/v2/sdk/captcha/verify` `{"point_json", "token",
 //! "sender"?}` → `{"captcha_token"}` (our pass). Errors are HTTP 400
-//! `{"error_code", "error_msg"}`, in English or Chinese as `X-L` asks.
+//! `{"error_code", "error_msg"}`, in the language `X-L` asks for (eleven; English by default).
 
 use std::collections::HashSet;
 use std::sync::Arc;

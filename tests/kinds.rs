@@ -150,7 +150,10 @@ async fn a_kind_of_the_apps_own_is_served_verified_and_redeemed_like_any_other()
     let (status, _, body) = send(&app, get_req("/auth/v1/captcha/data/kinds")).await;
     assert_eq!(status, StatusCode::OK);
     // Of them, only text has a spoken form (the sum does not speak).
-    assert_eq!(body, json!({"kinds": ["text", "pow", "sum"], "audio": ["text"]}));
+    assert_eq!(
+        body,
+        json!({"kinds": ["text", "pow", "sum"], "audio": ["text"]})
+    );
     // Issued by the native route, with its puzzle's JSON.
     let (status, _, c) = send(&app, get_req("/auth/v1/captcha/data?kind=sum&scope=order")).await;
     assert_eq!(status, StatusCode::OK, "{c}");

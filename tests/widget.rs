@@ -83,9 +83,15 @@ fn the_widget_stays_small() {
     let (b, e) = (SCRIPT.find(begin).unwrap(), SCRIPT.find(end).unwrap());
     let code = format!("{}{}", &SCRIPT[..b], &SCRIPT[e..]);
     let total = gzipped(&code) + gzipped(STYLESHEET);
-    assert!(total < 15 * 1024, "the widget's code is {total} bytes compressed");
+    assert!(
+        total < 15 * 1024,
+        "the widget's code is {total} bytes compressed"
+    );
     let strings = gzipped(&SCRIPT[b..e]);
-    assert!(strings < 8 * 1024, "the widget's strings are {strings} bytes compressed");
+    assert!(
+        strings < 8 * 1024,
+        "the widget's strings are {strings} bytes compressed"
+    );
 }
 
 /// A minimal DEFLATE-size estimate without a compression crate: the number of bytes the

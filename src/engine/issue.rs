@@ -3,13 +3,12 @@
 use std::fmt;
 use std::future::IntoFuture;
 
-use super::{BoxFuture, Captcha, Challenge, valid_scope};
+use super::{BoxFuture, Captcha, Challenge, Unmade, made, valid_scope};
 use crate::client::ClientKey;
 use crate::clock::millis;
 use crate::error::{IssueError, VerifyError};
 use crate::kind::{Issued, Kind, Size, Solution, pow};
 use crate::rate_limit::{Action, Refused};
-use crate::render::pool::PoolError;
 use crate::seal::Sealed;
 
 /// An issue request, made by [`Captcha::issue`]: set what you need, then `.await` it.
@@ -192,18 +191,10 @@ impl Captcha {
                 })
                 .await
         };
-        let puzzle = match puzzle {
-            Ok(Ok(puzzle)) => puzzle,
-            Err(PoolError::Busy) => return Err(overloaded(kind)),
-            Ok(Err(e)) => {
-                tracing::error!(kind = kind.as_str(), error = %e, "captcha picture could not be drawn");
-                return Err(IssueError::Draw);
-            }
-            Err(PoolError::Failed) => {
-                tracing::error!(kind = kind.as_str(), "captcha picture could not be drawn");
-                return Err(IssueError::Draw);
-            }
-        };
+        let puzzle = made(kind, "picture", puzzle).map_err(|e| match e {
+            Unmade::Overloaded => IssueError::Overloaded,
+            Unmade::Failed => IssueError::Draw,
+        })?;
         crate::metrics::issued(kind);
         tracing::debug!(
             kind = kind.as_str(),

@@ -6,11 +6,10 @@ use std::future::IntoFuture;
 
 use rand::SeedableRng as _;
 
-use super::{BoxFuture, Captcha};
+use super::{BoxFuture, Captcha, Unmade, made};
 use crate::client::ClientKey;
 use crate::error::AudioError;
 use crate::rate_limit::{Action, Refused};
-use crate::render::pool::PoolError;
 
 /// A listen request, made by [`Captcha::listen`]: name the client, then `.await` it for the
 /// challenge spoken, as a WAV file.
@@ -86,20 +85,9 @@ impl Captcha {
             .pool
             .run(move || kind.speak(&answer, &mut rand::rngs::StdRng::from_seed(seed)))
             .await;
-        match spoken {
-            Ok(Ok(wav)) => Ok(wav),
-            Err(PoolError::Busy) => Err(AudioError::Overloaded),
-            Ok(Err(e)) => {
-                tracing::error!(kind = sealed.kind.as_str(), error = %e, "captcha audio could not be made");
-                Err(AudioError::Sound)
-            }
-            Err(PoolError::Failed) => {
-                tracing::error!(
-                    kind = sealed.kind.as_str(),
-                    "captcha audio could not be made"
-                );
-                Err(AudioError::Sound)
-            }
-        }
+        made(sealed.kind, "clip", spoken).map_err(|e| match e {
+            Unmade::Overloaded => AudioError::Overloaded,
+            Unmade::Failed => AudioError::Sound,
+        })
     }
 }

@@ -141,6 +141,39 @@ impl fmt::Debug for Challenge {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Why the drawing pool made nothing.
+enum Unmade {
+    /// The pool and its line were full (counted).
+    Overloaded,
+    /// The job failed (logged).
+    Failed,
+}
+
+/// What a job on the drawing pool made for `kind` (`what`: "picture", "clip"): a full pool is
+/// counted, a failure logged, once for every caller.
+fn made<T>(
+    kind: Kind,
+    what: &str,
+    outcome: Result<Result<T, crate::render::DrawError>, crate::render::pool::PoolError>,
+) -> Result<T, Unmade> {
+    use crate::render::pool::PoolError;
+    match outcome {
+        Ok(Ok(made)) => Ok(made),
+        Err(PoolError::Busy) => {
+            crate::metrics::draw_overloaded(kind);
+            Err(Unmade::Overloaded)
+        }
+        Ok(Err(e)) => {
+            tracing::error!(kind = kind.as_str(), error = %e, "captcha {what} could not be made");
+            Err(Unmade::Failed)
+        }
+        Err(PoolError::Failed) => {
+            tracing::error!(kind = kind.as_str(), "captcha {what} could not be made");
+            Err(Unmade::Failed)
+        }
+    }
+}
+
 impl Captcha {
     /// Starts a builder with the defaults.
     pub fn builder() -> CaptchaBuilder {

@@ -535,8 +535,7 @@ impl<K: ChallengeKind> DynKind for K {
         issued: &Issued<'_>,
         rng: &mut dyn RngCore,
     ) -> Result<Puzzle, DrawError> {
-        let answer = K::decode(answer).ok_or_else(|| DrawError("answer unreadable".into()))?;
-        ChallengeKind::draw(self, &answer, size, issued, rng)
+        ChallengeKind::draw(self, &decoded::<K>(answer)?, size, issued, rng)
     }
     fn check(&self, answer: &[u8], solution: &Solution, issued: &Issued<'_>) -> bool {
         K::decode(answer)
@@ -546,9 +545,13 @@ impl<K: ChallengeKind> DynKind for K {
         K::SPEAKS
     }
     fn speak(&self, answer: &[u8], rng: &mut dyn RngCore) -> Result<Vec<u8>, DrawError> {
-        let answer = K::decode(answer).ok_or_else(|| DrawError("answer unreadable".into()))?;
-        ChallengeKind::speak(self, &answer, rng)
+        ChallengeKind::speak(self, &decoded::<K>(answer)?, rng)
     }
+}
+
+/// A kind's answer from its sealed bytes, for drawing or speaking it.
+fn decoded<K: ChallengeKind>(answer: &[u8]) -> Result<K::Answer, DrawError> {
+    K::decode(answer).ok_or_else(|| DrawError("answer unreadable".into()))
 }
 
 /// Prepares a registered kind when the engine is built.

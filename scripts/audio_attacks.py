@@ -45,7 +45,7 @@ WORDS = {
     "7": "seven", "8": "eight", "9": "nine",
 }
 # The recogniser's dictionary spells two letters by their own names.
-ALPHABET = "CEKMNRT349"
+ALPHABET = "ACDEHKMPRTY"
 
 
 def samples(path):

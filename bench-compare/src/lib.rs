@@ -8,7 +8,7 @@ use ab_glyph::{FontArc, PxScale};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use rand::Rng;
 
-const ALPHABET: &[u8] = b"CEKMNRT349";
+const ALPHABET: &[u8] = b"ACDEHKMPRTY";
 
 /// 5 random characters of tower-captcha's default alphabet.
 pub fn answer() -> String {

@@ -1,9 +1,12 @@
 //! The click-word kind (AJ-Captcha's `clickWord`): click the listed characters in order.
 //!
-//! Four distinct characters (configurable) are drawn in AJ's fixed 310x155 frame, each at
-//! its own place, size, rotation (within ±45°), colour and hatching; three of them are listed in the
-//! order to click (AJ's widgets check after exactly three clicks), the others are decoys.
-//! Positions, the click order and the decoys' places are independent and uniformly random;
+//! Six distinct characters (configurable) are drawn in AJ's fixed 310x155 frame, each at
+//! its own place, size, rotation (within ±25°), colour and hatching; three of them are
+//! listed in the order to click (AJ's widgets check after exactly three clicks), the others
+//! are decoys. The three to click are drawn at random; each decoy is one of the characters
+//! that look most like one of them (most shared ink), so that a classifier asked how much
+//! each box looks like each listed character finds rivals, while a person who reads the
+//! characters does not. Positions, the click order and the places are uniformly random;
 //! no two characters overlap and none lies under the widget's refresh button (the 35x35
 //! box in the top-right corner). A click passes when it is within the tolerance (default
 //! 25 px) of its character's centre on both axes, every click in order; one attempt by
@@ -40,9 +43,11 @@ pub const LATIN_CHARACTERS: &str = "ABCDEFGHJKLMPRTUVWY";
 
 /// How many characters are listed to click (AJ's widgets check after exactly three).
 const CLICKS: usize = 3;
-/// Half the space a character takes, rotated, at the largest size (36 px): centres are kept
+/// Half the space a character takes, rotated, at the largest size (41 px): centres are kept
 /// twice this apart, and this far inside the frame.
-const HALF: f32 = 24.0;
+const HALF: f32 = 26.0;
+/// Each decoy is one of this many characters that look most like a character to click.
+const RIVALS: usize = 3;
 
 /// Options of the click-word kind. Build with [`ClickWordOptions::default`] (Chinese) or
 /// [`ClickWordOptions::latin`], and the `with_*` setters.
@@ -55,6 +60,9 @@ pub struct ClickWordOptions {
     max_attempts: u32,
     /// The characters' outlines, flattened once by `prepare`.
     glyphs: Arc<Vec<(char, Glyph)>>,
+    /// For each character (by index), the others from most to least alike, made by
+    /// `prepare`.
+    alike: Arc<Vec<Vec<usize>>>,
 }
 
 impl Default for ClickWordOptions {
@@ -62,10 +70,11 @@ impl Default for ClickWordOptions {
         Self {
             characters: DEFAULT_CHARACTERS.chars().collect(),
             font: None,
-            count: 4,
+            count: 6,
             tolerance: 25,
             max_attempts: 1,
             glyphs: Arc::default(),
+            alike: Arc::default(),
         }
     }
 }
@@ -88,7 +97,7 @@ impl ClickWordOptions {
         self
     }
 
-    /// Characters drawn, 4 to 6 (default 4): three to click, the rest decoys.
+    /// Characters drawn, 4 to 6 (default 6): three to click, the rest decoys.
     pub fn with_count(mut self, count: usize) -> Self {
         self.count = count;
         self
@@ -152,6 +161,45 @@ impl fmt::Debug for ClickWordOptions {
     }
 }
 
+/// For each character, the others from most to least alike: by the share of ink two glyphs
+/// have in common when drawn upright on a 24x24 grid (intersection over union).
+fn alike(characters: &[char], glyphs: &[(char, Glyph)]) -> Vec<Vec<usize>> {
+    use ab_glyph_rasterizer::point;
+    const GRID: u32 = 24;
+    let inked: Vec<Vec<bool>> = characters
+        .iter()
+        .map(|c| {
+            let mut bits = vec![false; (GRID * GRID) as usize];
+            if let Some((_, glyph)) = glyphs.iter().find(|(g, _)| g == c) {
+                let half = GRID as f32 / 2.0;
+                let segments = glyph.segments(|p| point(half + p.x * 22.0, half + p.y * 22.0));
+                crate::render::Coverage::new().fill(&segments, GRID, GRID, |x, y, a| {
+                    if a > 0.5 {
+                        bits[(y * GRID + x) as usize] = true;
+                    }
+                });
+            }
+            bits
+        })
+        .collect();
+    let likeness = |a: &[bool], b: &[bool]| {
+        let (both, either) = a.iter().zip(b).fold((0u32, 0u32), |(both, either), (x, y)| {
+            (both + u32::from(*x && *y), either + u32::from(*x || *y))
+        });
+        both as f32 / either.max(1) as f32
+    };
+    (0..characters.len())
+        .map(|i| {
+            let mut others: Vec<(usize, f32)> = (0..characters.len())
+                .filter(|&j| j != i)
+                .map(|j| (j, likeness(&inked[i], &inked[j])))
+                .collect();
+            others.sort_by(|a, b| b.1.total_cmp(&a.1));
+            others.into_iter().map(|(j, _)| j).collect()
+        })
+        .collect()
+}
+
 /// Whether a character centred at `p` would reach under the refresh button (the 35x35 box
 /// in the frame's top-right corner).
 pub(crate) fn under_refresh(p: Point) -> bool {
@@ -197,11 +245,12 @@ impl ChallengeKind for ClickWordOptions {
     fn prepare(&mut self, _: &KindSetup<'_>) -> Result<(), String> {
         let mut options = self.clone().validated()?;
         if let Some(font) = &options.font {
-            let glyphs = options
+            let glyphs: Vec<_> = options
                 .characters
                 .iter()
                 .filter_map(|&c| Some((c, flatten(font, c)?)))
                 .collect();
+            options.alike = Arc::new(alike(&options.characters, &glyphs));
             options.glyphs = Arc::new(glyphs);
         }
         *self = options;
@@ -219,14 +268,37 @@ impl ChallengeKind for ClickWordOptions {
     /// All characters and places are chosen here; the answer keeps the ones to click, in
     /// order, and the decoys go after them (they are never clicked).
     fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Self::Answer {
-        let mut chars = self.characters.clone();
-        chars.shuffle(rng);
-        chars.truncate(self.count);
+        let mut picked: Vec<usize> = (0..self.characters.len()).collect();
+        picked.shuffle(rng);
+        picked.truncate(CLICKS);
+        while picked.len() < self.count {
+            // A rival of one of the characters to click, not drawn yet.
+            let of = picked[rng.random_range(0..CLICKS)];
+            let rivals: Vec<usize> = self.alike.get(of).map_or_else(Vec::new, |alike| {
+                alike
+                    .iter()
+                    .filter(|i| !picked.contains(i))
+                    .take(RIVALS)
+                    .copied()
+                    .collect()
+            });
+            let decoy = match rivals.as_slice() {
+                [] => loop {
+                    // Not prepared: any character not drawn yet.
+                    let i = rng.random_range(0..self.characters.len());
+                    if !picked.contains(&i) {
+                        break i;
+                    }
+                },
+                rivals => rivals[rng.random_range(0..rivals.len())],
+            };
+            picked.push(decoy);
+        }
         let places = layout(self.count, rng);
-        chars
+        picked
             .into_iter()
             .zip(places)
-            .map(|(c, p)| (c.to_string(), p))
+            .map(|(i, p)| (self.characters[i].to_string(), p))
             .collect()
     }
 
@@ -365,15 +437,51 @@ mod tests {
     }
 
     #[test]
+    fn each_decoy_is_one_of_the_characters_most_like_a_character_to_click() {
+        let k = kind();
+        let index = |w: &str| k.characters.iter().position(|c| w.starts_with(*c)).unwrap();
+        // Every other character once, and ink in common counts: for 森 (dense), 林 ranks
+        // ahead of 人 (three strokes).
+        for (i, list) in k.alike.iter().enumerate() {
+            let mut sorted = list.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..k.characters.len()).filter(|&j| j != i).collect::<Vec<_>>());
+        }
+        let rank = |of: &str, other: &str| {
+            k.alike[index(of)].iter().position(|&j| j == index(other)).unwrap()
+        };
+        assert!(rank("森", "林") < rank("森", "人"), "{} {}", rank("森", "林"), rank("森", "人"));
+        let mut rivals_seen = 0;
+        for seed in 0..200 {
+            let words = answer_of(&k, seed);
+            let targets: Vec<usize> = words[..CLICKS].iter().map(|(w, _)| index(w)).collect();
+            for (decoy, _) in &words[CLICKS..] {
+                let d = index(decoy);
+                // Among the first RIVALS of some target once the characters already drawn
+                // are set aside: at most RIVALS + 5 places down its list.
+                assert!(
+                    targets
+                        .iter()
+                        .any(|&t| k.alike[t][..RIVALS + 5].contains(&d)),
+                    "{decoy} is no rival of {:?}",
+                    &words[..CLICKS]
+                );
+                rivals_seen += 1;
+            }
+        }
+        assert_eq!(rivals_seen, 200 * 3);
+    }
+
+    #[test]
     fn characters_are_distinct_apart_inside_the_frame_and_off_the_refresh_button() {
         let k = kind();
         for seed in 0..500 {
             let words = answer_of(&k, seed);
-            assert_eq!(words.len(), 4);
+            assert_eq!(words.len(), 6);
             let mut chars: Vec<&String> = words.iter().map(|(w, _)| w).collect();
             chars.sort();
             chars.dedup();
-            assert_eq!(chars.len(), 4, "distinct");
+            assert_eq!(chars.len(), 6, "distinct");
             for (i, (_, p)) in words.iter().enumerate() {
                 assert!(!under_refresh(*p), "{p:?}");
                 assert!(p.x as f32 >= HALF && p.x as f32 <= 310.0 - HALF);

@@ -1,5 +1,5 @@
 //! The click-word picture: characters drawn over a landscape, each at its own place, size,
-//! rotation (±45°) and colour, with a halo so that people find them on a busy background.
+//! rotation (±25°) and colour, with a halo so that people find them on a busy background.
 //!
 //! The ink is hatched: thin stripes of the halo's colour, at an angle of each character's
 //! own, cross every stroke. A person looking for a given character still sees its shape;
@@ -32,12 +32,12 @@ pub(crate) struct Style {
 }
 
 impl Style {
-    /// A random style: 31–36 px, within ±45°, contrasting colours, hatched.
+    /// A random style: 36–41 px, within ±25°, contrasting colours, hatched.
     pub(crate) fn random(rng: &mut (impl Rng + ?Sized)) -> Self {
         let (ink, halo) = ink_and_halo(rng);
         Self {
-            px: rng.random_range(31.0..36.0),
-            angle: rng.random_range(-45.0..45.0_f32).to_radians(),
+            px: rng.random_range(36.0..41.0),
+            angle: rng.random_range(-25.0..25.0_f32).to_radians(),
             ink,
             halo,
             hatch_angle: rng.random_range(0.0..std::f32::consts::PI),

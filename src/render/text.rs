@@ -1,36 +1,40 @@
-//! The text picture: outlined, hatched glyphs with a cutting stroke and clutter.
+//! The text picture: hatched glyphs, set apart, alternately high and low, with a cutting
+//! stroke.
 //!
-//! Captcha solvers are trained on solid glyphs over light backgrounds with lines and dots,
-//! as most sites draw them. This picture moves away from that while a person still reads it
-//! at a glance (measured with `scripts/ocr-check`; see the README's security notes):
-//! - each glyph is drawn as its outline, filled with stripes of ink and background at an
-//!   angle of its own (a hatch whose period follows the picture size, so scaling the
-//!   picture down to a solver's input size does not melt it back into a solid glyph);
-//!   the eye follows the outline, a model trained on solid strokes sees bars;
-//! - glyphs of varying size, rotation (up to about ±14°) and shear, set so close that they
-//!   touch (no gaps to segment on);
-//! - a smooth wave warp of the whole text line, applied to the outlines in vector space;
-//! - a thin stroke running through the text: over ink it cuts the glyph in the background
-//!   colour, between glyphs it joins them in ink colour;
-//! - dark, varied glyph colours over a light background, thin arcs and specks.
+//! Made for people first (fresh readers, one look at real size: see BENCHMARKS.md, "Text
+//! picture: people and solvers"), then against off-the-shelf solvers:
+//! - each glyph is filled with stripes of ink and background at an angle of its own, and
+//!   its anti-aliased edge is always inked, so the eye gets a thin outline for free. The
+//!   stripes' period follows the picture, not the glyph, so a solver that scales the
+//!   picture to its input size still sees stripes;
+//! - glyphs stand apart (a gap of 12% of an em) so that people count and order them, and
+//!   take turns high and low (at least half the free height): line readers expect one
+//!   baseline;
+//! - a little rotation (up to about ±10°), shear and size jitter, and a gentle wave;
+//! - a thin stroke through the text: over ink it cuts the glyph in the background colour,
+//!   between glyphs it joins them in ink colour; two thin arcs of clutter.
 
 use std::collections::HashMap;
 
 use ab_glyph_rasterizer::{Point, point};
 use image::Rgb;
-use imageproc::drawing::draw_filled_circle_mut;
 use rand::Rng;
 
 use super::Size;
 use super::canvas::Canvas;
 use super::glyph::{Glyph, flatten};
-use super::{Coverage, Hatch, stroke_edges, stroke_outline};
+use super::{Coverage, Hatch, stroke_outline};
 
 /// Draws text pictures; built once per engine (glyph outlines are flattened up front).
 pub(crate) struct TextRenderer {
     /// One table per font: character → flattened glyph.
     fonts: Vec<HashMap<char, Glyph>>,
 }
+
+/// Space between two glyphs, in ems.
+const SPACING: f32 = 0.12;
+/// Largest turn of a glyph, in radians (about 10°).
+const TURN: f32 = 0.17;
 
 impl TextRenderer {
     /// A renderer of `alphabet` in each of `fonts`.
@@ -61,9 +65,9 @@ impl TextRenderer {
             .filter_map(|c| {
                 let font = &self.fonts[rng.random_range(0..self.fonts.len())];
                 let glyph = font.get(&c)?;
-                let scale = rng.random_range(0.86..1.08_f32);
-                let angle = rng.random_range(-0.25..0.25_f32);
-                let shear = rng.random_range(-0.12..0.12_f32);
+                let scale = rng.random_range(0.92..1.06_f32);
+                let angle = rng.random_range(-TURN..TURN);
+                let shear = rng.random_range(-0.10..0.10_f32);
                 Some((glyph, scale, angle, shear))
             })
             .collect();
@@ -71,11 +75,11 @@ impl TextRenderer {
             return img;
         }
 
-        // Font size: as large as the height allows, shrunk until the row fits with the
-        // glyphs' boxes just touching.
-        let row_em: f32 = glyphs.iter().map(|(g, s, _, _)| g.size.0 * s).sum();
-        let margin = w * 0.06;
-        let size = (h * 0.80).min((w - 2.0 * margin) / row_em.max(0.1));
+        // Font size: 62% of the height at most, shrunk until the spaced row fits.
+        let gaps = SPACING * (glyphs.len() - 1) as f32;
+        let row_em: f32 = glyphs.iter().map(|(g, s, _, _)| g.size.0 * s).sum::<f32>() + gaps;
+        let margin = w * 0.05;
+        let size = (h * 0.62).min((w - 2.0 * margin) / row_em.max(0.1));
         let slack = (w - 2.0 * margin - row_em * size).max(0.0);
         let mut cursor = margin + rng.random_range(0.0..=slack);
 
@@ -83,78 +87,61 @@ impl TextRenderer {
         // period follows the picture, not the glyphs: a solver that scales the picture to
         // its input size (160x60 is common) still sees stripes.
         let period = w.max(h * 8.0 / 3.0) * 0.026;
-        let outline = size / 60.0;
 
-        // The wave warp applied to every outline point.
-        let (a1, f1, p1) = (
-            h * 0.056,
+        // A gentle vertical wave applied to every outline point.
+        let (amp, freq, phase) = (
+            h * 0.028,
             rng.random_range(1.2..2.2) * std::f32::consts::TAU / w,
             rng.random_range(0.0..std::f32::consts::TAU),
         );
-        let (a2, f2, p2) = (
-            h * 0.04,
-            rng.random_range(0.8..1.6) * std::f32::consts::TAU / h,
-            rng.random_range(0.0..std::f32::consts::TAU),
-        );
-        let warp = |p: Point| {
-            point(
-                p.x + a2 * (p.y * f2 + p2).sin(),
-                p.y + a1 * (p.x * f1 + p1).sin(),
-            )
-        };
+        let warp = |p: Point| point(p.x, p.y + amp * (p.x * freq + phase).sin());
 
         let mut coverage = Coverage::new();
         let mut ink = vec![0u8; (width * height) as usize];
         let mut colours = Vec::with_capacity(glyphs.len());
         let mut centres = Vec::with_capacity(glyphs.len());
-        let mut segments = Vec::new();
-        let mut placed = Vec::new();
-        let mut outline_ring = Vec::new();
-        for (glyph, scale, angle, shear) in glyphs {
+        let high_first = rng.random_bool(0.5);
+        for (i, (glyph, scale, angle, shear)) in glyphs.into_iter().enumerate() {
             let px = size * scale;
-            let half_w = glyph.size.0 * px / 2.0;
-            let cx = cursor + half_w;
-            cursor += 2.0 * half_w;
-            let jitter = ((h - glyph.size.1 * px) / 2.0).max(0.0) * 0.7;
-            let cy = h / 2.0 + rng.random_range(-jitter..=jitter);
+            let (gw, gh) = (glyph.size.0 * px, glyph.size.1 * px);
+            let cx = cursor + gw / 2.0;
+            cursor += gw + SPACING * size;
+            // High or low in turn, by half to all of the height the turned glyph leaves.
+            let tall = gw * angle.sin().abs() + gh * angle.cos().abs();
+            let room = ((h - tall) / 2.0 - h * 0.03).max(0.0);
+            let high = (i % 2 == 0) == high_first;
+            let offset = room * rng.random_range(0.5..1.0);
+            let cy = h / 2.0 + if high { -offset } else { offset };
             centres.push(point(cx, cy));
             let (sin, cos) = angle.sin_cos();
             let place = |p: Point| {
                 let (x, y) = ((p.x + shear * p.y) * px, p.y * px);
                 warp(point(cx + x * cos - y * sin, cy + x * sin + y * cos))
             };
-            placed.clear();
-            placed.extend(glyph.vertices.iter().map(|p| place(*p)));
-            segments.clear();
-            segments.extend(
-                glyph
-                    .edges
-                    .iter()
-                    .map(|&(a, b)| (placed[a as usize], placed[b as usize])),
-            );
+            let segments = glyph.segments(place);
             let colour = dark(rng);
             colours.push(colour);
             let mut pen = img.pen(colour);
             let hatch = Hatch::new(rng.random_range(0.0..std::f32::consts::PI), period);
             coverage.fill(&segments, width, height, |x, y, a| {
+                // Partly covered pixels are the glyph's edge: inked whatever the stripes, at
+                // least at `OUTLINE`, they draw its outline.
+                let alpha = if a < EDGE {
+                    a.max(OUTLINE)
+                } else if hatch.phase(x, y) >= GAP {
+                    a
+                } else {
+                    return;
+                };
                 let i = (y * width + x) as usize;
-                if hatch.phase(x, y) >= GAP {
-                    img.blend(i, &mut pen, a);
-                    ink[i] = ink[i].max((a * 255.0) as u8);
-                }
-            });
-            outline_ring.clear();
-            stroke_edges(&segments, outline, &mut outline_ring);
-            coverage.fill(&outline_ring, width, height, |x, y, a| {
-                let i = (y * width + x) as usize;
-                img.blend(i, &mut pen, a);
-                ink[i] = ink[i].max((a * 255.0) as u8);
+                img.blend(i, &mut pen, alpha);
+                ink[i] = ink[i].max((alpha * 255.0) as u8);
             });
         }
 
         // The cutting stroke: a smooth wave through the text band, a little thinner than a
         // stem.
-        let stem = size * 0.06;
+        let stem = size * 0.05;
         let mean_y = centres.iter().map(|c| c.y).sum::<f32>() / centres.len() as f32;
         let (amp, freq, phase) = (
             h * 0.10,
@@ -183,12 +170,11 @@ impl TextRenderer {
             img.blend(i, pen, a);
         });
 
-        // Clutter: thin anti-aliased arcs, and specks in the same mid tones. An arc is a
-        // function of x: per column its weight is split between the two rows it passes
-        // between (Wu's way), at 80% strength; straight between nine knots on the curve.
-        let clutter = [mid(rng), mid(rng)];
-        let mut pens = clutter.map(|colour| img.pen(colour));
-        for pen in &mut pens {
+        // Clutter: two thin anti-aliased arcs. An arc is a function of x: per column its
+        // weight is split between the two rows it passes between (Wu's way), at 80%
+        // strength; straight between nine knots on the curve.
+        for _ in 0..2 {
+            let mut pen = img.pen(mid(rng));
             let (y0, amp, phase) = (
                 rng.random_range(0.0..h),
                 rng.random_range(0.1..0.4) * h,
@@ -203,21 +189,19 @@ impl TextRenderer {
                 let (row, below) = (y.floor(), y - y.floor());
                 for (r, weight) in [(row, 1.0 - below), (row + 1.0, below)] {
                     if r >= 0.0 && r < h {
-                        img.blend((r as u32 * width + x) as usize, pen, weight * 0.8);
+                        img.blend((r as u32 * width + x) as usize, &mut pen, weight * 0.8);
                     }
                 }
             }
         }
-        for i in 0..(width * height / 400) {
-            let centre = (
-                rng.random_range(0..width) as i32,
-                rng.random_range(0..height) as i32,
-            );
-            draw_filled_circle_mut(&mut img, centre, 1, clutter[i as usize % 2]);
-        }
         img
     }
 }
+
+/// Coverage below which a pixel counts as the glyph's edge, inked whatever the stripes.
+const EDGE: f32 = 0.97;
+/// The least opacity of a glyph's outline.
+const OUTLINE: f32 = 0.47;
 
 /// The share of each hatch period left empty inside a glyph.
 const GAP: f32 = 0.5;

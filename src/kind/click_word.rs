@@ -183,9 +183,12 @@ fn alike(characters: &[char], glyphs: &[(char, Glyph)]) -> Vec<Vec<usize>> {
         })
         .collect();
     let likeness = |a: &[bool], b: &[bool]| {
-        let (both, either) = a.iter().zip(b).fold((0u32, 0u32), |(both, either), (x, y)| {
-            (both + u32::from(*x && *y), either + u32::from(*x || *y))
-        });
+        let (both, either) = a
+            .iter()
+            .zip(b)
+            .fold((0u32, 0u32), |(both, either), (x, y)| {
+                (both + u32::from(*x && *y), either + u32::from(*x || *y))
+            });
         both as f32 / either.max(1) as f32
     };
     (0..characters.len())
@@ -445,12 +448,25 @@ mod tests {
         for (i, list) in k.alike.iter().enumerate() {
             let mut sorted = list.clone();
             sorted.sort_unstable();
-            assert_eq!(sorted, (0..k.characters.len()).filter(|&j| j != i).collect::<Vec<_>>());
+            assert_eq!(
+                sorted,
+                (0..k.characters.len())
+                    .filter(|&j| j != i)
+                    .collect::<Vec<_>>()
+            );
         }
         let rank = |of: &str, other: &str| {
-            k.alike[index(of)].iter().position(|&j| j == index(other)).unwrap()
+            k.alike[index(of)]
+                .iter()
+                .position(|&j| j == index(other))
+                .unwrap()
         };
-        assert!(rank("森", "林") < rank("森", "人"), "{} {}", rank("森", "林"), rank("森", "人"));
+        assert!(
+            rank("森", "林") < rank("森", "人"),
+            "{} {}",
+            rank("森", "林"),
+            rank("森", "人")
+        );
         let mut rivals_seen = 0;
         for seed in 0..200 {
             let words = answer_of(&k, seed);

@@ -162,6 +162,29 @@ pub(crate) fn stroke_outline(path: &[Point], thickness: f32) -> Vec<(Point, Poin
         .collect()
 }
 
+/// Appends to `out` a quad `thickness` wide around every edge (each the
+/// [`stroke_outline`] of a two-point path), all wound the same way so that where they
+/// overlap the coverage adds up instead of cancelling: the outline of a shape.
+pub(crate) fn stroke_edges(
+    edges: &[(Point, Point)],
+    thickness: f32,
+    out: &mut Vec<(Point, Point)>,
+) {
+    let half = thickness / 2.0;
+    for &(a, b) in edges {
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+        let (nx, ny) = (-dy / len * half, dx / len * half);
+        let corners = [
+            point(a.x + nx, a.y + ny),
+            point(b.x + nx, b.y + ny),
+            point(b.x - nx, b.y - ny),
+            point(a.x - nx, a.y - ny),
+        ];
+        out.extend((0..4).map(|k| (corners[k], corners[(k + 1) % 4])));
+    }
+}
+
 /// `a` blended towards `b` by `t` (0..=1), in integer arithmetic (no float rounding in
 /// the per-pixel path).
 #[inline]
@@ -174,6 +197,30 @@ pub(crate) fn mix(a: Rgb<u8>, b: Rgb<u8>, t: f32) -> Rgb<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edge_quad_is_the_stroke_of_that_edge_and_overlaps_add_up() {
+        let (a, b) = (point(2.0, 3.0), point(12.0, 7.0));
+        let mut quads = Vec::new();
+        stroke_edges(&[(a, b)], 2.0, &mut quads);
+        let stroke = stroke_outline(&[a, b], 2.0);
+        assert_eq!(quads.len(), 4);
+        for ((p, q), (r, s)) in quads.iter().zip(&stroke) {
+            for (u, v) in [(p, r), (q, s)] {
+                assert!((u.x - v.x).abs() < 1e-5 && (u.y - v.y).abs() < 1e-5);
+            }
+        }
+        // The same edge twice covers its middle fully, not zero (same winding).
+        quads.clear();
+        stroke_edges(&[(a, b), (a, b)], 2.0, &mut quads);
+        let mut middle = 0.0;
+        Coverage::new().fill(&quads, 20, 20, |x, y, alpha| {
+            if (x, y) == (7, 4) {
+                middle = alpha;
+            }
+        });
+        assert_eq!(middle, 1.0);
+    }
 
     #[test]
     fn hatch_phase_is_the_fraction_across_the_stripes() {

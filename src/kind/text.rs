@@ -161,8 +161,9 @@ impl fmt::Debug for TextOptions {
 /// alphabet, so this forgives misreads without letting anything else through. A later
 /// pair overrides an earlier one for the same typed character (`O` is taken for `0` when
 /// the alphabet has both `0` and `D`).
-const LOOK_ALIKES: [(u8, u8); 23] = [
+const LOOK_ALIKES: [(u8, u8); 24] = [
     (b'G', b'C'),
+    (b'S', b'C'),
     (b'N', b'M'),
     (b'W', b'M'),
     (b'V', b'Y'),
@@ -322,9 +323,9 @@ mod tests {
     fn look_alikes_outside_the_alphabet_count_as_the_character_they_are_taken_for() {
         let kind = prepared(TextOptions::default());
         let answer = "ACMKYD".to_owned();
-        // What readers typed in reading tests: 4 for A, G for C, N or W for M, X for K,
-        // V for Y, O or 0 for D.
-        for typed in ["ACMKYD", "4CMKYD", "agmkyd", "4GNXV0", "AcWxvO", "ACMKYD "] {
+        // What readers typed in reading tests: 4 for A, G or S for C, N or W for M, X for
+        // K, V for Y, O or 0 for D.
+        for typed in ["ACMKYD", "4CMKYD", "agmkyd", "4GNXV0", "AsWxvO", "ACMKYD "] {
             assert!(
                 kind.check(&answer, &Solution::from(typed), &ISSUED),
                 "{typed}"

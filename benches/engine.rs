@@ -46,7 +46,7 @@ use tower_captcha::{ClickWordOptions, Hole, SliderOptions, TextOptions};
 
 /// A challenge with a known answer, sealed without drawing.
 fn pending(captcha: &Captcha) -> String {
-    captcha.seal_known::<TextOptions>(&"HWM3K".into(), None)
+    captcha.seal_known::<TextOptions>(&"HAMPK".into(), None)
 }
 
 /// PNG of an RGB(A) buffer with the encoder settings the slider uses.
@@ -93,7 +93,7 @@ fn benches(c: &mut Criterion) {
     let captcha = engine(store.clone());
 
     let mut g = c.benchmark_group("render");
-    let text = String::from("HWM3K");
+    let text = String::from("HAMPK");
     let blank = String::new();
     g.bench_function("text_png", |b| {
         b.iter(|| black_box(captcha.draw::<TextOptions>(black_box(&text), None)))
@@ -158,13 +158,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("verify", |b| {
         b.iter_batched(
             || pending(&captcha),
-            |id| black_box(block_on(captcha.verify(&id, "hwm3k").into_future()).unwrap()),
+            |id| black_box(block_on(captcha.verify(&id, "hampk").into_future()).unwrap()),
             BatchSize::SmallInput,
         );
     });
     let pass = |_: &()| {
         let id = pending(&captcha);
-        block_on(captcha.verify(&id, "HWM3K").into_future())
+        block_on(captcha.verify(&id, "HAMPK").into_future())
             .unwrap()
             .token
     };

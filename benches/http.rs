@@ -156,7 +156,7 @@ fn main() {
             let (captcha, drawn) = (captcha.clone(), drawn.clone());
             s.spawn(move || {
                 while start.elapsed() < PHASE {
-                    let answer = String::from("HWM3K");
+                    let answer = String::from("HAMPK");
                     let _ = std::hint::black_box(captcha.draw::<TextOptions>(&answer, None));
                     drawn.fetch_add(1, Ordering::Relaxed);
                 }

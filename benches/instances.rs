@@ -372,10 +372,10 @@ async fn store_only(
                 while Instant::now() < until {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let client = Some(ClientKey::from(address(k)));
-                    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
+                    let id = captcha.seal_known::<TextOptions>(&"HAMPK".into(), None);
                     let t = Instant::now();
                     let pass = captcha
-                        .verify(&id, "HWM3K")
+                        .verify(&id, "HAMPK")
                         .client_key(client)
                         .await
                         .unwrap();

@@ -22,10 +22,10 @@ use tower_captcha::{Captcha, MemoryStore, Store};
 
 const OPS: usize = 5_000;
 
-/// `n` challenges whose answer is `HWM3K`, sealed without drawing.
+/// `n` challenges whose answer is `HAMPK`, sealed without drawing.
 fn pending(captcha: &Captcha, n: usize) -> Vec<String> {
     (0..n)
-        .map(|_| captcha.seal_known::<TextOptions>(&"HWM3K".into(), None))
+        .map(|_| captcha.seal_known::<TextOptions>(&"HAMPK".into(), None))
         .collect()
 }
 
@@ -42,7 +42,7 @@ async fn measure(name: &str, store: Arc<dyn Store>) {
     let mut tokens = Vec::with_capacity(OPS);
     for id in &ids {
         let t = Instant::now();
-        let pass = captcha.verify(id, "hwm3k").await.unwrap();
+        let pass = captcha.verify(id, "hampk").await.unwrap();
         verify.push(t.elapsed());
         tokens.push(pass.token);
     }

@@ -140,7 +140,7 @@ mod tests {
             kind: Kind::TEXT,
             expires_at: 1_800_000_300_000,
             scope: Some("login".into()),
-            answer: b"\x05HWM3K".to_vec(),
+            answer: b"\x05HAMPK".to_vec(),
         }
     }
 
@@ -149,7 +149,7 @@ mod tests {
         let sealer = Sealer::new([&[7u8; 32][..]]);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         for (kind, answer) in [
-            (Kind::TEXT, b"HWM3K".to_vec()),
+            (Kind::TEXT, b"HAMPK".to_vec()),
             (Kind::SLIDER, vec![0, 187, 0, 5, 3]),
             (Kind::new("a_kind_of_tomorrow"), vec![]),
             (Kind::POW, vec![0xff; 16]),

@@ -98,7 +98,7 @@ async fn click_word_lists_three_words_and_checks_the_clicks_in_order() {
     let Some(all) = h.captcha.answer_of::<ClickWordOptions>(&c.id) else {
         panic!()
     };
-    assert_eq!(all.len(), 4, "three to click and a decoy");
+    assert_eq!(all.len(), 6, "three to click and three decoys");
     let listed: Vec<&String> = all.iter().take(3).map(|(w, _)| w).collect();
     assert_eq!(listed, words.iter().collect::<Vec<_>>());
     // Clicks in the 310x155 frame, each within the tolerance.

@@ -577,9 +577,9 @@ async fn with_replica_acks_a_spend_no_replica_acknowledged_is_refused() {
         .store(store)
         .build()
         .unwrap();
-    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
+    let id = captcha.seal_known::<TextOptions>(&"HAMPK".into(), None);
     let started = Instant::now();
-    let err = captcha.verify(&id, "HWM3K").await.unwrap_err();
+    let err = captcha.verify(&id, "HAMPK").await.unwrap_err();
     println!(
         "verify with no replica to acknowledge: {err} after {:?}",
         started.elapsed()

@@ -512,7 +512,7 @@ mod tests {
             .kind(TextOptions::default().with_size(240, 76).with_length(6))
             .build()
             .unwrap();
-        let img = png_of(&draw(&captcha, "HWM3KY"));
+        let img = png_of(&draw(&captcha, "HAMPKY"));
         assert_eq!(img.dimensions(), (240, 76));
         // Glyphs are dark on a light background: a good share of the picture is ink.
         let dark = img

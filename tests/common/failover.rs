@@ -97,9 +97,9 @@ pub async fn run(
             let (captcha, events, accepted) = (captcha.clone(), events.clone(), accepted.clone());
             tokio::spawn(async move {
                 while Instant::now() < stop_at {
-                    let id = captcha.seal_known::<TextOptions>(&"HWM3K".into(), None);
+                    let id = captcha.seal_known::<TextOptions>(&"HAMPK".into(), None);
                     let start = Instant::now();
-                    let outcome = match captcha.verify(&id, "HWM3K").await {
+                    let outcome = match captcha.verify(&id, "HAMPK").await {
                         Ok(pass) => match captcha.redeem(&pass.token).await {
                             Ok(_) => {
                                 accepted.lock().unwrap().push((id, pass.token));
@@ -184,7 +184,7 @@ pub async fn run(
     report.accepted = accepted.len();
     for (id, pass) in &accepted {
         let verified = accepted_again(|| async {
-            match checker.verify(id, "HWM3K").await {
+            match checker.verify(id, "HAMPK").await {
                 Err(VerifyError::Busy(_)) => None,
                 other => Some(other.is_ok()),
             }

@@ -24,7 +24,7 @@ use rand::Rng;
 use super::Size;
 use super::canvas::Canvas;
 use super::glyph::{Glyph, flatten};
-use super::{Coverage, Hatch, fill_inside, stroke_edges, stroke_outline};
+use super::{Coverage, Hatch, Scanline, stroke_edges, stroke_outline};
 
 /// Draws text pictures; built once per engine (glyph outlines are flattened up front).
 pub(crate) struct TextRenderer {
@@ -90,7 +90,7 @@ impl TextRenderer {
         let period = w.max(h * 8.0 / 3.0) * 0.026;
         let outline = size / 60.0;
         let mut ring = Vec::new();
-        let mut crossings = Vec::new();
+        let mut scanline = Scanline::default();
 
         // A gentle vertical wave applied to every outline point.
         let (amp, freq, phase) = (
@@ -128,7 +128,7 @@ impl TextRenderer {
             let mut pen = img.pen(colour);
             let hatch = Hatch::new(rng.random_range(0.0..std::f32::consts::PI), period);
             // The stripes inside (their edges are under the outline, drawn next).
-            fill_inside(&segments, width, height, &mut crossings, |x, y| {
+            scanline.fill(&segments, width, height, |x, y| {
                 if hatch.phase(x, y) >= GAP {
                     let i = (y * width + x) as usize;
                     img.blend(i, &mut pen, 1.0);

@@ -142,7 +142,7 @@ impl Scanline {
             let (lo, hi, dir) = if a.y < b.y { (a, b, 1) } else { (b, a, -1) };
             let first = (lo.y - 0.5).ceil().max(0.0);
             let end = (hi.y - 0.5).ceil().min(height as f32);
-            if !(first < end) {
+            if first.is_nan() || end.is_nan() || first >= end {
                 continue;
             }
             let slope = (hi.x - lo.x) / (hi.y - lo.y);

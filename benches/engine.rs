@@ -9,7 +9,7 @@
 //! - `render/slider`: one slider (landscape, jigsaw outline, real and decoy holes, both PNGs);
 //!   `render/slider_reference`: the same frame flat, a plain rectangular hole and piece, the
 //!   same encoder — the floor of the same output.
-//! - `render/click_word`: one click-word picture (landscape, four rotated glyphs, PNG);
+//! - `render/click_word`: one click-word picture (landscape, six rotated glyphs, PNG);
 //!   `render/click_word_reference`: the same frame flat, no glyphs, the same encoder.
 //! - `engine/issue`: a whole issue (answer, sealed id, picture drawn on the drawing pool).
 //! - `engine/seal`: the sealed id alone (what replaced a store insert on issue).

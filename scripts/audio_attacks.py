@@ -13,7 +13,7 @@ Makes N fresh text challenges with their audio (`cargo run --release --example s
      recognised word that names a character (a letter, its spelling word, a digit) counts;
   2. grammar, any character: a JSGF grammar of exactly what the clips say for each of the
      36 characters ("see charlie", "three", ...), any number of them;
-  3. grammar, the alphabet: the same, limited to the default alphabet's ten characters and
+  3. grammar, the alphabet: the same, limited to the default alphabet's eleven letters and
      to five of them (the strongest: the attacker knows the alphabet and the length).
 
 For each: exact (the whole answer right) and per character (1 - edit distance / length).
@@ -44,7 +44,7 @@ WORDS = {
     "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
     "7": "seven", "8": "eight", "9": "nine",
 }
-# The recogniser's dictionary spells two letters by their own names.
+# The text kind's default alphabet (tower_captcha::kind::text::DEFAULT_ALPHABET).
 ALPHABET = "ACDEHKMPRTY"
 
 
@@ -69,7 +69,9 @@ def word_to_char():
     # What the open language model writes for some of them.
     table.update({"see": "C", "sea": "C", "c": "C", "e": "E", "k": "K", "okay": "K",
                   "kilo": "K", "m": "M", "n": "N", "and": "N", "are": "R", "r": "R",
-                  "t": "T", "tea": "T", "tee": "T", "for": "4", "free": "3"})
+                  "t": "T", "tea": "T", "tee": "T", "for": "4", "free": "3",
+                  "a": "A", "eh": "A", "d": "D", "dee": "D", "h": "H", "age": "H",
+                  "p": "P", "pee": "P", "pea": "P", "y": "Y", "why": "Y"})
     return table
 
 

@@ -21,7 +21,8 @@ off-the-shelf character detector and classifier:
      *each listed character* (the highest over the classifier's output steps), on the crop
      turned by -60..60 degrees in steps of 20 (the best turn kept), and clicks the
      assignment of listed characters to distinct boxes with the highest total
-     log-probability (with 4 boxes and 3 characters, a blind assignment is 1/24).
+     log-probability (a blind assignment is 1/24 with 4 boxes and 3 characters, 1/120 with
+     the default 6).
 
 A solve is all three clicks, in order, within 25 px of the characters' centres on both axes.
 Needs Pillow, numpy, opencv and ddddocr (pip install ...). `ATTACKS=constrained,read` runs only

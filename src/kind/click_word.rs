@@ -60,7 +60,7 @@ pub struct ClickWordOptions {
     max_attempts: u32,
     /// The characters' outlines, flattened once by `prepare`.
     glyphs: Arc<Vec<(char, Glyph)>>,
-    /// For each character (by index), the others from most to least alike, made by
+    /// For each character (by index), the others most alike, most alike first; made by
     /// `prepare`.
     alike: Arc<Vec<Vec<usize>>>,
 }
@@ -161,9 +161,11 @@ impl fmt::Debug for ClickWordOptions {
     }
 }
 
-/// For each character, the others from most to least alike: by the share of ink two glyphs
-/// have in common when drawn upright on a 24x24 grid (intersection over union).
+/// For each character, the `KEPT` others most alike, most alike first: by the share of ink
+/// two glyphs have in common when drawn upright on a 24x24 grid (intersection over union).
+/// Enough for `answer`, which skips at most the five characters already drawn.
 fn alike(characters: &[char], glyphs: &[(char, Glyph)]) -> Vec<Vec<usize>> {
+    const KEPT: usize = RIVALS + 5;
     use ab_glyph_rasterizer::point;
     const GRID: u32 = 24;
     let inked: Vec<Vec<bool>> = characters
@@ -198,7 +200,7 @@ fn alike(characters: &[char], glyphs: &[(char, Glyph)]) -> Vec<Vec<usize>> {
                 .map(|j| (j, likeness(&inked[i], &inked[j])))
                 .collect();
             others.sort_by(|a, b| b.1.total_cmp(&a.1));
-            others.into_iter().map(|(j, _)| j).collect()
+            others.into_iter().take(KEPT).map(|(j, _)| j).collect()
         })
         .collect()
 }
@@ -271,33 +273,28 @@ impl ChallengeKind for ClickWordOptions {
     /// All characters and places are chosen here; the answer keeps the ones to click, in
     /// order, and the decoys go after them (they are never clicked).
     fn answer(&self, rng: &mut dyn RngCore, _pressure: u32) -> Self::Answer {
-        let mut picked: Vec<usize> = (0..self.characters.len()).collect();
+        let n = self.characters.len();
+        let mut picked: Vec<usize> = (0..n).collect();
         picked.shuffle(rng);
-        picked.truncate(CLICKS);
-        while picked.len() < self.count {
+        // Without the likeness table (options not prepared), the decoys are the next ones
+        // of the shuffle.
+        let prepared = self.alike.len() == n;
+        picked.truncate(if prepared { CLICKS } else { self.count });
+        while prepared && picked.len() < self.count.min(n) {
             // A rival of one of the characters to click, not drawn yet.
-            let of = picked[rng.random_range(0..CLICKS)];
-            let rivals: Vec<usize> = self.alike.get(of).map_or_else(Vec::new, |alike| {
-                alike
-                    .iter()
-                    .filter(|i| !picked.contains(i))
-                    .take(RIVALS)
-                    .copied()
-                    .collect()
-            });
-            let decoy = match rivals.as_slice() {
-                [] => loop {
-                    // Not prepared: any character not drawn yet.
-                    let i = rng.random_range(0..self.characters.len());
-                    if !picked.contains(&i) {
-                        break i;
-                    }
-                },
-                rivals => rivals[rng.random_range(0..rivals.len())],
-            };
-            picked.push(decoy);
+            let of = picked[rng.random_range(0..CLICKS.min(picked.len()))];
+            let rivals: Vec<usize> = self.alike[of]
+                .iter()
+                .filter(|i| !picked.contains(i))
+                .take(RIVALS)
+                .copied()
+                .collect();
+            match rivals.as_slice() {
+                [] => break,
+                rivals => picked.push(rivals[rng.random_range(0..rivals.len())]),
+            }
         }
-        let places = layout(self.count, rng);
+        let places = layout(picked.len(), rng);
         picked
             .into_iter()
             .zip(places)
@@ -443,49 +440,43 @@ mod tests {
     fn each_decoy_is_one_of_the_characters_most_like_a_character_to_click() {
         let k = kind();
         let index = |w: &str| k.characters.iter().position(|c| w.starts_with(*c)).unwrap();
-        // Every other character once, and ink in common counts: for 森 (dense), 林 ranks
-        // ahead of 人 (three strokes).
+        // Eight others each, not itself, no repeats; and ink in common counts: 人 (two
+        // strokes) is not among the eight most like 森 (dense), nor 森 among 人's.
         for (i, list) in k.alike.iter().enumerate() {
             let mut sorted = list.clone();
             sorted.sort_unstable();
-            assert_eq!(
-                sorted,
-                (0..k.characters.len())
-                    .filter(|&j| j != i)
-                    .collect::<Vec<_>>()
-            );
+            sorted.dedup();
+            assert_eq!(sorted.len(), RIVALS + 5);
+            assert!(!list.contains(&i));
         }
-        let rank = |of: &str, other: &str| {
-            k.alike[index(of)]
-                .iter()
-                .position(|&j| j == index(other))
-                .unwrap()
-        };
-        assert!(
-            rank("森", "林") < rank("森", "人"),
-            "{} {}",
-            rank("森", "林"),
-            rank("森", "人")
-        );
-        let mut rivals_seen = 0;
+        assert!(!k.alike[index("森")].contains(&index("人")));
+        assert!(!k.alike[index("人")].contains(&index("森")));
         for seed in 0..200 {
             let words = answer_of(&k, seed);
             let targets: Vec<usize> = words[..CLICKS].iter().map(|(w, _)| index(w)).collect();
             for (decoy, _) in &words[CLICKS..] {
                 let d = index(decoy);
-                // Among the first RIVALS of some target once the characters already drawn
-                // are set aside: at most RIVALS + 5 places down its list.
+                // Among the first RIVALS of some target's list once the characters already
+                // drawn are set aside: in its list.
                 assert!(
-                    targets
-                        .iter()
-                        .any(|&t| k.alike[t][..RIVALS + 5].contains(&d)),
+                    targets.iter().any(|&t| k.alike[t].contains(&d)),
                     "{decoy} is no rival of {:?}",
                     &words[..CLICKS]
                 );
-                rivals_seen += 1;
             }
         }
-        assert_eq!(rivals_seen, 200 * 3);
+    }
+
+    #[test]
+    fn options_that_were_not_prepared_still_give_distinct_characters() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let answer = ClickWordOptions::default().answer(&mut rng, 0);
+        assert_eq!(answer.len(), 6);
+        let font = FontArc::try_from_slice(crate::kind::text::BUNDLED_FONT).unwrap();
+        // Fewer characters than asked for (the engine refuses such options): no more than
+        // there are, and no hang.
+        let few = ClickWordOptions::default().with_characters("ABCD", font);
+        assert_eq!(few.answer(&mut rng, 0).len(), 4);
     }
 
     #[test]

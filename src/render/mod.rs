@@ -1,7 +1,8 @@
 //! Drawing: everything that turns a puzzle into pixels and PNG bytes.
 //!
 //! Shapes are built as vector outlines, distorted in vector space, and rasterised with
-//! `ab_glyph_rasterizer`'s exact-area coverage onto an 8-bit palette canvas
+//! `ab_glyph_rasterizer`'s exact-area coverage ([`Coverage`]; insides whose edge is
+//! stroked over, by the cheaper [`Scanline`]) onto an 8-bit palette canvas
 //! ([`canvas::Canvas`]), which encodes straight to a small PNG. Nothing here knows of kinds:
 //! kinds call in.
 
@@ -139,10 +140,13 @@ impl Scanline {
         // vertex shared by two edges is counted once).
         self.edges.clear();
         for (a, b) in segments {
+            if ![a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite()) {
+                continue;
+            }
             let (lo, hi, dir) = if a.y < b.y { (a, b, 1) } else { (b, a, -1) };
             let first = (lo.y - 0.5).ceil().max(0.0);
             let end = (hi.y - 0.5).ceil().min(height as f32);
-            if first.is_nan() || end.is_nan() || first >= end {
+            if first >= end {
                 continue;
             }
             let slope = (hi.x - lo.x) / (hi.y - lo.y);

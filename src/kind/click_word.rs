@@ -168,29 +168,29 @@ fn alike(characters: &[char], glyphs: &[(char, Glyph)]) -> Vec<Vec<usize>> {
     const KEPT: usize = RIVALS + 5;
     use ab_glyph_rasterizer::point;
     const GRID: u32 = 24;
-    let inked: Vec<Vec<bool>> = characters
+    // Each glyph's ink as 576 bits: likeness is then a few popcounts per pair, so even a
+    // set of thousands of characters is compared in well under a second.
+    let inked: Vec<[u64; 9]> = characters
         .iter()
         .map(|c| {
-            let mut bits = vec![false; (GRID * GRID) as usize];
+            let mut bits = [0u64; 9];
             if let Some((_, glyph)) = glyphs.iter().find(|(g, _)| g == c) {
                 let half = GRID as f32 / 2.0;
                 let segments = glyph.segments(|p| point(half + p.x * 22.0, half + p.y * 22.0));
                 crate::render::Coverage::new().fill(&segments, GRID, GRID, |x, y, a| {
                     if a > 0.5 {
-                        bits[(y * GRID + x) as usize] = true;
+                        let i = (y * GRID + x) as usize;
+                        bits[i / 64] |= 1 << (i % 64);
                     }
                 });
             }
             bits
         })
         .collect();
-    let likeness = |a: &[bool], b: &[bool]| {
-        let (both, either) = a
-            .iter()
-            .zip(b)
-            .fold((0u32, 0u32), |(both, either), (x, y)| {
-                (both + u32::from(*x && *y), either + u32::from(*x || *y))
-            });
+    let likeness = |a: &[u64; 9], b: &[u64; 9]| {
+        let (both, either) = a.iter().zip(b).fold((0, 0), |(both, either), (x, y)| {
+            (both + (x & y).count_ones(), either + (x | y).count_ones())
+        });
         both as f32 / either.max(1) as f32
     };
     (0..characters.len())

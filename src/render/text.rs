@@ -1,8 +1,8 @@
 //! The text picture: hatched glyphs, set apart, alternately high and low, with a cutting
 //! stroke.
 //!
-//! Made for people first (fresh readers, one look at real size: see BENCHMARKS.md, "Text
-//! picture: people and solvers"), then against off-the-shelf solvers:
+//! Made for people first (fresh readers, one look at real size: see BENCHMARKS.md,
+//! "Pictures people solve at one look"), then against off-the-shelf solvers:
 //! - each glyph is filled with stripes of ink and background at an angle of its own, and
 //!   outlined with a thin stroke. The stripes' period follows the picture, not the glyph,
 //!   so a solver that scales the picture to its input size still sees stripes; the
